@@ -1,0 +1,147 @@
+"""The model: components built from a resolved scenario and wired together.
+
+Like desmod, the model is a tree of components created from configuration: brokers host
+queues, pools consume queues, producers publish to them. Each component draws from its own
+random stream, derived from the run's seed and the component's name, so adding a pool or a
+producer never changes the numbers another component draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simpy import Environment
+
+from sim.model.broker import Broker
+from sim.model.producer import Producer, PublishBudget
+from sim.model.queue import Queue
+from sim.model.workers import WorkerPool
+from sim.random import arrivals, distributions, values
+from sim.random.streams import stream
+from sim.records import Records
+
+
+def sampler(spec: dict[str, Any], seed: int, name: str) -> Callable[[], float] | None:
+    """A fast next-value function for a distribution; None when it is always zero."""
+    dist = distributions.make(spec)
+    if dist.is_constant and dist.mean == 0:
+        return None
+    return dist.sampler(stream(seed, name))
+
+
+class Model:
+    """All components of one run, built on a fresh SimPy environment."""
+
+    def __init__(self, scenario: dict[str, Any], seed: int) -> None:
+        self.env = env = Environment()
+        self.scenario = scenario
+        self.seed = seed
+        run = scenario["run"]
+        self.duration: float | None = run["duration"]
+        self.publishing = True
+        self.publish_end = float("inf")
+        self._on_publishing_end: list[Callable[[], None]] = []
+
+        pool_specs = scenario["workers"]
+        worker_names = [
+            f"{pool}/{i}" for pool, spec in pool_specs.items() for i in range(spec["count"])
+        ]
+        producer_names = list(scenario["producers"])
+        self.records = rec = Records(list(scenario["queues"]), producer_names, worker_names)
+
+        self.brokers: dict[str, Broker] = {}
+        deliver_latency: dict[str, Callable[[], float] | None] = {}
+        for name, spec in scenario["brokers"].items():
+            publish = sampler(spec["publish_latency"], seed, f"brokers.{name}.publish_latency")
+            self.brokers[name] = Broker(env, name, rec, publish)
+            deliver_latency[name] = sampler(
+                spec["deliver_latency"], seed, f"brokers.{name}.deliver_latency"
+            )
+
+        self.queues: dict[str, Queue] = {}
+        for name, spec in scenario["queues"].items():
+            self.queues[name] = Queue(
+                env,
+                name,
+                rec.queues.code(name),
+                rec,
+                spec["max_length"],
+                spec["overflow"],
+                deliver_latency[spec["broker"]],
+            )
+        for name, spec in scenario["queues"].items():
+            if spec.get("dead_letter"):
+                self.queues[name].dead_letter = self.queues[spec["dead_letter"]]
+
+        self.pools: dict[str, WorkerPool] = {}
+        first_code = 0
+        for name, spec in pool_specs.items():
+            by_type = {
+                rec.types.code(type_): sampler(dist, seed, f"workers.{name}.service.{type_}")
+                for type_, dist in spec["service_time_by_type"].items()
+            }
+            self.pools[name] = WorkerPool(
+                env,
+                name,
+                self.queues[spec["consumes"]],
+                rec,
+                count=spec["count"],
+                concurrency=spec["concurrency"],
+                prefetch=spec["prefetch"],
+                ack=spec["ack"],
+                ack_latency=sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency"),
+                service=sampler(spec["service_time"], seed, f"workers.{name}.service")
+                or _zero,
+                service_by_type={k: v or _zero for k, v in by_type.items()},
+                first_worker_code=first_code,
+            )
+            first_code += spec["count"]
+
+        self.budget = PublishBudget(run["messages"], self.end_publishing)
+        until = self.duration if self.duration is not None else float("inf")
+        self.producers: list[Producer] = []
+        for name, spec in scenario["producers"].items():
+            queue = self.queues[spec["publish"]]
+            broker = self.brokers[scenario["queues"][queue.name]["broker"]]
+            fields = {
+                field: values.make(gen, stream(seed, f"producers.{name}.message.{field}")).next
+                for field, gen in spec["message"].items()
+                if field in ("key", "type")
+            }
+            for i in range(spec["count"]):
+                rng = stream(seed, f"producers.{name}[{i}].arrivals")
+                process = arrivals.make(spec["arrivals"], rng)
+                rows = getattr(process, "rows", None)
+                if rows and "service_time" in rows:
+                    rec.enable_service_times()
+                self.producers.append(
+                    Producer(
+                        env, name, rec.producers.code(name), process.times(), rows, fields,
+                        broker, queue, rec.keys, rec.types, self.budget, until,
+                    )
+                )
+
+    def start(self) -> None:
+        for pool in self.pools.values():
+            pool.start()
+        for producer in self.producers:
+            producer.start()
+
+    def on_publishing_end(self, callback: Callable[[], None]) -> None:
+        self._on_publishing_end.append(callback)
+
+    def end_publishing(self) -> None:
+        """No more publishes: stop every producer and tell whoever waits for it."""
+        if not self.publishing:
+            return
+        self.publishing = False
+        self.publish_end = self.env.now
+        for producer in self.producers:
+            producer.stop()
+        for callback in self._on_publishing_end:
+            callback()
+
+
+def _zero() -> float:
+    return 0.0

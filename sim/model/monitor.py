@@ -1,0 +1,68 @@
+"""The time series of a run: every queue sampled each ``sample_interval``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sim.model.schedule import Call
+
+if TYPE_CHECKING:
+    from simpy import Environment
+
+    from sim.model.queue import Queue
+    from sim.model.workers import WorkerPool
+
+COLUMNS = (
+    "time", "queue", "depth", "in_flight", "workers_up", "published", "completed", "rejected"
+)
+
+
+class Monitor:
+    """Samples depth, in-flight and up workers, and the counts within each interval."""
+
+    def __init__(
+        self,
+        env: Environment,
+        interval: float,
+        queues: list[Queue],
+        pools: list[WorkerPool],
+        on_tick: Callable[[float], None] | None = None,
+    ) -> None:
+        self.env = env
+        self.interval = interval
+        self.queues = queues
+        self.pools_of = {q.name: [p for p in pools if p.queue is q] for q in queues}
+        self.on_tick = on_tick
+        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self._last = {q.name: (0, 0, 0) for q in queues}
+        self._last_time = 0.0
+
+    def start(self) -> None:
+        Call(self.env, self.interval, self._tick)
+
+    def _tick(self, _event: Call) -> None:
+        self.sample()
+        if self.on_tick is not None:
+            self.on_tick(self.env.now)
+        Call(self.env, self.interval, self._tick)
+
+    def sample(self) -> None:
+        """Append one row per queue for the interval ending now."""
+        now = self.env.now
+        if self.columns["time"] and now <= self._last_time:
+            return
+        self._last_time = now
+        cols = self.columns
+        for queue in self.queues:
+            published, completed, rejected = self._last[queue.name]
+            counts = (queue.enqueued, queue.completed, queue.rejected)
+            self._last[queue.name] = counts
+            cols["time"].append(now)
+            cols["queue"].append(queue.name)
+            cols["depth"].append(len(queue.ready))
+            cols["in_flight"].append(queue.in_flight)
+            cols["workers_up"].append(sum(pool.up for pool in self.pools_of[queue.name]))
+            cols["published"].append(counts[0] - published)
+            cols["completed"].append(counts[1] - completed)
+            cols["rejected"].append(counts[2] - rejected)

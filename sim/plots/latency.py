@@ -1,0 +1,219 @@
+"""Empirical latency CDF of a run, drawn from its messages table (never from the model).
+
+Latency is first completion minus publish, over completed copies published at or after the
+warm-up (§10 of the contract), so the curve agrees with the summary's percentiles.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.plots import style
+
+PERCENTILES = (50, 90, 99)
+MAX_POINTS = 4000  # points per drawn curve; more adds nothing visible and costs seconds
+
+
+def measured(messages: pd.DataFrame, summary: dict) -> pd.DataFrame:
+    """Completed copies published at or after warm-up, with ``latency`` and ``wait`` columns.
+
+    A copy is completed when it has a ``completed_at`` (its first completion), as in §10.
+    """
+    warmup = _warm(summary or {})
+    if messages is None or len(messages) == 0 or "published_at" not in messages:
+        return pd.DataFrame({"queue": [], "latency": [], "wait": []})
+    done = messages["completed_at"].notna() & (messages["published_at"] >= warmup)
+    rows = messages.loc[done]
+    queue = rows["queue"].astype(str) if "queue" in rows else pd.Series("all", index=rows.index)
+    wait = (
+        rows["first_delivered_at"] - rows["published_at"]
+        if "first_delivered_at" in rows
+        else pd.Series(np.nan, index=rows.index)
+    )
+    return pd.DataFrame(
+        {
+            "queue": queue.to_numpy(),
+            "latency": (rows["completed_at"] - rows["published_at"]).to_numpy(dtype=float),
+            "wait": wait.to_numpy(dtype=float),
+        }
+    )
+
+
+def latency_cdf(
+    messages: pd.DataFrame,
+    summary: dict,
+    title: str | None = None,
+    show_wait: bool | None = None,
+) -> Figure:
+    """Empirical CDF of latency, one line per queue, with p50/p90/p99 marked.
+
+    ``show_wait`` adds the waiting-time CDF dashed (time to first delivery); by default it is
+    drawn when there is a single queue, where it does not clutter the figure.
+    """
+    summary = summary or {}
+    data = measured(messages, summary)
+    data = data[np.isfinite(data["latency"])]
+    queues = sorted(data["queue"].unique())
+    if show_wait is None:
+        show_wait = len(queues) == 1
+    with style.styled():
+        fig = style.new_figure(8.0, 4.8)
+        ax = fig.add_subplot()
+        ax.set_title(title or _default_title(summary), loc="left")
+        if data.empty:
+            style.no_data(ax, "no completed messages after warm-up")
+            return fig
+
+        lat = data["latency"].to_numpy()
+        scale, unit = (1000.0, "ms") if np.median(lat) < 1.0 else (1.0, "s")
+        log_x = _wide_spread(lat)
+        x_min = _left_edge(lat, scale, log_x)
+
+        for i, queue in enumerate(queues):
+            sub = data[data["queue"] == queue]
+            colour = style.color(i)
+            label = queue if len(queues) > 1 else "latency"
+            _ecdf_line(ax, sub["latency"].to_numpy() * scale, x_min, colour, "-", label)
+            wait = sub["wait"].to_numpy()
+            wait = wait[np.isfinite(wait)]
+            if show_wait and wait.size:
+                wait_label = f"{queue} wait" if len(queues) > 1 else "wait (to first delivery)"
+                _ecdf_line(ax, wait * scale, x_min, colour, "--", wait_label, alpha=0.7)
+
+        x_max = float(lat.max()) * scale * (1.6 if log_x else 1.03)
+        if x_max <= x_min:  # every latency zero: keep a visible, valid axis
+            x_max = x_min + 1.0
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlim(x_min, x_max)
+        _mark_percentiles(ax, lat, scale, (x_min, x_max, log_x), pooled=len(queues) > 1)
+        ax.set_ylim(0.0, 1.02)
+        ax.set_xlabel(f"Latency ({unit}){', log scale' if log_x else ''}")
+        ax.set_ylabel("Fraction of messages completed")
+        heading = f"{len(lat):,} messages"
+        if _warm(summary) > 0:
+            heading += f", after {_warm(summary):g} s warm-up"
+        # An opaque box: percentile lines near the right edge must not run through the text.
+        ax.legend(loc="lower right", title=heading, title_fontsize=9, frameon=True,
+                  facecolor="white", edgecolor="none", framealpha=0.9)
+    return fig
+
+
+def _default_title(summary: dict) -> str:
+    name = summary.get("scenario")
+    return f"Latency distribution — {name}" if name else "Latency distribution"
+
+
+def _warm(summary: dict) -> float:
+    return float(style.setting(summary, "warmup") or 0.0)
+
+
+def _wide_spread(values: np.ndarray) -> bool:
+    """Log x when the bulk of the distribution (p10 to p99) spans more than two decades."""
+    positive = values[values > 0]
+    if positive.size < 2:
+        return False
+    lo, hi = np.quantile(positive, [0.10, 0.99])
+    return bool(lo > 0 and hi / lo > 100.0)
+
+
+def _left_edge(values: np.ndarray, scale: float, log_x: bool) -> float:
+    """0 on a linear axis; on a log axis a bit below the smallest positive value."""
+    if not log_x:
+        return 0.0
+    positive = values[values > 0] * scale
+    return float(10 ** math.floor(math.log10(np.quantile(positive, 0.001))))
+
+
+def _ecdf_line(
+    ax: Axes,
+    values: np.ndarray,
+    x_min: float,
+    colour: str,
+    linestyle: str,
+    label: str,
+    alpha: float = 1.0,
+) -> None:
+    """A step ECDF, thinned to MAX_POINTS but keeping every point of the upper tail."""
+    x = np.sort(values)
+    n = x.size
+    y = np.arange(1, n + 1) / n
+    if n > MAX_POINTS:
+        body = np.linspace(0, n - 1, MAX_POINTS // 2).astype(np.int64)
+        # Geometric spacing towards the top keeps p99.9 and the maximum visible.
+        tail = n - np.unique(np.geomspace(1, n, MAX_POINTS // 2).astype(np.int64))
+        idx = np.unique(np.concatenate([body, tail, [n - 1]]))
+        x, y = x[idx], y[idx]
+    # Start at the axis edge at the mass below it (the atom at zero of the wait, say).
+    below = float(np.mean(values <= x_min)) if x_min > 0 else 0.0
+    keep = x > x_min if x_min > 0 else np.ones_like(x, dtype=bool)
+    x = np.concatenate([[x_min], x[keep]])
+    y = np.concatenate([[below], y[keep]])
+    ax.step(x, y, where="post", color=colour, linestyle=linestyle, label=label, alpha=alpha)
+
+
+def _mark_percentiles(
+    ax: Axes,
+    seconds: np.ndarray,
+    scale: float,
+    x_axis: tuple[float, float, bool],
+    pooled: bool,
+) -> None:
+    """Dotted verticals at p50/p90/p99, labelled with the value in its own natural unit.
+
+    With one curve the line stops at the curve with a dot; with several (pooled percentiles
+    over all queues) it spans the plot and the label sits at the top.
+    """
+    x_min, x_max, log_x = x_axis
+    for p, value in zip(PERCENTILES, np.percentile(seconds, PERCENTILES), strict=True):
+        x = value * scale
+        level = 1.0 if pooled else p / 100.0
+        ax.plot([x, x], [0.0, level], color=style.MUTED, linestyle=":", linewidth=1.2, zorder=1)
+        if not pooled:
+            ax.plot([x], [level], marker="o", markersize=4, color=style.MUTED, zorder=3)
+        # Labels near the right edge go on the line's left so they stay inside the axes.
+        left = _axis_fraction(x, x_min, x_max, log_x) > 0.8
+        ax.annotate(
+            f"p{p} {_fmt_duration(value)}",
+            xy=(x, level),
+            xytext=(-4 if left else 4, -2 if not pooled else -10),
+            textcoords="offset points",
+            ha="right" if left else "left",
+            va="top",
+            fontsize=8.5,
+            color=style.MUTED,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+    if pooled:
+        ax.plot([], [], color=style.MUTED, linestyle=":", label="p50/p90/p99, all queues")
+
+
+def _axis_fraction(x: float, lo: float, hi: float, log_x: bool) -> float:
+    if log_x and x > 0 and lo > 0:
+        return (math.log10(x) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+    return (x - lo) / (hi - lo) if hi > lo else 0.0
+
+
+def _fmt_duration(seconds: float) -> str:
+    """A duration with three significant figures in µs, ms or s, whichever reads naturally."""
+    magnitude = abs(seconds)
+    if magnitude == 0:
+        return "0 s"
+    if magnitude < 1e-3:
+        return f"{_fmt_value(seconds * 1e6)} µs"
+    if magnitude < 1.0:
+        return f"{_fmt_value(seconds * 1e3)} ms"
+    return f"{_fmt_value(seconds)} s"
+
+
+def _fmt_value(x: float) -> str:
+    """Three significant figures, no scientific notation for everyday magnitudes."""
+    if x == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(x))))
+    return f"{x:.{digits}f}"

@@ -1,0 +1,89 @@
+"""One look for every mqsim figure: palette, font sizes, light grids, no pyplot state.
+
+Figures are built as ``matplotlib.figure.Figure`` objects (never ``pyplot``), so they render
+headless, in worker processes and in notebooks alike; the rc settings below are applied only
+while a figure is being built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
+PALETTE = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # green
+    "#CC79A7",  # purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",
+)
+MUTED = "#555555"  # annotations: percentile lines, phase markers
+SHADE = "#BBBBBB"  # warm-up span
+
+RC: dict[str, Any] = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E3E3E3",
+    "grid.linewidth": 0.8,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.6,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
+
+DPI = 120
+
+
+def color(i: int) -> str:
+    """The i-th series colour, cycling through the palette (yellow skipped: too pale on white)."""
+    usable = [c for c in PALETTE if c != "#F0E442"]
+    return usable[i % len(usable)]
+
+
+@contextmanager
+def styled() -> Iterator[None]:
+    """Apply the house rc settings while a figure's artists are created."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
+    """A pyplot-free figure with constrained layout (call inside ``styled()``)."""
+    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+
+
+def no_data(ax: Axes, message: str = "no data") -> None:
+    """Write a centred note on an empty panel instead of drawing misleading axes."""
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color=MUTED)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_frame_on(False)
+
+
+def setting(summary: dict, key: str) -> Any:
+    """A run setting from the summary: top level first, then its ``run`` section, else None.
+
+    Figures must work on any summary (old runs, partial ones), so a missing key is not an error.
+    """
+    value = summary.get(key)
+    if value is None and isinstance(summary.get("run"), dict):
+        value = summary["run"].get(key)
+    return value

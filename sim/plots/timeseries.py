@@ -1,0 +1,171 @@
+"""Queue depth and rates over simulated time, drawn from a run's timeseries table.
+
+Stacked panels share the time axis: depth (ready and in-flight messages) on top, completion
+and publish rates below, and the number of workers up when it changes (crashes, autoscaling).
+Rates are the per-interval counts divided by the sampling interval; when there are many
+samples a rolling mean is drawn over the raw (faint) series so a trend reads at a glance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.plots import style
+
+MAX_QUEUES_SEPARATE_RATES = 3  # above this, rates are summed over queues to stay readable
+SMOOTH_TARGET_POINTS = 60  # roughly how many independent points the smoothed rate shows
+
+
+def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Figure:
+    """Depth, in-flight, throughput and publish rate per queue against simulated time."""
+    summary = summary or {}
+    frame = _prepare(ts)
+    queues = sorted(frame["queue"].unique()) if not frame.empty else []
+    show_workers = not frame.empty and "workers_up" in frame and _varies(frame, "workers_up")
+    with style.styled():
+        fig = style.new_figure(9.0, 7.2 if show_workers else 6.0)
+        ratios = [3, 3, 1.3] if show_workers else [1, 1]
+        axes = fig.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios})
+        fig.suptitle(title or _default_title(summary), x=0.01, ha="left", fontweight="bold")
+        if frame.empty:
+            for ax in axes:
+                style.no_data(ax)
+            return fig
+
+        interval = _interval(frame, summary)
+        _depth_panel(axes[0], frame, queues)
+        _rate_panel(axes[1], frame, queues, interval)
+        if show_workers:
+            _workers_panel(axes[2], frame, queues)
+        t_end = float(frame["time"].max())
+        _mark_phases(axes, summary, t_end)
+        axes[-1].set_xlabel("Simulated time (s)")
+        axes[-1].set_xlim(0.0, t_end if t_end > 0 else 1.0)
+        for ax in axes:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return fig
+
+
+def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
+    if ts is None or len(ts) == 0 or "time" not in ts:
+        return pd.DataFrame({"time": [], "queue": []})
+    frame = ts.copy()
+    frame["queue"] = frame["queue"].astype(str) if "queue" in frame else "all"
+    for column in ("depth", "in_flight", "workers_up", "published", "completed", "rejected"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame.sort_values(["queue", "time"], kind="stable").reset_index(drop=True)
+
+
+def _default_title(summary: dict) -> str:
+    name = summary.get("scenario")
+    return f"Queues over time — {name}" if name else "Queues over time"
+
+
+def _interval(frame: pd.DataFrame, summary: dict) -> float:
+    """The sampling interval: from the summary if given, else the typical gap between samples."""
+    given = style.setting(summary, "sample_interval")
+    if given and float(given) > 0:
+        return float(given)
+    times = np.unique(frame["time"].to_numpy(dtype=float))
+    gaps = np.diff(np.concatenate([[0.0], times]))
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else 1.0
+
+
+def _varies(frame: pd.DataFrame, column: str) -> bool:
+    return bool((frame.groupby("queue")[column].nunique(dropna=True) > 1).any())
+
+
+def _smooth_window(n: int) -> int:
+    return max(1, round(n / SMOOTH_TARGET_POINTS))
+
+
+def _depth_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
+    single = len(queues) == 1
+    for i, queue in enumerate(queues):
+        sub = frame[frame["queue"] == queue]
+        colour = style.color(i)
+        if "depth" in sub:
+            label = "ready (queued)" if single else f"{queue} ready"
+            ax.plot(sub["time"], sub["depth"], color=colour, linewidth=1.3, label=label)
+        if "in_flight" in sub:
+            label = "in flight (delivered, unacked)" if single else f"{queue} in flight"
+            ax.plot(sub["time"], sub["in_flight"], color=colour, linestyle="--", linewidth=1.1,
+                    alpha=0.8, label=label)
+    ax.set_ylabel("Messages")
+    ax.set_title("Queue depth" + (f": {queues[0]}" if single else ""), loc="left")
+    ax.set_ylim(bottom=0)
+
+
+def _rate_panel(ax: Axes, frame: pd.DataFrame, queues: list[str], interval: float) -> None:
+    separate = len(queues) <= MAX_QUEUES_SEPARATE_RATES
+    if separate:
+        groups = [(q, frame[frame["queue"] == q]) for q in queues]
+    else:
+        summed = frame.groupby("time", as_index=False)[
+            [c for c in ("published", "completed", "rejected") if c in frame]
+        ].sum()
+        groups = [("all queues", summed)]
+    single = len(groups) == 1
+    n = max(len(g) for _, g in groups)
+    window = _smooth_window(n)
+    for i, (name, sub) in enumerate(groups):
+        series = [
+            ("completed", "completed/s (throughput)", "-"),
+            ("published", "published/s", "--"),
+            ("rejected", "rejected/s", ":"),
+        ]
+        for j, (column, what, linestyle) in enumerate(series):
+            if column not in sub or (column == "rejected" and not sub[column].sum() > 0):
+                continue
+            # One queue: a colour per series; several: a colour per queue, a style per series.
+            colour = style.color(j) if single else style.color(i)
+            label = what if single else f"{name} {what.split(' ')[0]}"
+            rate = sub[column].to_numpy(dtype=float) / interval
+            _rate_line(ax, sub["time"].to_numpy(dtype=float), rate, window, colour,
+                       "-" if single else linestyle, label,
+                       linewidth=1.6 if single or column == "completed" else 1.1)
+    ax.set_ylabel("Rate (messages/s)")
+    notes = [] if separate else [f"summed over {len(queues)} queues"]
+    if window > 1:
+        notes.append(f"rolling mean over {window * interval:g} s")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    ax.set_title("Throughput and publish rate" + note, loc="left")
+    ax.set_ylim(bottom=0)
+
+
+def _rate_line(
+    ax: Axes, t: np.ndarray, rate: np.ndarray, window: int, colour: str, linestyle: str,
+    label: str, linewidth: float,
+) -> None:
+    if window > 1:
+        ax.plot(t, rate, color=colour, linewidth=0.6, alpha=0.25)
+        rate = pd.Series(rate).rolling(window, center=True, min_periods=1).mean().to_numpy()
+    ax.plot(t, rate, color=colour, linestyle=linestyle, linewidth=linewidth, label=label)
+
+
+def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
+    for i, queue in enumerate(queues):
+        sub = frame[frame["queue"] == queue]
+        label = "workers up" if len(queues) == 1 else f"{queue} workers"
+        ax.step(sub["time"], sub["workers_up"], where="post", color=style.color(i), label=label)
+    ax.set_ylabel("Workers")
+    ax.set_ylim(bottom=0, top=max(1.0, float(frame["workers_up"].max())) * 1.15)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _mark_phases(axes: np.ndarray, summary: dict, t_end: float) -> None:
+    """Shade the warm-up and mark when publishing stopped (the drain that follows)."""
+    warmup = float(style.setting(summary, "warmup") or 0.0)
+    duration = style.setting(summary, "duration")
+    for k, ax in enumerate(axes):
+        if warmup > 0:
+            ax.axvspan(0.0, warmup, color=style.SHADE, alpha=0.3, linewidth=0,
+                       label="warm-up (excluded)" if k == 0 else None)
+        if duration is not None and 0 < float(duration) < t_end:
+            ax.axvline(float(duration), color=style.MUTED, linestyle="-.", linewidth=1.0,
+                       label="publishing stops" if k == 0 else None)

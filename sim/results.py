@@ -1,0 +1,152 @@
+"""Results: the `Result` of a run and its folder on disk.
+
+A run folder is ``ROOT/<scenario name>/<run-id>/`` holding ``scenario.yaml`` (resolved),
+``summary.json``, ``messages.parquet``, ``timeseries.parquet``, ``manifest.json`` and
+``plots/``. It is written into a hidden temporary folder beside its final place and renamed
+into place at the end, so a failed or interrupted run leaves nothing half-written, and a
+run-id already taken is never reused, so no earlier run is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@dataclass
+class Result:
+    """One run's results (or, with ``replications``, the aggregate of several)."""
+
+    scenario: dict[str, Any]
+    summary: dict[str, Any]
+    messages: pd.DataFrame
+    timeseries: pd.DataFrame
+    path: Path | None = None
+    replications: list[Result] = field(default_factory=list)
+
+    def plot_latency_cdf(self) -> Figure:
+        from sim.plots import latency_cdf
+
+        return latency_cdf(self.messages, self.summary)
+
+    def plot_timeseries(self) -> Figure:
+        from sim.plots import timeseries
+
+        return timeseries(self.timeseries, self.summary)
+
+    def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
+             command: list[str] | None = None) -> Path:
+        """Write the run folder atomically under ``root`` and return its path."""
+        base = Path(root) / _safe(self.scenario["name"])
+        base.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        tmp = base / f".tmp-{stamp}-{os.getpid()}"
+        try:
+            self._write(tmp, plots, command)
+            final = _claim(base, f"{stamp}-seed{self.summary.get('seed', 0)}", tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.path = final
+        return final
+
+    def _write(self, folder: Path, plots: bool, command: list[str] | None) -> None:
+        folder.mkdir()
+        (folder / "scenario.yaml").write_text(
+            yaml.safe_dump(self.scenario, sort_keys=False, allow_unicode=True)
+        )
+        (folder / "summary.json").write_text(
+            json.dumps(self.summary, indent=2, allow_nan=False) + "\n"
+        )
+        (folder / "manifest.json").write_text(
+            json.dumps(_manifest(self.summary, command), indent=2) + "\n"
+        )
+        if self.replications:
+            for i, rep in enumerate(self.replications):
+                rep_folder = folder / "replications" / f"{i:03d}"
+                rep_folder.mkdir(parents=True)
+                (rep_folder / "summary.json").write_text(
+                    json.dumps(rep.summary, indent=2, allow_nan=False) + "\n"
+                )
+                rep.messages.to_parquet(rep_folder / "messages.parquet", index=False)
+                rep.timeseries.to_parquet(rep_folder / "timeseries.parquet", index=False)
+        self.messages.to_parquet(folder / "messages.parquet", index=False)
+        self.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
+        if plots:
+            from sim.plots import save_all
+
+            save_all(folder, self.messages, self.timeseries, self.summary)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Result:
+        """Read a run folder written by :meth:`save`."""
+        folder = Path(path)
+        missing = [
+            name
+            for name in ("scenario.yaml", "summary.json", "messages.parquet", "timeseries.parquet")
+            if not (folder / name).is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(
+                f"{folder} is not a results folder (missing {', '.join(missing)})"
+            )
+        return cls(
+            scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
+            summary=json.loads((folder / "summary.json").read_text()),
+            messages=pd.read_parquet(folder / "messages.parquet"),
+            timeseries=pd.read_parquet(folder / "timeseries.parquet"),
+            path=folder,
+        )
+
+
+def _claim(base: Path, run_id: str, tmp: Path) -> Path:
+    """Rename ``tmp`` to a run-id nobody has used yet (``-2``, ``-3``... when taken)."""
+    for attempt in range(1, 10_000):
+        final = base / (run_id if attempt == 1 else f"{run_id}-{attempt}")
+        if final.exists():
+            continue
+        try:
+            os.rename(tmp, final)  # atomic; fails if another run took the name meanwhile
+        except OSError:
+            if final.exists():
+                continue
+            raise
+        return final
+    raise RuntimeError(f"no free run folder name under {base}")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "scenario"
+
+
+def _manifest(summary: dict[str, Any], command: list[str] | None) -> dict[str, Any]:
+    versions = {}
+    for package in ("mqsim", "simpy", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "scenario": summary.get("scenario"),
+        "seed": summary.get("seed"),
+        "wall_seconds": summary.get("wall_seconds"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": versions,
+        "command": command,
+    }

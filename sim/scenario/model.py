@@ -1,0 +1,96 @@
+"""`Scenario`: a validated scenario with every default resolved, and how it was made."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.scenario.checks import Ctx
+from sim.scenario.errors import OVERRIDE_SOURCE, Problem, ScenarioError
+from sim.scenario.overrides import apply_overrides
+from sim.scenario.validate import resolve
+from sim.scenario.yaml_lines import Lines
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A valid scenario.
+
+    ``data`` is the resolved plain dict (docs/architecture.md, "The resolved scenario"), ``raw``
+    the user's dict after overrides, ``source`` the file it came from (None for a dict),
+    ``base_dir`` the folder relative paths are resolved against, ``overrides`` those applied.
+    """
+
+    data: dict[str, Any]
+    raw: dict[str, Any]
+    source: str | None
+    base_dir: Path
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _original: Any = field(default=None, repr=False)  # the file's data, before overrides
+    _lines: Lines = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def seed(self) -> int:
+        return self.data["run"]["seed"]
+
+    @property
+    def replications(self) -> int:
+        return self.data["run"]["replications"]
+
+    @property
+    def duration(self) -> float | None:
+        return self.data["run"]["duration"]
+
+    @property
+    def messages(self) -> int | None:
+        return self.data["run"]["messages"]
+
+    def to_yaml(self) -> str:
+        """The resolved scenario as YAML, in the order of the format (results' scenario.yaml)."""
+        return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new scenario with more overrides on top of this one's, validated again."""
+        merged = {**self.overrides, **overrides}
+        return build(self._original, self._lines, self.source, self.base_dir, merged)
+
+
+def build(
+    original: Any,
+    lines: Lines,
+    source: str | None,
+    base_dir: Path,
+    overrides: dict[str, Any] | None,
+    problems: list[Problem] | None = None,
+) -> Scenario:
+    """Apply overrides, validate and resolve; ScenarioError with every problem found."""
+    found = list(problems or [])
+    raw, touched = original, set()
+    if isinstance(original, dict):
+        raw, touched, override_problems = apply_overrides(original, overrides)
+        found = override_problems + found
+    ctx = Ctx(lines, touched, source, base_dir)
+    data = resolve(raw, ctx)
+    found += ctx.problems
+    if found or data is None:
+        unique = list(dict.fromkeys(found))  # the same problem found twice is reported once
+        # Overrides first (they have no line), then the file's problems in line order.
+        unique.sort(key=lambda p: (p.source != OVERRIDE_SOURCE, p.line or 0))
+        raise ScenarioError(unique or [Problem("", None, "invalid scenario", source)])
+    return Scenario(
+        data=data,
+        raw=raw,
+        source=source,
+        base_dir=base_dir,
+        overrides=dict(overrides or {}),
+        _original=copy.deepcopy(original),
+        _lines=lines,
+    )

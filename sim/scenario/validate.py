@@ -1,0 +1,86 @@
+"""The whole scenario: top-level keys, names, then each section, into the resolved dict.
+
+Sections are resolved in dependency order (brokers before the queues that name them, producers
+before the run defaults estimated from their rates), and every problem found on the way is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scenario.brokers import resolve_brokers, resolve_queues
+from sim.scenario.checks import INVALID, Ctx, nullable, show
+from sim.scenario.defaults import resolve_run
+from sim.scenario.errors import Path
+from sim.scenario.extras import resolve_exchanges, resolve_faults
+from sim.scenario.names import collect
+from sim.scenario.not_yet import refuse
+from sim.scenario.producers import resolve_producers
+from sim.scenario.workers import resolve_workers
+
+TOP_KEYS = [
+    "name",
+    "description",
+    "run",
+    "producers",
+    "brokers",
+    "queues",
+    "exchanges",
+    "workers",
+    "faults",
+]
+
+
+def scenario_name(ctx: Ctx, value: Any, path: Path) -> Any:
+    """Checker: the scenario's name, which becomes a folder under results/."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return ctx.error(path, f"must be a string; quote it: '{value}'")
+    if not isinstance(value, str) or not value.strip():
+        return ctx.error(path, f"must be a non-empty string, got {show(value)}")
+    if any(c in value for c in "/\\") or value.startswith(".") or not value.isprintable():
+        return ctx.error(
+            path, f"must be usable as a folder name (no '/', '\\', leading '.'), got {show(value)}"
+        )
+    return value
+
+
+def _string(ctx: Ctx, value: Any, path: Path) -> Any:
+    if not isinstance(value, str):
+        return ctx.error(path, f"must be a string, got {show(value)}")
+    return value
+
+
+def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
+    """The resolved scenario (docs/architecture.md), or None with the problems in ``ctx``."""
+    if raw is None:
+        ctx.error((), "the scenario is empty: expected a mapping with name, run and producers")
+        return None
+    if not isinstance(raw, dict):
+        ctx.error(
+            (), f"the top level must be a mapping (name, run, producers, ...), got {show(raw)}"
+        )
+        return None
+    ctx.mapping(raw, (), TOP_KEYS)
+    names = collect(ctx, raw)
+    out: dict[str, Any] = {
+        "name": ctx.field(raw, (), "name", scenario_name),
+        "description": ctx.field(raw, (), "description", nullable(_string), None),
+    }
+    brokers = resolve_brokers(ctx, raw, names)
+    queues = resolve_queues(ctx, raw, names)
+    exchanges = resolve_exchanges(ctx, raw, names)
+    workers = resolve_workers(ctx, raw, names)
+    before = len(ctx.problems)
+    producers = resolve_producers(ctx, raw, names)
+    # The run defaults use the producers' rates: only when those are sound.
+    out["run"] = resolve_run(ctx, raw, producers if len(ctx.problems) == before else None)
+    out["producers"] = producers
+    out["brokers"] = brokers
+    out["queues"] = queues
+    out["exchanges"] = exchanges
+    out["workers"] = workers
+    out["faults"] = resolve_faults(ctx, raw, names)
+    refuse(ctx, "top", raw, {k: raw.get(k) for k in ("exchanges", "faults")}, ())
+    if ctx.problems or any(v is INVALID for v in out.values()):
+        return None
+    return out

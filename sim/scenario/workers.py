@@ -1,0 +1,117 @@
+"""``workers`` (§8): consumer pools, their service times and acknowledgement mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scenario.checks import (
+    INVALID,
+    REQUIRED,
+    Ctx,
+    boolean,
+    duration,
+    nullable,
+    number,
+    one_of,
+    whole,
+)
+from sim.scenario.dist_specs import constant, distribution
+from sim.scenario.errors import Path
+from sim.scenario.names import Names, reference
+from sim.scenario.not_yet import refuse
+from sim.scenario.sections import each
+
+WORKER_KEYS = [
+    "consumes",
+    "count",
+    "concurrency",
+    "prefetch",
+    "ack",
+    "ack_latency",
+    "service_time",
+    "service_time_by_type",
+    "error_rate",
+    "retry",
+    "idempotent",
+    "then",
+    "batch",
+    "autoscale",
+]
+ACK_MODES = ("after_processing", "on_start", "on_delivery")
+
+
+def _by_type(ctx: Ctx, value: Any, path: Path) -> Any:
+    given = ctx.mapping(value, path, None, "a mapping of message type: service time")
+    if given is INVALID:
+        return INVALID
+    out = {key: distribution(ctx, dist, (*path, key)) for key, dist in given.items()}
+    return INVALID if any(v is INVALID for v in out.values()) else out
+
+
+def _settings(ctx: Ctx, value: Any, path: Path, fields: dict[str, tuple[Any, Any]]) -> Any:
+    """A small mapping of fields, each ``key: (checker, default)``."""
+    given = ctx.mapping(value, path, list(fields))
+    if given is INVALID:
+        return INVALID
+    out = {k: ctx.field(given, path, k, check, default) for k, (check, default) in fields.items()}
+    return INVALID if any(v is INVALID for v in out.values()) else out
+
+
+def resolve_workers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any]:
+    """Every worker pool."""
+    positive_time = duration(0.0, exclusive=True)
+    later = {  # features refused by not_yet.py: checked here so their typos show too
+        "retry": {"requeue": (boolean, True), "delay": (duration(0.0), 0.0)},
+        "then": {
+            "publish": (reference(names, "queues", "exchanges"), REQUIRED),
+            "probability": (number(0.0, 1.0), 1.0),
+        },
+        "batch": {"every": (positive_time, REQUIRED), "max": (nullable(whole(1)), None)},
+        "autoscale": {
+            "min": (whole(0), 1),
+            "max": (whole(1), REQUIRED),
+            "target_backlog": (number(0.0, exclusive=True), REQUIRED),
+            "interval": (positive_time, 10.0),
+            "startup": (duration(0.0), 0.0),
+        },
+    }
+
+    def pool(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
+        concurrency = ctx.field(given, path, "concurrency", whole(1), 1)
+        prefetch = ctx.field(
+            given, path, "prefetch", whole(1), concurrency if concurrency is not INVALID else 1
+        )
+        if prefetch is not INVALID and concurrency is not INVALID and prefetch < concurrency:
+            prefetch = ctx.error(
+                (*path, "prefetch"),
+                f"must be >= concurrency ({concurrency}): a worker holds the messages it "
+                f"processes, got {prefetch}",
+            )
+        out = {
+            "consumes": ctx.field(given, path, "consumes", reference(names, "queues"), None),
+            "count": ctx.field(given, path, "count", whole(1), 1),
+            "concurrency": concurrency,
+            "prefetch": prefetch,
+            "ack": ctx.field(given, path, "ack", one_of(*ACK_MODES), "after_processing"),
+            "ack_latency": ctx.field(given, path, "ack_latency", distribution, constant(0.0)),
+            "service_time": ctx.field(given, path, "service_time", distribution),
+            "service_time_by_type": ctx.field(given, path, "service_time_by_type", _by_type, {}),
+            "error_rate": ctx.field(given, path, "error_rate", number(0.0, 1.0), 0.0),
+        }
+        extra = {
+            key: ctx.field(given, path, key, _later(fields), None) for key, fields in later.items()
+        }
+        extra["idempotent"] = ctx.field(given, path, "idempotent", boolean, False)
+        refuse(ctx, "workers", given, {**out, **extra}, path)
+        return INVALID if any(v is INVALID for v in out.values()) else out
+
+    return each(ctx, top, "workers", names, WORKER_KEYS, pool)
+
+
+def _later(fields: dict[str, tuple[Any, Any]]) -> Any:
+    """Checker for one of the ``later`` mappings."""
+
+    def check(ctx: Ctx, value: Any, path: Path) -> Any:
+        return _settings(ctx, value, path, fields)
+
+    return check

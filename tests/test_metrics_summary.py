@@ -1,0 +1,346 @@
+"""summarize(): every figure of a small hand-built run, computed by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.metrics import check_conservation, check_messages, summarize
+
+NAN = math.nan
+STATE_NAMES = ("pending", "completed", "dead_lettered", "expired", "lost")
+
+
+def make_messages(rows: list[dict]) -> pd.DataFrame:
+    """A messages table with the engine's dtypes; seq numbered per (queue, key) in row order."""
+    defaults = {
+        "copy": 0,
+        "producer": "web",
+        "key": None,
+        "type": None,
+        "first_delivered_at": NAN,
+        "completed_at": NAN,
+        "deliveries": 0,
+        "processings": 0,
+        "absorbed": 0,
+        "worker": None,
+        "state": "pending",
+    }
+    full = [{**defaults, **row} for row in rows]
+    counts: dict = {}
+    for row in full:
+        row.setdefault("accepted_at", row["published_at"])
+        group = (row["queue"], row["key"])
+        row.setdefault("seq", counts.get(group, 0))
+        counts[group] = counts.get(group, 0) + 1
+
+    def column(name):
+        return [row[name] for row in full]
+
+    return pd.DataFrame(
+        {
+            "id": np.array(column("id"), dtype=np.int64),
+            "copy": np.array(column("copy"), dtype=np.int16),
+            "queue": pd.Categorical(column("queue")),
+            "producer": pd.Categorical(column("producer")),
+            "key": pd.Categorical(column("key")),
+            "type": pd.Categorical(column("type")),
+            "seq": np.array(column("seq"), dtype=np.int64),
+            "published_at": np.array(column("published_at"), dtype=float),
+            "accepted_at": np.array(column("accepted_at"), dtype=float),
+            "first_delivered_at": np.array(column("first_delivered_at"), dtype=float),
+            "completed_at": np.array(column("completed_at"), dtype=float),
+            "deliveries": np.array(column("deliveries"), dtype=np.int32),
+            "processings": np.array(column("processings"), dtype=np.int32),
+            "absorbed": np.array(column("absorbed"), dtype=np.int32),
+            "worker": pd.Categorical(column("worker")),
+            "state": pd.Categorical(column("state"), categories=STATE_NAMES),
+        }
+    )
+
+
+def done(published, delivered, completed, **extra):
+    """A completed copy delivered and processed once (override counts through extra)."""
+    row = {
+        "published_at": published,
+        "first_delivered_at": delivered,
+        "completed_at": completed,
+        "deliveries": 1,
+        "processings": 1,
+        "worker": "pool/0",
+        "state": "completed",
+    }
+    row.update(extra)
+    return row
+
+
+# Queue a: rows 0-6 (row 0 is before the warm-up); queue b: rows 7-9 (row 7 is a fan-out copy
+# of publish 6). Latencies of the measured completed copies: 1.0, 3.0, 7.0, 1.0 (a), 0.4 (b).
+ROWS = [
+    {"id": 0, "queue": "a", **done(1.0, 1.5, 2.0), "accepted_at": 1.01},
+    {"id": 1, "queue": "a", **done(2.0, 2.5, 3.0)},
+    {"id": 2, "queue": "a", **done(3.0, 4.0, 6.0, deliveries=2, processings=2), "accepted_at": 3.2},
+    {"id": 3, "queue": "a", **done(4.0, 5.0, 11.0), "accepted_at": 4.1},  # after duration
+    {"id": 4, "queue": "a", "published_at": 5.0},  # pending, never delivered
+    {
+        "id": 5,
+        "queue": "a",
+        "published_at": 6.0,
+        "first_delivered_at": 6.5,
+        "deliveries": 3,
+        "state": "dead_lettered",
+    },
+    {"id": 6, "queue": "a", **done(7.0, 7.5, 8.0, deliveries=2, absorbed=1), "accepted_at": 7.2},
+    {"id": 6, "copy": 1, "queue": "b", **done(7.0, 7.1, 7.4), "accepted_at": 7.2},
+    {
+        "id": 7,
+        "queue": "b",
+        "published_at": 8.0,
+        "accepted_at": 8.1,
+        "first_delivered_at": 8.2,
+        "deliveries": 1,
+        "state": "lost",
+    },
+    {"id": 8, "queue": "b", "published_at": 9.0, "accepted_at": 9.1, "state": "expired"},
+]
+COUNTERS = {
+    "producers": {"web": {"sent": 10, "accepted": 9, "rejected": 1}},
+    "queues": {
+        "a": {"rejected": 1, "max_depth": 3, "unroutable": 0},
+        "b": {"rejected": 0, "max_depth": 1, "unroutable": 0},
+    },
+    "workers": {"pool": {"count": 2, "slots": 4, "busy_time": 12.0, "up_time": 20.0, "crashes": 1}},
+}
+META = {
+    "scenario": "hand",
+    "seed": 7,
+    "duration": 10.0,
+    "warmup": 2.0,
+    "sim_end": 12.0,
+    "wall_seconds": 0.5,
+}
+TIMESERIES = pd.DataFrame(
+    {
+        "time": [1.0, 1.0, 2.0, 2.0, 3.0],
+        "queue": pd.Categorical(["a", "b", "a", "b", "a"]),
+        "depth": [1, 0, 3, 1, 2],
+        "in_flight": [0, 0, 1, 1, 1],
+        "workers_up": [2, 2, 2, 2, 2],
+        "published": [1, 0, 1, 1, 1],
+        "completed": [0, 0, 1, 0, 1],
+        "rejected": [0, 0, 0, 0, 0],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return summarize(make_messages(ROWS), TIMESERIES, COUNTERS, META)
+
+
+def test_shape_and_meta(summary):
+    assert list(summary) == [
+        "scenario",
+        "seed",
+        "duration",
+        "warmup",
+        "sim_end",
+        "wall_seconds",
+        "totals",
+        "latency",
+        "wait",
+        "throughput",
+        "reordering",
+        "queues",
+        "workers",
+        "producers",
+    ]
+    assert (summary["scenario"], summary["seed"], summary["duration"]) == ("hand", 7, 10.0)
+    assert (summary["warmup"], summary["sim_end"], summary["wall_seconds"]) == (2.0, 12.0, 0.5)
+    assert list(summary["queues"]) == ["a", "b"]
+    assert list(summary["queues"]["a"]) == [
+        "totals",
+        "latency",
+        "wait",
+        "throughput",
+        "reordering",
+        "max_depth",
+        "mean_depth",
+    ]
+
+
+def test_totals(summary):
+    assert summary["totals"] == {
+        "published": 9,
+        "rejected": 1,
+        "unroutable": 0,
+        "enqueued": 10,
+        "completed": 6,
+        "dead_lettered": 1,
+        "expired": 1,
+        "lost": 1,
+        "pending": 1,
+        "deliveries": 12,
+        "duplicate_deliveries": 4,
+        "processings": 7,
+        "duplicate_processing": 1,
+        "duplicates_absorbed": 1,
+    }
+
+
+def test_queue_totals(summary):
+    a = summary["queues"]["a"]["totals"]
+    b = summary["queues"]["b"]["totals"]
+    assert a == {
+        "published": 7,
+        "rejected": 1,
+        "unroutable": 0,
+        "enqueued": 7,
+        "completed": 5,
+        "dead_lettered": 1,
+        "expired": 0,
+        "lost": 0,
+        "pending": 1,
+        "deliveries": 10,
+        "duplicate_deliveries": 4,
+        "processings": 6,
+        "duplicate_processing": 1,
+        "duplicates_absorbed": 1,
+    }
+    assert (b["enqueued"], b["completed"], b["lost"], b["expired"], b["deliveries"]) == (
+        3,
+        1,
+        1,
+        1,
+        2,
+    )
+    assert check_conservation(summary) == []
+
+
+def test_latency_excludes_warmup_and_interpolates(summary):
+    # Measured latencies sorted: 0.4, 1, 1, 3, 7 (row 0, published before warm-up, is out).
+    # Linear interpolation at index 4 * q: p90 = 3 + 0.6 * 4, p95 = 3 + 0.8 * 4, ...
+    assert summary["latency"] == pytest.approx(
+        {
+            "mean": 12.4 / 5,
+            "p50": 1.0,
+            "p90": 5.4,
+            "p95": 6.2,
+            "p99": 6.84,
+            "p999": 6.984,
+            "max": 7.0,
+        }
+    )
+    assert summary["queues"]["a"]["latency"] == pytest.approx(
+        {"mean": 3.0, "p50": 2.0, "p90": 5.8, "p95": 6.4, "p99": 6.88, "p999": 6.988, "max": 7.0}
+    )
+    assert summary["queues"]["b"]["latency"]["mean"] == pytest.approx(0.4)
+
+
+def test_wait(summary):
+    # Measured first deliveries: 0.5, 1, 1, 0.5 (dead-lettered), 0.5, 0.1 (b), 0.2 (lost, b).
+    assert summary["wait"]["mean"] == pytest.approx(3.8 / 7)
+    assert summary["wait"]["p50"] == pytest.approx(0.5)
+    assert summary["wait"]["max"] == pytest.approx(1.0)
+    assert summary["queues"]["b"]["wait"]["mean"] == pytest.approx(0.15)
+
+
+def test_throughput_window(summary):
+    # Completed in [warmup, duration] = [2, 10] and published at or after 2: rows 1, 2, 6 in a
+    # (row 3 completes at 11, after the window), row 7 in b. Window length 8 s.
+    assert summary["throughput"] == pytest.approx(4 / 8)
+    assert summary["queues"]["a"]["throughput"] == pytest.approx(3 / 8)
+    assert summary["queues"]["b"]["throughput"] == pytest.approx(1 / 8)
+
+
+def test_reordering(summary):
+    # Queue a, measured: seqs 1, 2, 3, 6 complete at 3, 6, 11, 8 -> order 1, 2, 6, 3.
+    assert summary["queues"]["a"]["reordering"] == pytest.approx(
+        {"reordered": 1, "reordered_ratio": 0.25, "inversions": 1, "max_displacement": 1}
+    )
+    assert summary["queues"]["b"]["reordering"] == {
+        "reordered": 0,
+        "reordered_ratio": 0.0,
+        "inversions": 0,
+        "max_displacement": 0,
+    }
+    assert summary["reordering"] == pytest.approx(
+        {"reordered": 1, "reordered_ratio": 0.2, "inversions": 1, "max_displacement": 1}
+    )
+
+
+def test_depth_workers_producers(summary):
+    assert summary["queues"]["a"]["max_depth"] == 3
+    assert summary["queues"]["a"]["mean_depth"] == pytest.approx(2.0)
+    assert summary["queues"]["b"]["mean_depth"] == pytest.approx(0.5)
+    # utilization = 12 / (concurrency 2 * 20 worker-seconds); mean_up = 20 / 12.
+    assert summary["workers"] == {
+        "pool": {"utilization": pytest.approx(0.3), "crashes": 1, "mean_up": pytest.approx(20 / 12)}
+    }
+    web = summary["producers"]["web"]
+    assert (web["sent"], web["errors"]) == (10, 1)
+    # One answer per publish at or after warm-up: 0, .2, .1, 0, 0, .2 (fan-out once), .1, .1.
+    assert web["response_time"] == pytest.approx(
+        {"mean": 0.0875, "p50": 0.1, "p90": 0.2, "p95": 0.2, "p99": 0.2, "p999": 0.2, "max": 0.2}
+    )
+
+
+def test_json_serialisable_and_plain_types(summary):
+    text = json.dumps(summary, allow_nan=False)
+    assert json.loads(text) == summary
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        else:
+            assert node is None or type(node) in (int, float, str), (node, type(node))
+
+    walk(summary)
+
+
+def test_nothing_completed_gives_none_not_nan():
+    rows = [{"id": 0, "queue": "a", "published_at": 1.0}]
+    summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META)
+    json.dumps(summary, allow_nan=False)
+    assert summary["latency"]["mean"] is None
+    assert summary["queues"]["a"]["latency"]["p99"] is None
+    assert summary["queues"]["a"]["mean_depth"] is None
+    assert summary["reordering"]["reordered_ratio"] is None
+    assert summary["throughput"] == 0.0
+    assert summary["totals"]["pending"] == 1
+
+
+def test_empty_run():
+    summary = summarize(make_messages([]), TIMESERIES.iloc[:0], COUNTERS, META)
+    json.dumps(summary, allow_nan=False)
+    assert summary["totals"]["enqueued"] == 0
+    assert summary["totals"]["published"] == 9  # from the counters
+    assert summary["queues"]["a"]["totals"]["rejected"] == 1
+    assert summary["producers"]["web"]["response_time"]["max"] is None
+    assert check_conservation(summary) == []
+
+
+def test_keys_make_separate_sequences():
+    # Two keys interleaved, each completing in its own order, the queue as a whole not.
+    rows = [
+        {"id": 0, "queue": "a", "key": "x", **done(0.0, 0.1, 2.0)},
+        {"id": 1, "queue": "a", "key": "y", **done(0.5, 0.6, 1.0)},
+        {"id": 2, "queue": "a", "key": "x", **done(1.0, 2.1, 3.0)},
+        {"id": 3, "queue": "a", "key": "y", **done(1.5, 1.6, 2.5)},
+    ]
+    summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
+    assert summary["reordering"]["reordered"] == 0
+    assert summary["reordering"]["inversions"] == 0
+    for row in rows:
+        row["key"] = None
+    summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
+    assert (summary["reordering"]["reordered"], summary["reordering"]["inversions"]) == (2, 2)
+
+
+def test_messages_table_is_consistent():
+    assert check_messages(make_messages(ROWS)) == []

@@ -1,0 +1,123 @@
+"""Parts of the format the model does not implement yet fail clearly, naming the YAML path."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim.scenario as scenario
+from sim.scenario import ScenarioError
+from sim.scenario.not_yet import BROKER_TYPES, NOT_YET, SUPPORTED_BROKER_TYPES
+
+BASE = {
+    "name": "t",
+    "run": {"duration": 60},
+    "producers": {"web": {"arrivals": {"process": "poisson", "rate": 10}, "publish": "orders"}},
+    "queues": {"orders": {}},
+    "workers": {"pool": {"consumes": "orders", "service_time": "10ms"}},
+}
+
+
+def messages(overrides: dict) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        scenario.from_dict(BASE, overrides=overrides)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("kind", [t for t in BROKER_TYPES if t not in SUPPORTED_BROKER_TYPES])
+def test_known_broker_types_are_not_supported_yet(kind: str) -> None:
+    assert messages({"brokers.main": {"type": kind}}) == [
+        f"--set brokers.main.type: broker type {kind!r} is not supported yet (supported: ideal)"
+    ]
+
+
+def test_an_unknown_broker_type_is_a_typo_not_a_missing_feature() -> None:
+    (line,) = messages({"brokers.main": {"type": "rabbit-mq"}})
+    assert line.startswith("--set brokers.main.type: unknown broker type 'rabbit-mq'; did you mean")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "what"),
+    [
+        ("producers.web.call", "pool", "a synchronous call to a worker pool (call:)"),
+        ("producers.web.timeout", "2s", "a call timeout (timeout:)"),
+        ("producers.web.routing_key", "order.{type}", "a routing key (routing_key:)"),
+        ("producers.web.on_reject", "retry", "retrying rejected publishes (on_reject: retry)"),
+        ("producers.web.retry", {"attempts": 5}, "a retry policy for rejected publishes (retry:)"),
+        ("brokers.main", {"capacity": "1000/s"}, "a broker capacity (capacity:)"),
+        ("brokers.main", {"durable": False}, "a non-durable broker (durable: false)"),
+        ("brokers.main", {"visibility_timeout": "30s"}, "the broker setting 'visibility_timeout'"),
+        ("queues.orders.ttl", "10m", "message expiry (ttl:)"),
+        ("queues.orders.max_deliveries", 5, "a delivery limit (max_deliveries:)"),
+        ("queues.orders.priority", True, "a priority queue (priority: true)"),
+        ("queues.orders.ordering", "per-key", "per-key ordering (ordering: per-key)"),
+        ("queues.orders.partitions", 12, "partitioning (partitions:)"),
+        ("queues.orders.heartbeat", "60s", "the broker setting 'heartbeat'"),
+        ("queues.orders.publish_latency", "1ms", "a per-queue publish_latency"),
+        ("workers.pool.then", {"publish": "orders"}, "a follow-up publish (then:)"),
+        ("workers.pool.batch", {"every": "5m"}, "a batch job (batch:)"),
+        ("workers.pool.autoscale", {"max": 5, "target_backlog": 100}, "autoscaling (autoscale:)"),
+        ("workers.pool.error_rate", 0.01, "processing failures (error_rate > 0)"),
+        ("workers.pool.retry", {"requeue": False}, "a retry policy for failed messages (retry:)"),
+        ("workers.pool.idempotent", True, "idempotent processing (idempotent: true)"),
+        ("exchanges", {"events": {"type": "fanout"}}, "routing through exchanges (exchanges:)"),
+        ("faults", [{"crash": "pool", "at": "1m"}], "fault injection (faults:)"),
+    ],
+)
+def test_features_not_supported_yet(path: str, value: object, what: str) -> None:
+    overrides = {path: value}
+    if path == "producers.web.call":
+        overrides["producers.web.publish"] = None  # one or the other
+    lines = messages(overrides)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"--set {path.split('.')[0]}"), lines
+    assert f"{what} is not supported yet" in lines[0], lines
+
+
+def test_a_pool_without_consumes_is_not_supported_yet() -> None:
+    data = {**BASE, "workers": {"pool": {"service_time": "10ms"}}}
+    with pytest.raises(ScenarioError) as info:
+        scenario.from_dict(data)
+    assert [str(p) for p in info.value.problems] == [
+        "workers.pool.consumes: a worker pool without consumes (serving synchronous calls) "
+        "is not supported yet"
+    ]
+
+
+def test_defaults_of_unsupported_features_are_accepted() -> None:
+    """The resolved scenario spells them out, and must load again as it is."""
+    sc = scenario.from_dict(
+        BASE,
+        overrides={
+            "producers.web.on_reject": "fail",
+            "producers.web.retry": {"attempts": 3, "backoff": "100ms"},
+            "queues.orders.priority": False,
+            "queues.orders.ordering": "fifo",
+            "queues.orders.ttl": None,
+            "workers.pool.error_rate": 0,
+            "workers.pool.idempotent": False,
+            "exchanges": {},
+            "faults": [],
+        },
+    )
+    assert sc.data["exchanges"] == {} and sc.data["faults"] == []
+
+
+def test_values_of_unsupported_features_are_still_checked() -> None:
+    lines = messages(
+        {
+            "queues.orders.ttl": "-1s",
+            "brokers.main": {"heartbeat": "soon"},
+            "workers.pool.then": {"publish": "nowhere"},
+            "faults": [{"outage": "nobroker", "at": "1m", "duration": "1m"}],
+        }
+    )
+    assert "--set queues.orders.ttl: must be a duration > 0, got '-1s'" in lines
+    assert any(m.startswith("--set brokers.main.heartbeat: bad duration 'soon'") for m in lines)
+    assert any(
+        m.startswith("--set workers.pool.then.publish: no queue or exchange named") for m in lines
+    )
+    assert any(m.startswith("--set faults[0].outage: no broker named 'nobroker'") for m in lines)
+
+
+def test_the_table_covers_every_section() -> None:
+    assert set(NOT_YET) == {"top", "producers", "brokers", "queues", "workers"}

@@ -1,0 +1,122 @@
+"""The engine against queueing theory on the ideal broker.
+
+Each check uses a fixed seed and a tolerance of four standard errors, where the standard error
+is the run's own, estimated by batch means (latencies in a queue are correlated, so the naive
+sd/sqrt(n) would be too tight). Long enough runs make the checks stable and meaningful.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import batch_se, run_checked, scenario_from
+
+from sim import analytic
+
+Z = 4.0  # standard errors allowed
+
+
+def queue_scenario(*, rate: float, service: str, count: int = 1, messages: int,
+                   queue: str = "{}", seed: int = 1) -> str:
+    return f"""
+        name: theory
+        run: {{messages: {messages}, seed: {seed}, warmup: 200}}
+        producers: {{p: {{arrivals: {{process: poisson, rate: {rate}}}, publish: q}}}}
+        queues: {{q: {queue}}}
+        workers: {{w: {{consumes: q, count: {count}, prefetch: 1, service_time: {service}}}}}
+    """
+
+
+def measured(result):
+    m = result.messages
+    m = m[m["published_at"] >= result.summary["warmup"]].sort_values("published_at")
+    latency = (m["completed_at"] - m["published_at"]).to_numpy()
+    wait = (m["first_delivered_at"] - m["published_at"]).to_numpy()
+    return latency, wait
+
+
+def blocking(result, batches: int = 20) -> tuple[float, float]:
+    """The fraction of publishes refused, and its standard error by batches of the run."""
+    sent = result.summary["producers"]["p"]["sent"]
+    fraction = result.summary["totals"]["rejected"] / sent
+    ts = result.timeseries
+    parts = np.array_split(np.arange(len(ts)), batches)
+    rejected, accepted = ts["rejected"].to_numpy(), ts["published"].to_numpy()
+    estimates = [rejected[i].sum() / (rejected[i].sum() + accepted[i].sum()) for i in parts]
+    return fraction, float(np.std(estimates, ddof=1) / np.sqrt(batches))
+
+
+def test_mm1_latency_mean_and_percentiles():
+    lam, mu = 0.5, 1.0
+    result = run_checked(scenario_from(queue_scenario(
+        rate=lam, service="{dist: exponential, mean: 1}", messages=200_000)))
+    latency, _ = measured(result)
+    theory = analytic.mm1(lam, mu)
+    assert abs(latency.mean() - theory.W) < Z * batch_se(latency)
+    assert result.summary["latency"]["mean"] == pytest.approx(latency.mean())
+    for p in (0.5, 0.9, 0.99):
+        def quantile(x, p=p):
+            return np.quantile(x, p)
+        expected = theory.latency_quantile(p)
+        assert abs(np.quantile(latency, p) - expected) < Z * batch_se(latency, stat=quantile)
+
+
+def test_mmc_erlang_c_wait():
+    lam, mu, c = 7.2, 1.0, 8
+    result = run_checked(scenario_from(queue_scenario(
+        rate=lam, service="{dist: exponential, mean: 1}", count=c, messages=300_000)))
+    _, wait = measured(result)
+    theory = analytic.mmc(lam, mu, c)
+    assert abs(wait.mean() - theory.Wq) < Z * batch_se(wait)
+    waited = (wait > 1e-12).astype(float)
+    p_wait = analytic.erlang_c(c, lam / mu)
+    assert abs(waited.mean() - p_wait) < Z * batch_se(waited)
+
+
+def test_md1_pollaczek_khinchine():
+    lam, d = 0.7, 1.0
+    result = run_checked(scenario_from(queue_scenario(
+        rate=lam, service=str(d), messages=150_000)))
+    _, wait = measured(result)
+    theory = analytic.md1(lam, d)
+    assert abs(wait.mean() - theory.Wq) < Z * batch_se(wait)
+
+
+def test_mm1k_blocking_through_max_length():
+    lam, mu, max_length = 0.9, 1.0, 4
+    result = run_checked(scenario_from(queue_scenario(
+        rate=lam, service="{dist: exponential, mean: 1}", messages=200_000,
+        queue=f"{{max_length: {max_length}}}")))
+    # prefetch 1: one in service plus max_length ready, so K = max_length + 1.
+    theory = analytic.mm1k(lam, mu, max_length + 1)
+    blocked, se = blocking(result)
+    assert abs(blocked - theory.p_block) < Z * se
+
+
+def test_erlang_b_insensitive_to_service_distribution():
+    c, lam, mean = 5, 3.0, 1.0
+    result = run_checked(scenario_from(queue_scenario(
+        rate=lam, service=f"{{dist: lognormal, mean: {mean}, cv: 2.0}}", count=c,
+        messages=200_000, queue="{max_length: 0}")))
+    expected = analytic.erlang_b(c, lam * mean)
+    blocked, se = blocking(result)
+    assert abs(blocked - expected) < Z * se
+
+
+def test_littles_law_on_sampled_depth():
+    lam = 0.8
+    text = f"""
+        name: little
+        run: {{duration: 100000, seed: 5, sample_interval: 5}}
+        producers: {{p: {{arrivals: {{process: poisson, rate: {lam}}}, publish: q}}}}
+        queues: {{q: {{}}}}
+        workers: {{w: {{consumes: q, service_time: {{dist: exponential, mean: 1}}}}}}
+    """
+    result = run_checked(scenario_from(text))
+    _, wait = measured(result)
+    mean_depth = result.summary["queues"]["q"]["mean_depth"]
+    depth = result.timeseries["depth"].to_numpy()
+    # L_q = lambda * W_q, each side with its own noise.
+    tolerance = Z * np.hypot(batch_se(depth), lam * batch_se(wait))
+    assert abs(mean_depth - lam * wait.mean()) < tolerance
+    assert abs(mean_depth - analytic.mm1(lam, 1.0).Lq) < Z * batch_se(depth)
