@@ -262,9 +262,9 @@ def _dur(seconds: float | None) -> str:
         return "-"
     if seconds == 0:
         return "0"
-    if seconds < 1e-3:
+    if seconds < 0.9995e-3:
         return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
+    if seconds < 0.9995:
         return f"{seconds * 1e3:.3g} ms"
     if seconds < 120:
         return f"{seconds:.3g} s"

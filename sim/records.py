@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 
 NAN = float("nan")
+CHUNK = 16384
+_NANS = array("d", [NAN]) * CHUNK
+_MINUS_ONES = array("i", [-1]) * CHUNK
 
 # End states of a copy (§10 of the contract); PENDING until one of the others is reached.
 PENDING, COMPLETED, DEAD_LETTERED, EXPIRED, LOST = 0, 1, 2, 3, 4
@@ -57,6 +60,9 @@ class Records:
         self.keys = Codes()
         self.types = Codes()
         self.id = array("q")
+        # Columns whose value at creation is always the same are grown a chunk at a time
+        # (one C-level extend per CHUNK copies) instead of one append per copy.
+        self.capacity = 0
         self.copy = array("h")
         self.queue = array("h")
         self.producer = array("h")
@@ -80,7 +86,6 @@ class Records:
     def add(
         self,
         message_id: int,
-        copy: int,
         queue: int,
         producer: int,
         key: int,
@@ -88,31 +93,41 @@ class Records:
         published_at: float,
         accepted_at: float,
     ) -> int:
-        """Append a copy and return its id (its row)."""
+        """Append a copy (copy number 0, pending, never delivered) and return its id."""
         cid = len(self.id)
+        if cid == self.capacity:
+            self._grow()
         self.id.append(message_id)
-        self.copy.append(copy)
         self.queue.append(queue)
         self.producer.append(producer)
         self.key.append(key)
         self.type.append(type_)
         self.published_at.append(published_at)
         self.accepted_at.append(accepted_at)
-        self.first_delivered_at.append(NAN)
-        self.completed_at.append(NAN)
-        self.deliveries.append(0)
-        self.processings.append(0)
-        self.absorbed.append(0)
-        self.worker.append(-1)
-        self.state.append(PENDING)
-        if self.service_time is not None:
-            self.service_time.append(NAN)
         return cid
+
+    def _grow(self) -> None:
+        n = CHUNK
+        self.capacity += n
+        self.copy.extend(array("h", bytes(2 * n)))
+        self.first_delivered_at.extend(_NANS)
+        self.completed_at.extend(_NANS)
+        self.deliveries.extend(array("i", bytes(4 * n)))
+        self.processings.extend(array("i", bytes(4 * n)))
+        self.absorbed.extend(array("i", bytes(4 * n)))
+        self.worker.extend(_MINUS_ONES)
+        self.state.extend(array("b", bytes(n)))  # PENDING == 0
+        if self.service_time is not None:
+            self.service_time.extend(_NANS)
 
     def enable_service_times(self) -> None:
         """Keep a per-copy service time column (traces that carry ``service_time``)."""
         if self.service_time is None:
-            self.service_time = array("d", [NAN]) * len(self.id)
+            self.service_time = array("d", [NAN]) * self.capacity
+
+    def _trimmed(self, column: array, dtype: type) -> np.ndarray:
+        """A chunk-grown column cut to the copies that exist."""
+        return _np(column, dtype)[: len(self.id)]
 
     def to_frame(self) -> pd.DataFrame:
         """The messages table of §10, one row per copy, with names decoded."""
@@ -122,7 +137,7 @@ class Records:
         frame = pd.DataFrame(
             {
                 "id": _np(self.id, np.int64),
-                "copy": _np(self.copy, np.int16),
+                "copy": self._trimmed(self.copy, np.int16),
                 "queue": self.queues.decode(queue),
                 "producer": self.producers.decode(_np(self.producer, np.int16)),
                 "key": self.keys.decode(key),
@@ -130,16 +145,18 @@ class Records:
                 "seq": _sequence(queue, key),
                 "published_at": _np(self.published_at, np.float64),
                 "accepted_at": _np(self.accepted_at, np.float64),
-                "first_delivered_at": _np(self.first_delivered_at, np.float64),
-                "completed_at": _np(self.completed_at, np.float64),
-                "deliveries": _np(self.deliveries, np.int32),
-                "processings": _np(self.processings, np.int32),
-                "absorbed": _np(self.absorbed, np.int32),
-                "worker": self.workers.decode(_np(self.worker, np.int32)),
+                "first_delivered_at": self._trimmed(self.first_delivered_at, np.float64),
+                "completed_at": self._trimmed(self.completed_at, np.float64),
+                "deliveries": self._trimmed(self.deliveries, np.int32),
+                "processings": self._trimmed(self.processings, np.int32),
+                "absorbed": self._trimmed(self.absorbed, np.int32),
+                "worker": self.workers.decode(self._trimmed(self.worker, np.int32)),
                 "state": pd.Categorical.from_codes(
-                    _np(self.state, np.int8), categories=pd.Index(STATE_NAMES, dtype=object)
+                    self._trimmed(self.state, np.int8),
+                    categories=pd.Index(STATE_NAMES, dtype=object),
                 ),
-            }
+            },
+            copy=False,  # the numeric columns are views of the records' buffers
         )
         return frame
 

@@ -76,9 +76,7 @@ class Broker:
             return
         producer.accepted += 1
         rec = self.records
-        cid = rec.add(
-            message_id, 0, queue.code, producer.code, key, type_, published_at, self.env.now
-        )
+        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at, self.env.now)
         if service_time is not None:
             rec.service_time[cid] = service_time  # type: ignore[index]
         queue.put(cid)

@@ -107,7 +107,6 @@ class Queue:
         rec = self.records
         cid = rec.add(
             rec.id[source],
-            rec.copy[source] + 1,
             self.code,
             rec.producer[source],
             rec.key[source],
@@ -115,6 +114,7 @@ class Queue:
             rec.published_at[source],
             self.env.now,
         )
+        rec.copy[cid] = rec.copy[source] + 1
         self.put(cid)
 
     # -- delivery -----------------------------------------------------------------------

@@ -62,7 +62,10 @@ class WorkerPool:
         self.workers = [Worker(self, i, first_worker_code + i) for i in range(count)]
 
     def start(self) -> None:
+        # The common case draws straight from the pool's stream, with no per-copy look-up.
+        plain = self.records.service_time is None and not self.service_by_type
         for worker in self.workers:
+            worker._plain_service = self.service if plain else None
             self.queue.add_consumer(worker)
 
     def service_time(self, cid: int) -> float:
@@ -109,6 +112,8 @@ class Worker:
         self._auto_ack = pool.ack == ON_DELIVERY
         self._ack_on_start = pool.ack == ON_START
         self._ack_after = pool.ack == AFTER_PROCESSING
+        self._instant_ack = pool.ack_latency is None
+        self._plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
 
     def received(self, event: Call) -> None:
         self.receive(event._value)
@@ -123,10 +128,11 @@ class Worker:
     def _start(self, cid: int) -> None:
         pool = self.pool
         self.busy += 1
-        service = pool.service_time(cid)
+        plain = self._plain_service
+        service = plain() if plain is not None else pool.service_time(cid)
         pool.busy_time += service
         call = Call(self.env, service, self._finished, cid)
-        call.due = self.env.now + service
+        call.due = self.env._now + service
         self.running[cid] = call
         if self._ack_on_start:
             self._send_ack(cid, self.env.now)
@@ -143,18 +149,22 @@ class Worker:
         if self.buffer:
             self._start(self.buffer.popleft())
         if self._ack_after:
-            self._send_ack(cid, now)
+            if self._instant_ack:
+                queue = self.queue
+                queue.complete(cid, now, self.code)
+                queue.release(self)
+            else:
+                self._send_ack(cid, now)
             return
         self.queue.complete(cid, now, self.code)
         if self._auto_ack:
             self.queue.release(self)
 
     def _send_ack(self, cid: int, at: float) -> None:
-        latency = self.pool.ack_latency
-        if latency is None:
+        if self._instant_ack:
             self._ack_arrived(cid, at)
         else:
-            Call(self.env, latency(), self._ack_event, (cid, at))
+            Call(self.env, self.pool.ack_latency(), self._ack_event, (cid, at))
 
     def _ack_event(self, event: Call) -> None:
         cid, at = event._value
