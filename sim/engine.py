@@ -66,6 +66,8 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     monitor.start()
     model.start()
     env.run(until=done)
+    for queue in model.queues.values():
+        queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
     monitor.sample()
     sim_end = env.now
     duration = model.duration if model.duration is not None else model.publish_end
@@ -100,7 +102,7 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
             "count": len(pool.workers),
             "slots": len(pool.workers) * pool.concurrency,
             "busy_time": pool.busy_time_until(sim_end),
-            "up_time": len(pool.workers) * sim_end,
+            "up_time": pool.up_time_until(sim_end),
             "crashes": pool.crashes,
         }
         for name, pool in model.pools.items()

@@ -77,6 +77,10 @@ class Records:
         self.absorbed = array("i")
         self.worker = array("i")
         self.state = array("b")
+        self.priority = array("i")
+        # Incremented at every delivery and every return: an ack, or a visibility timer, is
+        # valid only for the lease it was issued under (a redelivered copy has a new one).
+        self.lease = array("i")
         # Per-copy service time given by a trace (NaN: draw from the pool's distribution).
         self.service_time: array | None = None
 
@@ -117,6 +121,8 @@ class Records:
         self.absorbed.extend(array("i", bytes(4 * n)))
         self.worker.extend(_MINUS_ONES)
         self.state.extend(array("b", bytes(n)))  # PENDING == 0
+        self.priority.extend(array("i", bytes(4 * n)))
+        self.lease.extend(array("i", bytes(4 * n)))
         if self.service_time is not None:
             self.service_time.extend(_NANS)
 

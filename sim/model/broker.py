@@ -1,9 +1,10 @@
-"""A broker: accepts publishes for the queues it hosts.
+"""A broker: accepts publishes for the queues it hosts, and can go down.
 
-The broker's own cost is its publish latency (the producer's response time on the ideal path)
-and its delivery latency (applied by each queue as it pushes). A publish is accepted when it
-reaches the broker; only then is a copy created in the records, so a refused publish leaves no
-row and is counted as ``rejected`` by the queue and the producer.
+The broker's own cost is its publish latency (the producer's response time on the ideal path),
+its ``capacity`` (a broker is itself a server: beyond so many publishes per second, publishes
+wait their turn) and its delivery latency (applied by each queue as it pushes). A publish is
+accepted when it reaches the broker; only then is a copy created in the records, so a refused
+publish leaves no row and is counted as ``rejected`` by the queue and the producer.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ if TYPE_CHECKING:
     from sim.model.queue import Queue
     from sim.records import Records
 
+# What a producer sends: (queue, producer, message id, published at, key, type, priority,
+# service time from a trace or None, attempt number).
+Message = tuple["Queue", "Producer", int, float, int, int, int, "float | None", int]
+
 
 class Broker:
-    """Accepts publishes into its queues, after ``publish_latency``."""
+    """Accepts publishes into its queues, after ``publish_latency`` and within ``capacity``."""
 
     def __init__(
         self,
@@ -30,53 +35,72 @@ class Broker:
         name: str,
         records: Records,
         publish_latency: Callable[[], float] | None,
+        capacity: float | None,
+        durable: bool,
+        embedded: bool,
     ) -> None:
         self.env = env
         self.name = name
         self.records = records
         self.publish_latency = publish_latency
+        self.service = None if capacity is None else 1.0 / capacity
+        self.durable = durable
+        self.embedded = embedded
+        self.down = False
+        self.queues: list[Queue] = []
+        self._next_free = 0.0  # with a capacity: when the broker can take the next publish
 
-    def publish(
-        self,
-        queue: Queue,
-        producer: Producer,
-        message_id: int,
-        key: int,
-        type_: int,
-        service_time: float | None,
-    ) -> None:
+    def publish(self, message: Message) -> None:
         """A producer sends a message now; it reaches the broker after the publish latency."""
-        if self.publish_latency is None:
-            self._accept(queue, producer, message_id, self.env.now, key, type_, service_time)
+        delay = 0.0 if self.publish_latency is None else self.publish_latency()
+        if self.service is not None:
+            # A single server at `capacity` publishes/s: wait for it, then take 1/capacity.
+            now = self.env.now
+            start = max(now + delay, self._next_free)
+            self._next_free = start + self.service
+            delay = start + self.service - now
+        if delay == 0.0:
+            self._accept(message)
         else:
-            message = (queue, producer, message_id, self.env.now, key, type_, service_time)
-            queue.incoming += 1
-            Call(self.env, self.publish_latency(), self._arrived, message)
+            message[0].incoming += 1
+            Call(self.env, delay, self._arrived, message)
 
     def _arrived(self, event: Call) -> None:
-        queue = event._value[0]
+        message = event._value
+        queue = message[0]
         queue.incoming -= 1
-        self._accept(*event._value)
+        self._accept(message)
         if not queue.open and not queue.incoming and queue.on_empty is not None:
             queue.on_empty()  # a refused publish was the last thing the drain waited for
 
-    def _accept(
-        self,
-        queue: Queue,
-        producer: Producer,
-        message_id: int,
-        published_at: float,
-        key: int,
-        type_: int,
-        service_time: float | None,
-    ) -> None:
-        if queue.rejects():
+    def _accept(self, message: Message) -> None:
+        queue, producer, message_id, published_at, key, type_, priority, service, _ = message
+        if self.down or queue.rejects():
             queue.rejected += 1
-            producer.rejected += 1
+            producer.rejected_publish(message)
             return
         producer.accepted += 1
         rec = self.records
         cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at, self.env.now)
-        if service_time is not None:
-            rec.service_time[cid] = service_time  # type: ignore[index]
+        if priority:
+            rec.priority[cid] = priority
+        if service is not None:
+            rec.service_time[cid] = service  # type: ignore[index]
         queue.put(cid)
+
+    # -- outages --------------------------------------------------------------------------
+    def outage(self, duration: float) -> None:
+        """Go down for ``duration``: publishes fail, deliveries and acks stop. Non-durable
+        queues lose their messages; an embedded (in-process) broker loses everything."""
+        if self.down:
+            return
+        self.down = True
+        loses = self.embedded or not self.durable
+        for queue in self.queues:
+            queue.outage_started(loses)
+        Call(self.env, duration, self._recovered)
+
+    def _recovered(self, _event: Call) -> None:
+        self.down = False
+        for queue in self.queues:
+            queue.outage_ended()

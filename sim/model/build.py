@@ -14,6 +14,7 @@ from typing import Any
 from simpy import Environment
 
 from sim.model.broker import Broker
+from sim.model.faults import Faults
 from sim.model.producer import Producer, PublishBudget
 from sim.model.queue import Queue
 from sim.model.workers import WorkerPool
@@ -51,25 +52,25 @@ class Model:
         self.records = rec = Records(list(scenario["queues"]), producer_names, worker_names)
 
         self.brokers: dict[str, Broker] = {}
-        deliver_latency: dict[str, Callable[[], float] | None] = {}
         for name, spec in scenario["brokers"].items():
             publish = sampler(spec["publish_latency"], seed, f"brokers.{name}.publish_latency")
-            self.brokers[name] = Broker(env, name, rec, publish)
-            deliver_latency[name] = sampler(
-                spec["deliver_latency"], seed, f"brokers.{name}.deliver_latency"
+            self.brokers[name] = Broker(
+                env, name, rec, publish, spec["capacity"], spec["durable"], spec["embedded"]
             )
 
         self.queues: dict[str, Queue] = {}
         for name, spec in scenario["queues"].items():
-            self.queues[name] = Queue(
-                env,
-                name,
-                rec.queues.code(name),
-                rec,
-                spec["max_length"],
-                spec["overflow"],
-                deliver_latency[spec["broker"]],
-            )
+            broker = self.brokers[spec["broker"]]
+            broker_spec = scenario["brokers"][spec["broker"]]
+
+            def queue_sampler(key: str, spec: dict = spec, name: str = name,
+                              broker_spec: dict = broker_spec) -> Callable[[], float] | None:
+                value = spec[key] if key in spec else broker_spec[key]
+                return sampler(value, seed, f"queues.{name}.{key}")
+
+            queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler)
+            broker.queues.append(queue)
+            self.queues[name] = queue
         for name, spec in scenario["queues"].items():
             if spec.get("dead_letter"):
                 self.queues[name].dead_letter = self.queues[spec["dead_letter"]]
@@ -81,19 +82,20 @@ class Model:
                 rec.types.code(type_): sampler(dist, seed, f"workers.{name}.service.{type_}")
                 for type_, dist in spec["service_time_by_type"].items()
             }
+            failure = None
+            if spec["error_rate"] > 0:
+                failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
             self.pools[name] = WorkerPool(
                 env,
                 name,
                 self.queues[spec["consumes"]],
                 rec,
-                count=spec["count"],
-                concurrency=spec["concurrency"],
-                prefetch=spec["prefetch"],
-                ack=spec["ack"],
+                spec,
                 ack_latency=sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency"),
                 service=sampler(spec["service_time"], seed, f"workers.{name}.service")
                 or _zero,
                 service_by_type={k: v or _zero for k, v in by_type.items()},
+                failure=failure,
                 first_worker_code=first_code,
             )
             first_code += spec["count"]
@@ -107,8 +109,9 @@ class Model:
             fields = {
                 field: values.make(gen, stream(seed, f"producers.{name}.message.{field}")).next
                 for field, gen in spec["message"].items()
-                if field in ("key", "type")
+                if field in ("key", "type", "priority")
             }
+            retry = spec["retry"] if spec["on_reject"] == "retry" else None
             for i in range(spec["count"]):
                 rng = stream(seed, f"producers.{name}[{i}].arrivals")
                 process = arrivals.make(spec["arrivals"], rng)
@@ -118,15 +121,21 @@ class Model:
                 self.producers.append(
                     Producer(
                         env, name, rec.producers.code(name), process.times(), rows, fields,
-                        broker, queue, rec.keys, rec.types, self.budget, until,
+                        broker, queue, rec.keys, rec.types, self.budget, until, retry,
                     )
                 )
+
+        self.faults = Faults(
+            env, scenario["faults"], self.pools, self.brokers,
+            lambda spec, name: sampler(spec, seed, name),
+        )
 
     def start(self) -> None:
         for pool in self.pools.values():
             pool.start()
         for producer in self.producers:
             producer.start()
+        self.faults.start()
 
     def on_publishing_end(self, callback: Callable[[], None]) -> None:
         self._on_publishing_end.append(callback)
@@ -145,3 +154,6 @@ class Model:
 
 def _zero() -> float:
     return 0.0
+
+
+_UNIFORM = {"dist": "uniform", "low": 0.0, "high": 1.0}

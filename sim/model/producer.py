@@ -53,6 +53,7 @@ class Producer:
         types: Codes,
         budget: PublishBudget,
         until: float,
+        retry: dict[str, Any] | None,
     ) -> None:
         self.env = env
         self.name = name
@@ -62,6 +63,9 @@ class Producer:
         self._row = 0
         self._key = fields.get("key")
         self._type = fields.get("type")
+        self._priority = fields.get("priority")
+        # on_reject: retry -> (attempts, backoff); None -> a refused publish is an error.
+        self._retry = None if retry is None else (retry["attempts"], retry["backoff"])
         self._broker = broker
         self._queue = queue
         self._keys = keys
@@ -97,14 +101,19 @@ class Producer:
         budget.next_id = message_id + 1
         self.sent += 1
         key = type_ = -1
+        priority = 0
         service_time = None
         if self._rows is not None:
-            key, type_, service_time = self._trace_fields()
+            key, type_, priority, service_time = self._trace_fields()
         if self._key is not None:
             key = self._keys.code(self._key())
         if self._type is not None:
             type_ = self._types.code(self._type())
-        self._broker.publish(self._queue, self, message_id, key, type_, service_time)
+        if self._priority is not None:
+            priority = int(self._priority())
+        self._broker.publish(
+            (self._queue, self, message_id, self.env.now, key, type_, priority, service_time, 0)
+        )
         if budget.left > 0:
             budget.left -= 1
             if budget.left == 0:
@@ -112,15 +121,33 @@ class Producer:
                 return
         self._schedule()
 
-    def _trace_fields(self) -> tuple[int, int, float | None]:
+    def rejected_publish(self, message: tuple[Any, ...]) -> None:
+        """The broker refused a publish: retry after the backoff, or count an error."""
+        attempt = message[-1]
+        if self._retry is not None and attempt < self._retry[0]:
+            message[0].incoming += 1  # the drain waits for a publish being retried
+            Call(self.env, self._retry[1], self._retry_publish, (*message[:-1], attempt + 1))
+        else:
+            self.rejected += 1
+
+    def _retry_publish(self, event: Call) -> None:
+        queue = event._value[0]
+        queue.incoming -= 1
+        self._broker.publish(event._value)
+        if not queue.open and not queue.incoming and queue.on_empty is not None:
+            queue.on_empty()
+
+    def _trace_fields(self) -> tuple[int, int, int, float | None]:
         """Fields a trace row gives for this arrival (the trace replays them exactly)."""
         rows, i = self._rows, self._row
         assert rows is not None
         self._row = i + 1
         key = self._keys.code(_present(rows.get("key"), i))
         type_ = self._types.code(_present(rows.get("type"), i))
+        priority = _present(rows.get("priority"), i)
         service_time = _present(rows.get("service_time"), i)
-        return key, type_, None if service_time is None else float(service_time)
+        return (key, type_, 0 if priority is None else int(priority),
+                None if service_time is None else float(service_time))
 
 
 def _present(column: list[Any] | None, i: int) -> Any:

@@ -1,32 +1,45 @@
-"""A queue on a broker: ready messages, push delivery to consumers, overflow.
+"""A queue on a broker: its ready line, delivery to consumers, and what brings copies back.
 
 The queue holds copy ids, not message objects: everything about a copy lives in the records.
-Delivery is push (as RabbitMQ and the ``ideal`` broker do): a consumer with a free prefetch
-slot is handed the head of the queue at once. Consumers with free slots wait in ``free`` in
-round-robin order, so with ``prefetch: 1`` the pool behaves as ``c`` servers sharing one FIFO
-line (M/M/c on the ideal broker).
+Its behaviour is a handful of orthogonal mechanisms read from the resolved scenario (a broker
+preset is only their defaults):
+
+- **delivery**: ``push`` hands the next ready copy to a consumer with a free prefetch slot
+  (round robin, as RabbitMQ does); ``pull`` waits for workers to ask (see `WorkerPool`).
+- **leases**: a delivery opens a lease on the copy (``records.lease``); an ack, a visibility
+  timer or a return is valid only for the lease it was issued under, so a copy redelivered
+  while its first consumer still works on it is acknowledged only by the newest holder.
+- **redelivery** of an unacknowledged copy: when the consumer's connection closes
+  (``on_disconnect``: after ``disconnect_latency``, or ``heartbeat`` for a silent failure), at
+  once when its transaction aborts (``transaction``), when a timer from delivery runs out
+  (``visibility_timeout``, or ``lease`` with ``lock_timeout``), or never (``none``).
+- **requeue** position, **ordering** (fifo, per-key, priority), **ttl**, **max_deliveries**
+  with **dead_letter**, and **overflow** when ``max_length`` ready copies wait.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sim.model.lines import FifoLine, KeyedLine, PriorityLine
 from sim.model.schedule import Call
-from sim.records import COMPLETED, DEAD_LETTERED, LOST, PENDING, Records
+from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
 
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.broker import Broker
     from sim.model.workers import Worker
 
 # Overflow policies (§6): what a full queue does with a new publish.
 REJECT_PUBLISH, DROP_HEAD, BLOCK = "reject-publish", "drop-head", "block"
+Sampler = Callable[[], float]
 
 
 class Queue:
-    """One queue: a FIFO line of ready copies and the consumers it pushes to."""
+    """One queue: a line of ready copies and the consumers it serves."""
 
     def __init__(
         self,
@@ -34,25 +47,59 @@ class Queue:
         name: str,
         code: int,
         records: Records,
-        max_length: int | None,
-        overflow: str,
-        deliver_latency: Callable[[], float] | None,
+        spec: dict[str, Any],
+        broker: Broker,
+        sampler: Callable[[str], Sampler | None],
     ) -> None:
         self.env = env
         self.name = name
         self.code = code
         self.records = records
-        self.max_length = max_length
-        self.overflow = overflow
-        self.deliver_latency = deliver_latency
+        self.broker = broker
+        self.max_length: int | None = spec["max_length"]
+        self.overflow: str = spec["overflow"]
+        self.ttl: float | None = spec["ttl"]
+        self.max_deliveries: int | None = spec["max_deliveries"]
+        self.requeue: str = spec["requeue"]
+        self.push = spec["delivery"] == "push"
+        self.prefetch_on_auto_ack: bool = spec["prefetch_on_auto_ack"]
+        self.redelivery: str = spec["redelivery"]
+        self.heartbeat: float = spec["heartbeat"]
+        self.disconnect_latency = sampler("disconnect_latency")
+        self.deliver_latency = sampler("deliver_latency")
+        # Pull delivery: read by the workers' receive loop.
+        self.api_latency = sampler("api_latency")
+        self.batch_size: int = spec["batch_size"]
+        self.wait_time: float = spec["wait_time"]
+        self.poll_interval: float = spec["poll_interval"]
+        self.notify: bool = spec["notify"]
+        self.notify_latency = sampler("notify_latency")
+        # A timer from delivery returns the copy unless it is acknowledged first.
+        self.lease_timeout: float | None = (
+            spec["visibility_timeout"] if self.redelivery == "visibility_timeout"
+            else spec["lock_timeout"] if self.redelivery == "lease" else None
+        )
+        self.restore_interval: float | None = (
+            spec["restore_interval"] if self.redelivery == "visibility_timeout" else None
+        )
+        if spec["ordering"] == "per-key":
+            self.ready: Any = KeyedLine(records)
+        elif spec["priority"]:
+            self.ready = PriorityLine(records)
+        else:
+            self.ready = FifoLine()
+        self._fifo = isinstance(self.ready, FifoLine)
         self.dead_letter: Queue | None = None
         self.consumers: list[Worker] = []
-        self.ready: deque[int] = deque()
-        self.free: deque[Worker] = deque()  # up consumers with held < prefetch
+        self.free: deque[Worker] = deque()  # push: up consumers with room for another copy
+        self.pollers: deque[Worker] = deque()  # pull: workers in a long poll, waiting
+        self.sleepers: set[Worker] = set()  # pull: workers sleeping after an empty receive
         self.blocked: deque[int] = deque()  # publishes waiting for room (overflow: block)
+        self.timers: dict[int, Call] = {}  # lease timers of delivered, unacknowledged copies
+        self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
         self.open = 0  # copies here not yet in an end state
         self.incoming = 0  # publishes on their way to the broker (publish latency)
-        self.in_flight = 0  # copies held by consumers (delivered, slot not yet released)
+        self.in_flight = 0  # copies with a live lease (delivered, not yet acknowledged)
         self.max_depth = 0
         # Cumulative counts, sampled into the time series.
         self.enqueued = 0
@@ -68,17 +115,25 @@ class Queue:
         return (
             limit is not None
             and self.overflow == REJECT_PUBLISH
-            and not self.free
+            and not (self.free and self.ready_is_empty())
+            and not self.pollers
             and len(self.ready) >= limit
         )
 
+    def ready_is_empty(self) -> bool:
+        return not len(self.ready)
+
     def put(self, cid: int) -> None:
-        """Place an accepted copy: straight to a free consumer, else in the ready line."""
+        """Place an accepted copy: straight to a waiting consumer, else in the ready line."""
         self.open += 1
         self.enqueued += 1
-        if self.free:
-            self._deliver(cid, self.free.popleft())
-            return
+        if self._fifo and not self.broker.down:
+            if self.free:
+                self._push(cid, self.free.popleft())
+                return
+            if self.pollers:
+                self._hand_to_poller(cid)
+                return
         limit = self.max_length
         ready = self.ready
         if limit is not None and (self.blocked or len(ready) >= limit):
@@ -88,19 +143,34 @@ class Queue:
                 self.blocked.append(cid)
                 return
             if self.overflow == DROP_HEAD:
-                ready.append(cid)
+                ready.put(cid)
                 while len(ready) > limit:
-                    self._drop(ready.popleft())
+                    self._drop(ready.take())
+                self._after_put()
                 return
-        ready.append(cid)
+        ready.put(cid)
         if len(ready) > self.max_depth:
             self.max_depth = len(ready)
+        self._after_put()
+
+    def _after_put(self) -> None:
+        if self.broker.down:
+            return
+        if not self._fifo and (self.free or self.pollers):
+            self.dispatch()
+        elif self.sleepers and self.notify:
+            self._wake_sleepers()
 
     def _drop(self, cid: int) -> None:
         """Drop-head overflow: the oldest ready copy goes to the dead-letter queue or is lost."""
-        self._end(cid, DEAD_LETTERED if self.dead_letter is not None else LOST)
-        if self.dead_letter is not None:
-            self.dead_letter.put_dead_letter(cid)
+        self._dead_letter_or(cid, LOST)
+
+    def _dead_letter_or(self, cid: int, state: int) -> None:
+        if self.dead_letter is None:
+            self._end(cid, state)
+            return
+        self._end(cid, DEAD_LETTERED)
+        self.dead_letter.put_dead_letter(cid)
 
     def put_dead_letter(self, source: int) -> None:
         """Enqueue a new copy of ``source`` (a copy dead-lettered in another queue)."""
@@ -115,38 +185,113 @@ class Queue:
             self.env.now,
         )
         rec.copy[cid] = rec.copy[source] + 1
+        rec.priority[cid] = rec.priority[source]
+        if rec.service_time is not None:
+            rec.service_time[cid] = rec.service_time[source]
         self.put(cid)
 
-    # -- delivery -----------------------------------------------------------------------
-    def add_consumer(self, worker: Worker) -> None:
-        self.consumers.append(worker)
-        self.free.append(worker)
-        self.dispatch()
+    # -- taking copies off the line -----------------------------------------------------
+    def _take(self) -> int | None:
+        """The next deliverable copy; copies older than ``ttl`` expire on the way."""
+        ready = self.ready
+        while ready:
+            cid = ready.take()
+            if self.ttl is None or self.env.now - self.records.accepted_at[cid] <= self.ttl:
+                return cid
+            self._dead_letter_or(cid, EXPIRED)
+        return None
+
+    def expire_overdue(self) -> None:
+        """End-of-run sweep: ready copies whose ttl has passed expire (lazy expiry's rest)."""
+        if self.ttl is None:
+            return
+        now, accepted = self.env.now, self.records.accepted_at
+        for cid in list(self.ready.snapshot()):
+            if now - accepted[cid] > self.ttl:
+                self.ready.remove(cid)
+                self._dead_letter_or(cid, EXPIRED)
 
     def dispatch(self) -> None:
-        """Hand ready copies to consumers with free slots, then admit blocked publishes."""
-        ready, free = self.ready, self.free
-        while ready and free:
-            self._deliver(ready.popleft(), free.popleft())
-        blocked = self.blocked
-        while blocked and (free or len(ready) < (self.max_length or 0)):
+        """Hand ready copies to waiting consumers, then admit blocked publishes."""
+        if self.broker.down:
+            return
+        free = self.free
+        while free and self.ready:
+            cid = self._take()
+            if cid is None:
+                break
+            self._push(cid, free.popleft())
+        while self.pollers and self.ready:
+            cid = self._take()
+            if cid is None:
+                break
+            self._hand_to_poller(cid)
+        self._admit_blocked()
+
+    def _admit_blocked(self) -> None:
+        blocked, ready = self.blocked, self.ready
+        while blocked and (self.free or len(ready) < (self.max_length or 0)):
             cid = blocked.popleft()
             self.records.accepted_at[cid] = self.env.now
-            if free:
-                self._deliver(cid, free.popleft())
+            if self.free and self._fifo:
+                self._push(cid, self.free.popleft())
             else:
-                ready.append(cid)
+                ready.put(cid)
                 if len(ready) > self.max_depth:
                     self.max_depth = len(ready)
+                if self.free:
+                    self.dispatch()
+                    return
+
+    def take_for(self, worker: Worker, n: int) -> int:
+        """Pull: deliver up to ``n`` ready copies to ``worker``; returns how many."""
+        if self.broker.down:
+            return 0
+        taken = 0
+        while taken < n and self.ready:
+            cid = self._take()
+            if cid is None:
+                break
+            self._deliver(cid, worker)
+            taken += 1
+        if taken:
+            self._admit_blocked()
+        return taken
+
+    def _push(self, cid: int, worker: Worker) -> None:
+        self._deliver(cid, worker)
+        if worker.held < worker.prefetch or worker.unbounded:
+            self.free.append(worker)
+
+    def _hand_to_poller(self, cid: int) -> None:
+        worker = self.pollers.popleft()
+        worker.end_long_poll()
+        self._deliver(cid, worker)
+
+    def _wake_sleepers(self) -> None:
+        """NOTIFY: every sleeping poller wakes after the notify latency and receives again."""
+        for worker in list(self.sleepers):
+            worker.wake(self.notify_latency() if self.notify_latency else 0.0)
+        self.sleepers.clear()
 
     def _deliver(self, cid: int, worker: Worker) -> None:
         rec = self.records
         deliveries = rec.deliveries[cid] + 1
         rec.deliveries[cid] = deliveries
-        self.in_flight += 1
+        lease = rec.lease[cid] + 1
+        rec.lease[cid] = lease
+        if worker.auto_ack:
+            lease = -1  # acknowledged on delivery: the broker forgets it
+            if self._fifo is False:
+                self.ready.done(cid)
+        else:
+            self.in_flight += 1
+            if self.lease_timeout is not None:
+                self.timers[cid] = Call(
+                    self.env, self.lease_timeout, self._lease_expired, (cid, lease)
+                )
         worker.held += 1
-        if worker.held < worker.prefetch:
-            self.free.append(worker)
+        worker.holding[cid] = lease
         if self.deliver_latency is None:
             if deliveries == 1:
                 rec.first_delivered_at[cid] = self.env.now
@@ -157,15 +302,187 @@ class Queue:
                 rec.first_delivered_at[cid] = self.env.now + delay
             Call(self.env, delay, worker.received, cid)
 
-    def release(self, worker: Worker) -> None:
-        """A consumer's slot is free again (its ack reached the broker, or it auto-acked)."""
+    # -- acknowledgements and returns ---------------------------------------------------
+    def ack(self, cid: int, lease: int) -> bool:
+        """An ack reaches the broker; True if it settles the copy (its lease is current)."""
+        rec = self.records
+        if self.broker.down or rec.lease[cid] != lease or rec.state[cid] != PENDING:
+            return False
+        if self.lease_timeout is not None:
+            timer = self.timers.pop(cid, None)
+            if timer is None:
+                # Visible again but not received since: the holder's receipt is still the
+                # latest, so its delete works and takes the message off the line.
+                self._withdraw(cid)
+                return True
+            timer.cancel()
         self.in_flight -= 1
-        held = worker.held
-        worker.held = held - 1
-        if held == worker.prefetch and worker.up:
-            self.free.append(worker)
-            if self.ready or self.blocked:
-                self.dispatch()
+        if not self._fifo:
+            self.ready.done(cid)
+        return True
+
+    def _withdraw(self, cid: int) -> None:
+        if cid in self.timed_out:
+            self.timed_out.remove(cid)
+        else:
+            self.ready.remove(cid)
+
+    def release(self, worker: Worker) -> None:
+        """A consumer has room again (an ack arrived, or it finished an auto-acked copy)."""
+        if not worker.up:
+            return
+        if self.push:
+            if worker.held == worker.prefetch - 1 and not worker.unbounded:
+                self.free.append(worker)
+                if self.ready or self.blocked:
+                    self.dispatch()
+        else:
+            worker.poll()
+
+    def settle_failed(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
+        """A nack: processing failed. Requeue (now or after ``delay``) or dead-letter."""
+        rec = self.records
+        if rec.state[cid] != PENDING or (lease >= 0 and rec.lease[cid] != lease):
+            return
+        if lease >= 0:
+            self._close_lease(cid)
+        if not requeue:
+            self._dead_letter_or(cid, LOST)
+        elif delay > 0:
+            Call(self.env, delay, self._requeue_later, cid)
+        else:
+            self._return([cid])
+
+    def _requeue_later(self, event: Call) -> None:
+        cid = event._value
+        if self.records.state[cid] == PENDING:
+            self._return([cid])
+
+    def _close_lease(self, cid: int) -> None:
+        self.records.lease[cid] += 1
+        self.in_flight -= 1
+        timer = self.timers.pop(cid, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _return(self, cids: list[int]) -> None:
+        """Copies come back to the line (their leases already closed), or are dead-lettered."""
+        rec, limit = self.records, self.max_deliveries
+        back = []
+        for cid in cids:
+            if rec.state[cid] != PENDING:
+                continue
+            if limit is not None and rec.deliveries[cid] >= limit:
+                self._dead_letter_or(cid, LOST)
+            else:
+                back.append(cid)
+        if back:
+            self.ready.put_back(back, self.requeue)
+            if len(self.ready) > self.max_depth:
+                self.max_depth = len(self.ready)
+            self.dispatch()
+            if self.sleepers and self.notify:
+                self._wake_sleepers()
+
+    def _lease_expired(self, event: Call) -> None:
+        cid, lease = event._value
+        rec = self.records
+        if rec.lease[cid] != lease or rec.state[cid] != PENDING:
+            return
+        # The lease stays: until someone receives the copy again, its holder may still delete
+        # it (see ack). A new delivery opens a new lease.
+        self.timers.pop(cid, None)
+        self.in_flight -= 1
+        if self.restore_interval is not None:
+            self.timed_out.append(cid)  # visible again only at a live worker's restore check
+        else:
+            self._return([cid])
+
+    def restore_check(self) -> None:
+        """Celery/kombu: a live worker restores the timed-out copies (to the head)."""
+        if self.timed_out and any(worker.up for worker in self.consumers):
+            cids, self.timed_out = self.timed_out, []
+            self._return(cids)
+
+    def consumer_lost(self, held: list[tuple[int, int]], silent: bool, clean: bool) -> None:
+        """A consumer died or stopped holding these (copy, lease) pairs.
+
+        Acknowledged copies (lease -1) that had not completed are lost with the worker's
+        memory. Unacknowledged ones come back as the redelivery rule says.
+        """
+        rec = self.records
+        unacked = []
+        for cid, lease in held:
+            if rec.state[cid] != PENDING:
+                continue
+            if lease < 0:
+                if not self._fifo:
+                    self.ready.done(cid)
+                self._end(cid, LOST)
+            elif rec.lease[cid] == lease:
+                unacked.append((cid, lease))
+        if not unacked:
+            return
+        mode = self.redelivery
+        if mode == "none":
+            for cid, _ in unacked:
+                self._close_lease(cid)
+                self._end(cid, LOST)
+        elif mode == "on_disconnect":
+            # The OS closes a dead process's socket at once; a vanished host is noticed
+            # only when its heartbeats stop.
+            delay = self.heartbeat if silent else (
+                self.disconnect_latency() if self.disconnect_latency else 0.0)
+            Call(self.env, delay, self._connection_closed, unacked)
+        elif mode == "transaction" or clean:
+            # The database aborts the dead connection's transaction; a clean stop gives its
+            # messages back (SQS: visibility set to 0).
+            self._connection_closed_now(unacked)
+        # visibility_timeout and lease: the timers started at delivery bring them back.
+
+    def _connection_closed(self, event: Call) -> None:
+        self._connection_closed_now(event._value)
+
+    def _connection_closed_now(self, unacked: list[tuple[int, int]]) -> None:
+        rec = self.records
+        back = []
+        for cid, lease in unacked:
+            if rec.lease[cid] == lease and rec.state[cid] == PENDING:
+                self._close_lease(cid)
+                back.append(cid)
+        self._return(back)
+
+    # -- broker outages -----------------------------------------------------------------
+    def outage_started(self, loses_messages: bool) -> None:
+        """The broker went down. Non-durable (or in-process) queues lose every copy; durable
+        ones keep theirs, and consumers' unacknowledged copies come back as connections drop."""
+        rec = self.records
+        if loses_messages:
+            for cid in [*self.ready.drain_all(), *self.blocked, *self.timed_out]:
+                self._end(cid, LOST)
+            self.blocked.clear()
+            self.timed_out.clear()
+        elif self.redelivery not in ("on_disconnect", "transaction"):
+            return  # leases survive the outage; acks fail meanwhile, so the timers return them
+        back = []
+        for worker in self.consumers:
+            for cid, lease in list(worker.holding.items()):
+                if lease < 0 or rec.lease[cid] != lease or rec.state[cid] != PENDING:
+                    continue
+                self._close_lease(cid)
+                if loses_messages:
+                    if not self._fifo:
+                        self.ready.done(cid)
+                    self._end(cid, LOST)
+                else:
+                    back.append(cid)
+        self._return(sorted(back))
+
+    def outage_ended(self) -> None:
+        self.dispatch()
+        for worker in self.consumers:
+            if worker.up and not self.push:
+                worker.poll()
 
     # -- end states ---------------------------------------------------------------------
     def complete(self, cid: int, at: float, worker_code: int) -> None:

@@ -2,21 +2,27 @@
 
 A worker holds up to ``prefetch`` unacknowledged copies (its local buffer plus those in
 processing) and processes up to ``concurrency`` of them at once. When the acknowledgement
-reaches the broker depends on the ack mode, and that decides when the prefetch slot frees:
+reaches the broker depends on the ack mode, and that decides when the prefetch slot frees and
+what a crash costs:
 
 - ``after_processing`` (at-least-once, Celery's ``acks_late``): ``ack_latency`` after the end of
-  processing; the copy completes then.
-- ``on_start`` (Celery's default): ``ack_latency`` after processing starts; the copy completes
-  when processing ends.
-- ``on_delivery`` (auto-ack): acknowledged as it is delivered; on the ``ideal`` broker the
-  prefetch still bounds what a worker holds, so the slot frees when processing ends.
+  processing. A crash returns every held copy; one whose ack was still on its way is processed
+  twice (the ack window).
+- ``on_start`` (Celery's default): as processing starts. A crash loses the running copies and
+  returns the buffered ones.
+- ``on_delivery`` (auto-ack): acknowledged as delivered, so a crash loses all it held. Whether
+  ``prefetch`` still bounds what is pushed is the broker's ``prefetch_on_auto_ack``.
+
+On a ``pull`` broker each worker runs a receive loop: a receive takes ``api_latency`` and
+returns up to ``batch_size`` copies; an empty one long-polls up to ``wait_time`` or sleeps
+``poll_interval`` (woken early by ``notify``); a worker with room receives again at once.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.model.schedule import Call
 
@@ -38,35 +44,49 @@ class WorkerPool:
         name: str,
         queue: Queue,
         records: Records,
-        count: int,
-        concurrency: int,
-        prefetch: int,
-        ack: str,
+        spec: dict[str, Any],
         ack_latency: Callable[[], float] | None,
         service: Callable[[], float],
         service_by_type: dict[int, Callable[[], float]],
+        failure: Callable[[], float] | None,
         first_worker_code: int,
     ) -> None:
         self.env = env
         self.name = name
         self.queue = queue
         self.records = records
-        self.concurrency = concurrency
-        self.prefetch = prefetch
-        self.ack = ack
+        self.concurrency: int = spec["concurrency"]
+        self.prefetch: int = spec["prefetch"]
+        self.ack: str = spec["ack"]
         self.ack_latency = ack_latency
         self.service = service
         self.service_by_type = service_by_type
+        self.error_rate: float = spec["error_rate"]
+        self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
+        self.retry_requeue: bool = spec["retry"]["requeue"]
+        self.retry_delay: float = spec["retry"]["delay"]
+        self.processed: set[int] | None = set() if spec["idempotent"] else None
+        self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
-        self.workers = [Worker(self, i, first_worker_code + i) for i in range(count)]
+        self._up = 0
+        self._up_area = 0.0
+        self._up_since = 0.0
+        self.workers = [Worker(self, i, first_worker_code + i) for i in range(spec["count"])]
+        queue.consumers.extend(self.workers)
 
     def start(self) -> None:
         # The common case draws straight from the pool's stream, with no per-copy look-up.
         plain = self.records.service_time is None and not self.service_by_type
         for worker in self.workers:
-            worker._plain_service = self.service if plain else None
-            self.queue.add_consumer(worker)
+            worker.plain_service = self.service if plain else None
+            worker.start()
+        if self.queue.restore_interval is not None:
+            Call(self.env, self.queue.restore_interval, self._restore_tick)
+
+    def _restore_tick(self, _event: Call) -> None:
+        self.queue.restore_check()
+        Call(self.env, self.queue.restore_interval, self._restore_tick)
 
     def service_time(self, cid: int) -> float:
         """How long this copy takes here: a trace's value, its type's, or the pool's."""
@@ -81,9 +101,19 @@ class WorkerPool:
                 return by_type()
         return self.service()
 
+    def went_up(self, delta: int) -> None:
+        now = self.env.now
+        self._up_area += self._up * (now - self._up_since)
+        self._up_since = now
+        self._up += delta
+
     @property
     def up(self) -> int:
-        return sum(1 for worker in self.workers if worker.up)
+        return self._up
+
+    def up_time_until(self, now: float) -> float:
+        """Worker-seconds up from 0 to ``now``."""
+        return self._up_area + self._up * (now - self._up_since)
 
     def busy_time_until(self, now: float) -> float:
         """Slot-seconds spent processing up to ``now`` (work in progress counted so far)."""
@@ -104,73 +134,241 @@ class Worker:
         self.queue = pool.queue
         self.prefetch = pool.prefetch
         self.concurrency = pool.concurrency
-        self.up = True
-        self.held = 0  # unacknowledged copies (buffer + processing), at most prefetch
+        self.up = False
+        self.held = 0  # copies counted against prefetch
         self.busy = 0  # copies in processing, at most concurrency
         self.buffer: deque[int] = deque()
         self.running: dict[int, Call] = {}
-        self._auto_ack = pool.ack == ON_DELIVERY
+        self.holding: dict[int, int] = {}  # every copy held -> its lease (-1: acknowledged)
+        self.acks: dict[int, Call] = {}  # acks on their way to the broker
+        self.auto_ack = pool.ack == ON_DELIVERY
+        self.unbounded = self.auto_ack and not self.queue.prefetch_on_auto_ack
         self._ack_on_start = pool.ack == ON_START
         self._ack_after = pool.ack == AFTER_PROCESSING
-        self._instant_ack = pool.ack_latency is None
-        self._plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
+        self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
+        # Pull delivery state: a receive in progress, a long poll, or a sleep.
+        self.polling = False
+        self._poll_timer: Call | None = None
 
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """(Re)start: connect to the queue and ask for work."""
+        if self.up:
+            return
+        self.up = True
+        self.pool.went_up(+1)
+        queue = self.queue
+        if queue.restore_interval is not None:
+            queue.restore_check()
+        if queue.push:
+            queue.free.append(self)
+            queue.dispatch()
+        else:
+            self.poll()
+
+    def crash(self, silent: bool = False, clean: bool = False) -> None:
+        """The process dies (or, ``clean``, shuts down): work in progress is gone."""
+        if not self.up:
+            return
+        self.up = False
+        pool, queue = self.pool, self.queue
+        pool.went_up(-1)
+        if not clean:
+            pool.crashes += 1
+        now = self.env.now
+        for call in self.running.values():
+            call.cancel()
+            pool.busy_time -= call.due - now
+        for call in self.acks.values():
+            call.cancel()  # an ack not yet at the broker dies with the connection
+        if self in queue.free:
+            queue.free.remove(self)
+        if self in queue.pollers:
+            queue.pollers.remove(self)
+        queue.sleepers.discard(self)
+        self._cancel_poll()
+        held = sorted(self.holding.items())
+        self.holding.clear()
+        self.running.clear()
+        self.acks.clear()
+        self.buffer.clear()
+        self.held = self.busy = 0
+        queue.consumer_lost(held, silent, clean)
+
+    # -- receiving ----------------------------------------------------------------------
     def received(self, event: Call) -> None:
         self.receive(event._value)
 
     def receive(self, cid: int) -> None:
         """A delivered copy arrives: process it now or keep it in the local buffer."""
+        if cid not in self.holding:
+            return  # delivered to a process that has died since
         if self.busy < self.concurrency and not self.buffer:
             self._start(cid)
         else:
             self.buffer.append(cid)
 
+    def poll(self) -> None:
+        """Pull: receive if up, idle in the loop and with room for more."""
+        if not self.up or self.polling or self.held >= self.prefetch:
+            return
+        self.polling = True
+        queue = self.queue
+        if queue.api_latency is None:
+            self._receive_now()
+        else:
+            self._poll_timer = Call(self.env, queue.api_latency(), self._receive_done)
+
+    def _receive_done(self, _event: Call) -> None:
+        self._poll_timer = None
+        self._receive_now()
+
+    def _receive_now(self) -> None:
+        queue = self.queue
+        room = self.prefetch - self.held
+        got = queue.take_for(self, min(queue.batch_size, room))
+        if got:
+            self.polling = False
+            self.poll()  # room left: receive again at once (as pollers do after a job)
+        elif queue.wait_time > 0 and not queue.broker.down:
+            queue.pollers.append(self)
+            self._poll_timer = Call(self.env, queue.wait_time, self._long_poll_expired)
+        else:
+            queue.sleepers.add(self)
+            self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
+
+    def end_long_poll(self) -> None:
+        """A copy arrived for this long poll: the receive returns with it."""
+        self._cancel_poll()
+        self.polling = False
+
+    def _long_poll_expired(self, _event: Call) -> None:
+        self._poll_timer = None
+        if self in self.queue.pollers:
+            self.queue.pollers.remove(self)
+        queue = self.queue
+        if queue.poll_interval > 0:
+            queue.sleepers.add(self)
+            self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
+        else:
+            self.polling = False
+            self.poll()
+
+    def wake(self, delay: float) -> None:
+        """NOTIFY: stop sleeping and receive again after ``delay``."""
+        self._cancel_poll()
+        self._poll_timer = Call(self.env, delay, self._wake)
+
+    def _wake(self, _event: Call) -> None:
+        self._poll_timer = None
+        self.queue.sleepers.discard(self)
+        self.polling = False
+        self.poll()
+
+    def _cancel_poll(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.cancel()
+            self._poll_timer = None
+        self.polling = False
+
+    # -- processing ---------------------------------------------------------------------
     def _start(self, cid: int) -> None:
         pool = self.pool
         self.busy += 1
-        plain = self._plain_service
+        if pool.processed is not None and cid in pool.processed:
+            # Idempotent consumer: already done, acknowledged without running again.
+            self.pool.records.absorbed[cid] += 1
+            call = Call(self.env, 0.0, self._absorbed, cid)
+            call.due = self.env._now
+            self.running[cid] = call
+            return
+        plain = self.plain_service
         service = plain() if plain is not None else pool.service_time(cid)
+        if pool.slowdown != 1.0:
+            service *= pool.slowdown
         pool.busy_time += service
         call = Call(self.env, service, self._finished, cid)
         call.due = self.env._now + service
         self.running[cid] = call
         if self._ack_on_start:
-            self._send_ack(cid, self.env.now)
+            self._send_ack(cid, self.env._now)
+
+    def _absorbed(self, event: Call) -> None:
+        cid = event._value
+        del self.running[cid]
+        self.busy -= 1
+        self._next()
+        self._settle(cid, self.env.now, processed=False)
 
     def _finished(self, event: Call) -> None:
         cid = event._value
         del self.running[cid]
         self.busy -= 1
-        now = self.env.now
-        rec = self.pool.records
-        rec.processings[cid] += 1
+        pool = self.pool
+        if pool.failure is not None and pool.failure() < pool.error_rate:
+            self._next()
+            self._failed(cid)
+            return
+        pool.records.processings[cid] += 1
+        if pool.processed is not None:
+            pool.processed.add(cid)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
-        if self.buffer:
+        self._next()
+        self._settle(cid, self.env.now, processed=True)
+
+    def _next(self) -> None:
+        if self.buffer and self.busy < self.concurrency:
             self._start(self.buffer.popleft())
+
+    def _settle(self, cid: int, now: float, processed: bool) -> None:
+        """Processing ended well: acknowledge (manual ack) or complete (already acked)."""
         if self._ack_after:
-            if self._instant_ack:
-                queue = self.queue
-                queue.complete(cid, now, self.code)
-                queue.release(self)
-            else:
-                self._send_ack(cid, now)
+            self._send_ack(cid, now)
             return
+        self.holding.pop(cid, None)
         self.queue.complete(cid, now, self.code)
-        if self._auto_ack:
+        if self.auto_ack and not self.unbounded:
+            self.held -= 1
+            self.queue.release(self)
+
+    def _failed(self, cid: int) -> None:
+        """Processing failed: the copy is nacked (requeued, delayed, or dead-lettered)."""
+        pool = self.pool
+        lease = self.holding.pop(cid)
+        ack = self.acks.pop(cid, None)
+        if ack is not None:
+            ack.cancel()  # an early ack still on its way: the nack overtakes it
+        # Still counted against prefetch: unacknowledged, or auto-acked under a bound.
+        counted = lease >= 0 or (self.auto_ack and not self.unbounded)
+        if counted:
+            self.held -= 1
+        self.queue.settle_failed(cid, lease, pool.retry_requeue, pool.retry_delay)
+        if counted:
             self.queue.release(self)
 
     def _send_ack(self, cid: int, at: float) -> None:
-        if self._instant_ack:
-            self._ack_arrived(cid, at)
+        latency = self.pool.ack_latency
+        lease = self.holding[cid]
+        if latency is None:
+            self._ack_arrived(cid, at, lease)
         else:
-            Call(self.env, self.pool.ack_latency(), self._ack_event, (cid, at))
+            self.acks[cid] = Call(self.env, latency(), self._ack_event, (cid, at, lease))
 
     def _ack_event(self, event: Call) -> None:
-        cid, at = event._value
-        self._ack_arrived(cid, at)
+        cid, at, lease = event._value
+        del self.acks[cid]
+        self._ack_arrived(cid, at, lease)
 
-    def _ack_arrived(self, cid: int, at: float) -> None:
+    def _ack_arrived(self, cid: int, at: float, lease: int) -> None:
+        queue = self.queue
+        valid = queue.ack(cid, lease)
+        self.held -= 1
         if self._ack_after:
-            self.queue.complete(cid, at, self.code)
-        self.queue.release(self)
+            del self.holding[cid]
+            if valid:
+                queue.complete(cid, at, self.code)
+        elif cid in self.holding:
+            # on_start: the copy stays held (running) but no longer counts against prefetch.
+            self.holding[cid] = -1
+        queue.release(self)

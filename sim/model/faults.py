@@ -1,0 +1,135 @@
+"""Faults (§9): crashes, clean stops, broker outages and slowdowns, on the simulation clock.
+
+Each fault only calls the components' own transitions (``Worker.crash``, ``Worker.start``,
+``Broker.outage``); what happens to the messages follows from the broker's mechanisms and the
+pool's ack mode. Random crashes draw from their own stream per fault and worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sim.model.schedule import Call
+
+if TYPE_CHECKING:
+    from simpy import Environment
+
+    from sim.model.broker import Broker
+    from sim.model.workers import Worker, WorkerPool
+
+Sampler = Callable[[], float]
+
+
+class Faults:
+    """Schedules the scenario's faults against the model's pools and brokers."""
+
+    def __init__(
+        self,
+        env: Environment,
+        specs: list[dict[str, Any]],
+        pools: dict[str, WorkerPool],
+        brokers: dict[str, Broker],
+        sampler: Callable[[Any, str], Sampler | None],
+    ) -> None:
+        self.env = env
+        self.specs = specs
+        self.pools = pools
+        self.brokers = brokers
+        self.sampler = sampler
+
+    def start(self) -> None:
+        for index, spec in enumerate(self.specs):
+            kind = spec["kind"]
+            name = f"faults[{index}]"
+            if kind == "crash" and spec.get("mtbf") is not None:
+                self._random_crashes(spec, name)
+            elif kind in ("crash", "stop"):
+                Call(self.env, spec["at"], self._stop_workers, (spec, name))
+            elif kind == "outage":
+                Call(self.env, spec["at"], self._outage, spec)
+            elif kind == "slowdown":
+                Call(self.env, spec["at"], self._slow_down, spec)
+            else:
+                raise ValueError(f"{name}: unknown fault kind {kind!r}")
+
+    # -- crashes and stops ----------------------------------------------------------------
+    def _stop_workers(self, event: Call) -> None:
+        spec, name = event._value
+        pool = self.pools[spec["target"]]
+        victims = [w for w in pool.workers if w.up][: spec["workers"]]
+        clean = spec["kind"] == "stop"
+        restart = self._restart_delay(spec, name)
+        for worker in victims:
+            worker.crash(silent=spec.get("silent", False), clean=clean)
+            if restart is not None:
+                Call(self.env, restart(), self._restart, worker)
+
+    def _restart_delay(self, spec: dict[str, Any], name: str) -> Sampler | None:
+        after = spec.get("restart_after")
+        if after is None:
+            return None
+        return self.sampler(after, f"{name}.restart_after") or _zero
+
+    def _restart(self, event: Call) -> None:
+        event._value.start()
+
+    def _random_crashes(self, spec: dict[str, Any], name: str) -> None:
+        """Each worker fails after an exponential time with mean ``mtbf``, repairs in ``mttr``."""
+        pool = self.pools[spec["target"]]
+        for worker in pool.workers:
+            stream = f"{name}.{worker.pool.name}/{worker.index}"
+            up_for = self.sampler({"dist": "exponential", "mean": spec["mtbf"]}, stream + ".up")
+            repair = self.sampler(spec["mttr"], stream + ".repair") or _zero
+            assert up_for is not None
+            cycle = _CrashCycle(self.env, worker, up_for, repair, spec.get("silent", False))
+            cycle.schedule()
+
+    # -- brokers and pools ----------------------------------------------------------------
+    def _outage(self, event: Call) -> None:
+        spec = event._value
+        broker = self.brokers[spec["target"]]
+        if broker.down:
+            return
+        if broker.embedded:
+            # The broker is the producer's process: its workers die with it and come back.
+            victims = [w for queue in broker.queues for w in queue.consumers if w.up]
+            for worker in victims:
+                worker.crash()
+            for worker in victims:
+                Call(self.env, spec["duration"], self._restart, worker)
+        broker.outage(spec["duration"])
+
+    def _slow_down(self, event: Call) -> None:
+        spec = event._value
+        pool = self.pools[spec["target"]]
+        pool.slowdown *= spec["factor"]
+        Call(self.env, spec["duration"], self._speed_up, spec)
+
+    def _speed_up(self, event: Call) -> None:
+        spec = event._value
+        self.pools[spec["target"]].slowdown /= spec["factor"]
+
+
+class _CrashCycle:
+    """Up for an exponential time, crash, repair, start again: forever."""
+
+    def __init__(self, env: Environment, worker: Worker, up_for: Sampler, repair: Sampler,
+                 silent: bool) -> None:
+        self.env, self.worker = env, worker
+        self.up_for, self.repair, self.silent = up_for, repair, silent
+
+    def schedule(self) -> None:
+        Call(self.env, self.up_for(), self._fail)
+
+    def _fail(self, _event: Call) -> None:
+        self.worker.crash(silent=self.silent)
+        Call(self.env, self.repair(), self._repaired)
+
+    def _repaired(self, _event: Call) -> None:
+        self.worker.start()
+        self.schedule()
+
+
+def _zero() -> float:
+    return 0.0

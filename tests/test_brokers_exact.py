@@ -1,0 +1,329 @@
+"""Broker mechanisms and faults on small deterministic scenarios, with exact counts.
+
+Each test is a ground-truth rule of a real broker (see docs/presets.md) or a mechanism of the
+contract (§5, §6, §8, §9), written as the smallest scenario that shows it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_checked, scenario_from
+
+
+def scenario(trace_path, *, broker: str = "{type: ideal}", queue: str = "{}",
+             workers: str = "", faults: str = "[]", run: str = "", extra: str = "") -> str:
+    """A trace producer, queue `q` on broker `b`, pool `w` (1 s of service unless given)."""
+    if "service_time" not in workers:
+        workers = f"service_time: 1, {workers}"
+    return f"""
+        name: mechanisms
+        run: {{duration: 100000, {run}}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {trace_path}}}, publish: q}}
+        brokers:
+          b: {broker}
+        queues:
+          q: {queue}
+          {extra}
+        workers:
+          w: {{consumes: q, {workers}}}
+        faults: {faults}
+    """
+
+
+def by_id(result):
+    return result.messages.sort_values(["id", "copy"]).reset_index(drop=True)
+
+
+def burst(n: int) -> list[float]:
+    return [0.0] * n
+
+
+# -- RabbitMQ: prefetch, acks and connection loss ---------------------------------------------
+def test_rabbitmq_crash_under_backlog_redelivers_exactly_the_prefetch(trace):
+    path = trace(burst(40))
+    text = scenario(path, broker="{type: rabbitmq, publish_latency: 0, deliver_latency: 0}",
+                    workers="count: 2, prefetch: 5",
+                    faults="[{crash: w, workers: 1, at: 2.5}]")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    totals = result.summary["totals"]
+    redelivered = m.index[m["deliveries"] == 2].tolist()
+    # Worker 0 held copy 4 (in processing) and 6, 8, 10, 12 (its buffer): its prefetch.
+    assert redelivered == [4, 6, 8, 10, 12]
+    assert (totals["lost"], totals["completed"], totals["duplicate_deliveries"]) == (0, 40, 5)
+    assert totals["duplicate_processing"] == 0  # 4 was cut short, not processed twice
+    # Back at the head, in order, after the socket closes (3-7 ms): worker 1 takes them as
+    # its own prefetch frees (7, 9, 11, 13 were already in its buffer).
+    assert m.loc[redelivered, "completed_at"].tolist() == [8.0, 9.0, 10.0, 11.0, 12.0]
+    assert result.summary["workers"]["w"]["crashes"] == 1
+
+
+def test_rabbitmq_auto_ack_ignores_prefetch_and_a_crash_loses_all_pushed(trace):
+    path = trace(burst(40))
+    text = scenario(path, broker="{type: rabbitmq, publish_latency: 0, deliver_latency: 0}",
+                    workers="count: 2, prefetch: 5, ack: on_delivery",
+                    faults="[{crash: w, workers: 1, at: 2.5}]")
+    result = run_checked(scenario_from(text))
+    totals = result.summary["totals"]
+    # Every ready copy was pushed at once, 20 to each worker; worker 0 had finished 2.
+    assert (totals["lost"], totals["completed"], totals["duplicate_deliveries"]) == (18, 22, 0)
+
+
+def test_ideal_auto_ack_keeps_the_prefetch_bound(trace):
+    path = trace(burst(40))
+    text = scenario(path, workers="count: 2, prefetch: 5, ack: on_delivery",
+                    faults="[{crash: w, workers: 1, at: 2.5}]")
+    totals = run_checked(scenario_from(text)).summary["totals"]
+    assert (totals["lost"], totals["completed"]) == (5, 35)
+
+
+def test_silent_host_failure_is_noticed_after_the_heartbeat(trace):
+    path = trace(burst(4))
+    text = scenario(path, broker="{type: rabbitmq, publish_latency: 0, deliver_latency: 0}",
+                    workers="count: 2, prefetch: 2",
+                    faults="[{crash: w, workers: 1, at: 0.5, silent: true}]")
+    m = by_id(run_checked(scenario_from(text)))
+    # Worker 0 held copies 0 and 2; they come back 60 s later (RabbitMQ's heartbeat).
+    assert m["completed_at"].tolist() == [61.5, 1.0, 62.5, 2.0]
+
+
+def test_a_clean_stop_returns_messages_at_once(trace):
+    path = trace(burst(4))
+    text = scenario(path, workers="count: 2, prefetch: 2",
+                    faults="[{stop: w, workers: 1, at: 0.5}]")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    assert m["completed_at"].tolist() == [3.0, 1.0, 4.0, 2.0]
+    assert result.summary["workers"]["w"]["crashes"] == 0
+
+
+def test_restart_after_a_crash(trace):
+    path = trace(burst(6))
+    text = scenario(path, faults="[{crash: w, at: 0.5, restart_after: 10}]")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    assert m["completed_at"].tolist() == [11.5, 12.5, 13.5, 14.5, 15.5, 16.5]
+    assert result.summary["workers"]["w"]["mean_up"] == pytest.approx(
+        (result.summary["sim_end"] - 10) / result.summary["sim_end"])
+
+
+@pytest.mark.parametrize(("ack", "at", "completed", "lost", "duplicates"), [
+    # Copy 0 ends at 1.0 and its ack lands at 1.5: a crash at 1.2 means it runs again.
+    ("after_processing", 1.2, 3, 0, 1),
+    # Copy 1 starts at 1.0, its early ack lands at 1.5: a crash at 1.7 loses it.
+    ("on_start", 1.7, 2, 1, 0),
+    # ... and a crash at 1.2, before that ack landed, gives it back.
+    ("on_start", 1.2, 3, 0, 0),
+])
+def test_the_ack_window(trace, ack, at, completed, lost, duplicates):
+    path = trace(burst(3))
+    text = scenario(path, workers=f"ack: {ack}, ack_latency: 0.5, prefetch: 1",
+                    faults=f"[{{crash: w, at: {at}, restart_after: 1}}]")
+    totals = run_checked(scenario_from(text)).summary["totals"]
+    assert (totals["completed"], totals["lost"], totals["duplicate_processing"]) == (
+        completed, lost, duplicates)
+
+
+def test_idempotent_consumer_absorbs_the_repeat(trace):
+    path = trace(burst(3))
+    text = scenario(path, workers="ack_latency: 0.5, idempotent: true",
+                    faults="[{crash: w, at: 1.2, restart_after: 1}]")
+    totals = run_checked(scenario_from(text)).summary["totals"]
+    assert (totals["duplicate_processing"], totals["duplicates_absorbed"]) == (0, 1)
+    assert totals["completed"] == 3
+
+
+# -- SQS: visibility timeout ------------------------------------------------------------------
+@pytest.mark.parametrize(("visibility", "processings", "state"),
+                         [(30, 2, "lost"), (60, 1, "completed")])
+def test_visibility_timeout_shorter_than_processing_duplicates_it(trace, visibility,
+                                                                  processings, state):
+    # 40 s of work under a 30 s visibility timeout: at 30 s the message shows again and the
+    # second worker runs it too (30-70 s); at 60 s the first takes it a third time. No one can
+    # delete it in time, so max_deliveries ends it at 90 s, after two complete processings.
+    path = trace([0.0])
+    text = scenario(path, broker=f"{{type: sqs, visibility_timeout: {visibility}}}",
+                    queue="{max_deliveries: 3}", workers="count: 2, service_time: 40")
+    result = run_checked(scenario_from(text))
+    totals = result.summary["totals"]
+    assert totals["processings"] == processings
+    assert totals["duplicate_processing"] == processings - 1
+    assert by_id(result)["state"].tolist() == [state]
+
+
+def test_a_late_delete_still_works_if_nobody_received_the_message_again(trace):
+    # One worker: the message shows again at 30 s but nobody receives it before the worker
+    # deletes it at 40 s with its (still current) receipt handle.
+    path = trace([0.0])
+    text = scenario(path, broker="{type: sqs, visibility_timeout: 30}",
+                    workers="service_time: 40")
+    totals = run_checked(scenario_from(text)).summary["totals"]
+    assert (totals["processings"], totals["completed"], totals["deliveries"]) == (1, 1, 1)
+
+
+# -- dead letters, ttl, ordering, priority ------------------------------------------------
+def test_max_deliveries_dead_letters_after_exactly_that_many(trace):
+    path = trace(burst(2))
+    text = scenario(path, queue="{max_deliveries: 3, dead_letter: dlq}",
+                    workers="error_rate: 1.0", extra="dlq: {}")
+    result = run_checked(scenario_from(text))
+    q, dlq = result.summary["queues"]["q"], result.summary["queues"]["dlq"]
+    assert q["totals"]["dead_lettered"] == 2 and q["totals"]["deliveries"] == 6
+    assert dlq["totals"]["enqueued"] == 2 and dlq["totals"]["pending"] == 2
+    assert q["totals"]["processings"] == 0
+
+
+def test_failed_message_without_requeue_is_dead_lettered_at_once(trace):
+    path = trace(burst(1))
+    text = scenario(path, queue="{dead_letter: dlq}",
+                    workers="error_rate: 1.0, retry: {requeue: false}", extra="dlq: {}")
+    q = run_checked(scenario_from(text)).summary["queues"]["q"]
+    assert (q["totals"]["dead_lettered"], q["totals"]["deliveries"]) == (1, 1)
+
+
+def test_ttl_expires_exactly_the_messages_that_waited_too_long(trace):
+    path = trace(burst(5))
+    text = scenario(path, queue="{ttl: 15}", workers="service_time: 10")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    assert m["state"].tolist() == ["completed", "completed", "expired", "expired", "expired"]
+
+
+def test_ttl_in_a_queue_nobody_consumes(trace):
+    path = trace([0, 1, 2, 3])
+    text = scenario(path, queue="{ttl: 1.5}", extra="other: {}").replace(
+        "consumes: q", "consumes: other")
+    result = run_checked(scenario_from(text))
+    q = result.summary["queues"]["q"]["totals"]
+    # The run ends at 3 (the last arrival): copies published at 0 and 1 are older than 1.5.
+    assert (q["expired"], q["pending"]) == (2, 2)
+
+
+@pytest.mark.parametrize(("ordering", "reordered"), [("fifo", 1), ("per-key", 0)])
+def test_fifo_with_two_workers_reorders_where_per_key_does_not(trace, ordering, reordered):
+    path = trace([0, 0, 0, 0], service_time=[10, 1, 1, 1], key=["a", "a", "a", "b"])
+    text = scenario(path, queue=f"{{ordering: {ordering}}}", workers="count: 2")
+    result = run_checked(scenario_from(text))
+    assert result.summary["reordering"]["reordered"] == reordered
+    assert result.summary["totals"]["completed"] == 4
+
+
+def test_priority_serves_higher_first_without_preemption(trace):
+    path = trace([0, 0, 0, 0], priority=[0, 0, 5, 9])
+    text = scenario(path, queue="{priority: true}")
+    m = by_id(run_checked(scenario_from(text)))
+    # Copy 0 is in service when the others arrive; then 9, 5, 0.
+    assert m["completed_at"].tolist() == [1.0, 4.0, 3.0, 2.0]
+
+
+# -- outages, capacity, publish retries ------------------------------------------------------
+def test_an_outage_loses_only_non_durable_messages(trace):
+    text = """
+        name: outage
+        run: {duration: 10}
+        producers:
+          a: {arrivals: {process: constant, interval: 1}, publish: kept}
+          b: {arrivals: {process: constant, interval: 1}, publish: gone}
+        brokers:
+          durable-broker: {type: ideal}
+          volatile-broker: {type: ideal, durable: false}
+        queues:
+          kept: {broker: durable-broker}
+          gone: {broker: volatile-broker}
+        workers:
+          wa: {consumes: kept, service_time: 100}
+          wb: {consumes: gone, service_time: 100}
+        faults:
+          - {outage: durable-broker, at: 4.5, duration: 2}
+          - {outage: volatile-broker, at: 4.5, duration: 2}
+    """
+    result = run_checked(scenario_from(text))
+    kept, gone = result.summary["queues"]["kept"], result.summary["queues"]["gone"]
+    # 0..4 published before the outage, 5 and 6 refused during it, 7..9 after.
+    assert kept["totals"]["lost"] == 0 and kept["totals"]["rejected"] == 2
+    assert gone["totals"]["lost"] == 5 and gone["totals"]["rejected"] == 2
+    assert result.summary["producers"]["a"]["errors"] == 2
+
+
+def test_in_process_broker_crash_loses_everything_and_workers_come_back(trace):
+    path = trace([0, 0, 0, 5])
+    text = scenario(path, broker="{type: in-process}",
+                    faults="[{outage: b, at: 0.5, duration: 2}]")
+    result = run_checked(scenario_from(text))
+    totals = result.summary["totals"]
+    assert (totals["lost"], totals["completed"]) == (3, 1)
+    assert by_id(result)["completed_at"].tolist()[-1] == 6.0
+
+
+def test_publish_retry_rides_out_an_outage(trace):
+    path = trace([1.0])
+    text = scenario(path, faults="[{outage: b, at: 0.5, duration: 2}]").replace(
+        "publish: q}", "publish: q, on_reject: retry, retry: {attempts: 3, backoff: 1}}")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    assert m["accepted_at"].tolist() == [3.0]
+    assert result.summary["producers"]["p"]["errors"] == 0
+
+
+def test_broker_capacity_makes_publishes_wait(trace):
+    path = trace(burst(5))
+    text = scenario(path, broker="{type: ideal, capacity: 10}")
+    m = by_id(run_checked(scenario_from(text)))
+    assert (m["accepted_at"] - m["published_at"]).tolist() == pytest.approx(
+        [0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+def test_slowdown_stretches_service_in_its_window(trace):
+    path = trace([0, 2, 4])
+    text = scenario(path, faults="[{slowdown: w, factor: 3, at: 1.5, duration: 2}]")
+    m = by_id(run_checked(scenario_from(text)))
+    assert m["completed_at"].tolist() == [1.0, 5.0, 6.0]
+
+
+# -- Postgres: SKIP LOCKED polling ------------------------------------------------------------
+@pytest.mark.parametrize(("notify", "wait"), [(False, 0.502), (True, 0.002)])
+def test_postgres_polling_latency_versus_notify(trace, notify, wait):
+    path = trace([0.5])
+    broker = f"{{type: postgres, publish_latency: 0, notify: {str(notify).lower()}}}"
+    result = run_checked(scenario_from(scenario(path, broker=broker)))
+    assert result.summary["wait"]["max"] == pytest.approx(wait)
+
+
+@pytest.mark.parametrize(("claim", "returned_at"), [("transaction", 5.0), ("lease", 14400.0)])
+def test_postgres_claim_modes_return_a_dead_workers_job(trace, claim, returned_at):
+    path = trace([0.0])
+    broker = f"{{type: postgres, publish_latency: 0, api_latency: 0, claim: {claim}}}"
+    text = scenario(path, broker=broker, workers="count: 2, service_time: 10",
+                    faults="[{crash: w, workers: 1, at: 5}]")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    # A transaction's job comes back when the worker dies (5 s); a lease's when its lock
+    # times out, 4 h after the claim. A sleeping poller claims it within its 1 s interval.
+    start = m["completed_at"].iloc[0] - 10
+    assert returned_at <= start <= returned_at + 1.01
+    assert result.summary["totals"]["duplicate_deliveries"] == 1
+
+
+def test_postgres_claims_in_id_order(trace):
+    path = trace([0, 0.1, 0.2, 0.3])
+    broker = "{type: postgres, publish_latency: 0, api_latency: 0}"
+    m = by_id(run_checked(scenario_from(scenario(path, broker=broker, workers="count: 1"))))
+    assert m["completed_at"].is_monotonic_increasing
+
+
+# -- Celery on Redis ---------------------------------------------------------------------------
+def test_celery_early_ack_loses_the_running_task_and_restores_the_reserved(trace):
+    path = trace(burst(4))
+    broker = ("{type: redis, publish_latency: 0, deliver_latency: 0, visibility_timeout: 10, "
+              "restore_interval: 7}")
+    text = scenario(path, broker=broker, workers="count: 2, ack: on_start, service_time: 3",
+                    faults="[{crash: w, workers: 1, at: 1}]")
+    result = run_checked(scenario_from(text))
+    m = by_id(result)
+    # Worker 0 reserved copies 0 and 2 (prefetch 4 x concurrency 1, round robin); 0 was
+    # running (acknowledged at start: lost); 2 was reserved: timed out at 10 s, restored by
+    # the restore check at 14 s.
+    assert m["state"].tolist() == ["lost", "completed", "completed", "completed"]
+    assert m.loc[2, "completed_at"] >= 14.0
+    assert result.summary["totals"]["lost"] == 1
