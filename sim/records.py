@@ -148,6 +148,7 @@ class Records:
                 "producer": self.producers.decode(_np(self.producer, np.int16)),
                 "key": self.keys.decode(key),
                 "type": self.types.decode(_np(self.type, np.int32)),
+                "priority": self._trimmed(self.priority, np.int32),
                 "seq": _sequence(queue, key),
                 "published_at": _np(self.published_at, np.float64),
                 "accepted_at": _np(self.accepted_at, np.float64),

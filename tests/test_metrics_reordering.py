@@ -276,3 +276,35 @@ def test_wide_values_take_the_general_sort_paths():
     rank_bits = 60
     code = np.array([(1 << rank_bits) | 5, 0 | 7, (1 << rank_bits) | 2, 0 | 1], dtype=np.int64)
     assert list(_completion_order(code, rank_bits)) == [7, 1, (1 << 60) | 5, (1 << 60) | 2]
+
+
+def test_count_inversions_random_with_ties_against_quadratic_count():
+    # Large enough that the top bits split into few segments and the low bits into many: both
+    # ways of counting the pairs that cross a segment start are used.
+    rng = np.random.default_rng(11)
+    for values in (rng.integers(0, 300, 2500), rng.permutation(2048), rng.random(1500)):
+        expected = int(np.count_nonzero(np.triu(values[:, None] > values[None, :], k=1)))
+        assert count_inversions(values) == expected
+
+
+def test_measured_mask_equals_passing_the_masked_rows():
+    rng = np.random.default_rng(3)
+    n = 4000
+    queue = rng.integers(0, 3, n).astype(np.int8)
+    key = rng.integers(-1, 40, n).astype(np.int16)
+    seq = np.zeros(n, dtype=np.int64)
+    for q in range(3):
+        for k in range(-1, 40):
+            members = (queue == q) & (key == k)
+            seq[members] = np.arange(members.sum())
+    completed_at = np.round(rng.random(n) * 50, 1)  # coarse: ties
+    measured = rng.random(n) < 0.7
+    masked = reordering(queue[measured], key[measured], seq[measured], completed_at[measured], 3)
+    assert reordering(queue, key, seq, completed_at, 3, measured=measured) == masked
+    # Narrow input dtypes give the figures of int64 inputs.
+    wide = reordering(
+        queue.astype(np.int64), key.astype(np.int64), seq, completed_at, 3, measured=measured
+    )
+    assert wide == masked
+    assert masked[0]["inversions"] == sum(figures["inversions"] for figures in masked[1])
+    assert masked[0]["inversions"] > 0

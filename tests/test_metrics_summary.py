@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import check_conservation, check_messages, summarize
+from sim.metrics import check_conservation, check_messages, describe, summarize
 
 NAN = math.nan
 STATE_NAMES = ("pending", "completed", "dead_lettered", "expired", "lost")
@@ -344,3 +344,92 @@ def test_keys_make_separate_sequences():
 
 def test_messages_table_is_consistent():
     assert check_messages(make_messages(ROWS)) == []
+
+
+def masked_reference(messages, counters, warmup, window_end):
+    """Per-queue and per-producer figures computed the plain way: one boolean mask per name."""
+    published = messages["published_at"].to_numpy(float)
+    completed_at = messages["completed_at"].to_numpy(float)
+    delivered_at = messages["first_delivered_at"].to_numpy(float)
+    measured = published >= warmup
+    completed = measured & ~np.isnan(completed_at)
+    delivered = measured & ~np.isnan(delivered_at)
+    queues = {}
+    for name in messages["queue"].cat.categories:
+        here = (messages["queue"] == name).to_numpy()
+        done_in_window = here & measured & (completed_at <= window_end)
+        queues[name] = {
+            "latency": describe((completed_at - published)[completed & here]),
+            "wait": describe((delivered_at - published)[delivered & here]),
+            "throughput": np.count_nonzero(done_in_window) / (window_end - warmup),
+            "enqueued": int(here.sum()),
+            "completed": int((here & (messages["state"] == "completed").to_numpy()).sum()),
+            "deliveries": int(messages["deliveries"].to_numpy()[here].sum()),
+        }
+    first = ~messages["id"].duplicated().to_numpy()
+    accepted_at = messages["accepted_at"].to_numpy(float)
+    answered = first & measured & ~np.isnan(accepted_at)
+    producers = {
+        name: describe(
+            (accepted_at - published)[answered & (messages["producer"] == name).to_numpy()]
+        )
+        for name in messages["producer"].cat.categories
+    }
+    return queues, producers
+
+
+def test_interleaved_queues_and_producers_match_a_masked_reference():
+    # Queues, producers and keys interleaved row by row (the index-array path of the
+    # per-queue figures), copies without a queue or a state, fan-out copies one after another.
+    rng = np.random.default_rng(8)
+    rows = []
+    for publish in range(400):
+        published = publish * 0.25
+        producer = ["web", "batch"][int(rng.integers(2))]
+        for copy in range(int(rng.integers(1, 3))):
+            queue = [None, "a", "b", "c"][int(rng.choice(4, p=[0.03, 0.4, 0.4, 0.17]))]
+            states = ["completed", "pending", "lost", None]
+            state = states[int(rng.choice(4, p=[0.8, 0.1, 0.07, 0.03]))]
+            row = {"id": publish, "copy": copy, "queue": queue, "producer": producer,
+                   "key": ["x", "y", None][int(rng.integers(3))], "published_at": published,
+                   "accepted_at": published + float(rng.random()) * 0.1}  # fmt: skip
+            if state == "completed":
+                delivered = published + float(rng.exponential(2.0))
+                row.update(done(published, delivered, delivered + float(rng.exponential(1.0))))
+            elif state == "lost":
+                row.update(first_delivered_at=published + 1.0, deliveries=2, state="lost")
+            else:
+                row["state"] = state
+            rows.append(row)
+    messages = make_messages(rows)
+    counters = {**COUNTERS, "queues": {"c": {}, "b": {}, "a": {}}}  # not the table's order
+    meta = META | {"warmup": 5.0, "duration": 90.0}
+    summary = summarize(messages, TIMESERIES.iloc[:0], counters, meta)
+    queues, producers = masked_reference(messages, counters, 5.0, 90.0)
+    assert list(summary["queues"]) == ["c", "b", "a"]
+    for name, expected in queues.items():
+        got = summary["queues"][name]
+        for field in ("latency", "wait", "throughput"):
+            assert got[field] == expected[field], (name, field)  # same values, same order
+        for field in ("enqueued", "completed", "deliveries"):
+            assert got["totals"][field] == expected[field], (name, field)
+    # Copies without a queue are in no queue's counts, so in no total either.
+    with_queue = sum(1 for row in rows if row["queue"] is not None)
+    assert with_queue < len(rows)
+    assert summary["totals"]["enqueued"] == with_queue
+    for name, expected in producers.items():
+        assert summary["producers"][name]["response_time"] == expected
+    assert summary["producers"]["web"]["response_time"]["mean"] is not None
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_describe_overwrite_gives_the_same_figures(with_nan):
+    values = np.random.default_rng(2).exponential(1.0, 5001)
+    if with_nan:
+        values[::7] = NAN
+    expected = describe(values.copy())
+    scratch = values.copy()
+    assert describe(scratch, overwrite=True) == expected
+    untouched = values.copy()
+    describe(untouched)
+    np.testing.assert_array_equal(untouched, values)  # without overwrite the input is kept

@@ -14,6 +14,28 @@ from sim.scenario import Scenario
 
 DATA = Path(__file__).parent / "data" / "scenarios"
 ZERO = {"dist": "constant", "value": 0.0}
+# The ideal broker's mechanism keys, which every queue on it inherits.
+IDEAL_MECHANISMS = {
+    "delivery": "push",
+    "prefetch_on_auto_ack": True,
+    "api_latency": ZERO,
+    "batch_size": 1,
+    "wait_time": 0.0,
+    "poll_interval": 0.0,
+    "notify": False,
+    "notify_latency": ZERO,
+    "redelivery": "on_disconnect",
+    "claim": None,
+    "disconnect_latency": ZERO,
+    "heartbeat": 0.0,
+    "visibility_timeout": None,
+    "restore_interval": None,
+    "lock_timeout": None,
+    "requeue": "original",
+    "dedup_window": None,
+    "embedded": False,
+    "prefetch_multiplier": None,
+}
 
 
 def test_minimal_scenario_resolves_every_default() -> None:
@@ -51,6 +73,7 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "deliver_latency": ZERO,
                 "capacity": None,
                 "durable": True,
+                **IDEAL_MECHANISMS,
             }
         },
         "queues": {
@@ -63,6 +86,7 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "dead_letter": None,
                 "priority": False,
                 "ordering": "fifo",
+                **IDEAL_MECHANISMS,
             }
         },
         "exchanges": {},
@@ -77,6 +101,8 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "service_time": {"dist": "exponential", "mean": 0.008},
                 "service_time_by_type": {},
                 "error_rate": 0.0,
+                "retry": {"requeue": True, "delay": 0.0},
+                "idempotent": False,
             }
         },
         "faults": [],
@@ -90,6 +116,8 @@ def test_minimal_scenario_resolves_every_default() -> None:
     assert sc.source == str(DATA / "minimal.yaml")
     assert sc.base_dir == DATA.resolve()
     assert sc.raw["run"] == {"duration": "10m"}  # the user's own words
+    # inherited values are copies: YAML must not write anchors and aliases for shared objects
+    assert "&id" not in sc.to_yaml()
 
 
 def test_rich_scenario_converts_units_and_resolves_files() -> None:

@@ -25,9 +25,15 @@ def messages(overrides: dict) -> list[str]:
 
 @pytest.mark.parametrize("kind", [t for t in BROKER_TYPES if t not in SUPPORTED_BROKER_TYPES])
 def test_known_broker_types_are_not_supported_yet(kind: str) -> None:
+    supported = "ideal, rabbitmq, sqs, sqs-fifo, postgres, redis, in-process"
     assert messages({"brokers.main": {"type": kind}}) == [
-        f"--set brokers.main.type: broker type {kind!r} is not supported yet (supported: ideal)"
+        f"--set brokers.main.type: broker type {kind!r} is not supported yet "
+        f"(supported: {supported})"
     ]
+
+
+def test_only_kafka_is_left_to_support() -> None:
+    assert [t for t in BROKER_TYPES if t not in SUPPORTED_BROKER_TYPES] == ["kafka"]
 
 
 def test_an_unknown_broker_type_is_a_typo_not_a_missing_feature() -> None:
@@ -41,28 +47,22 @@ def test_an_unknown_broker_type_is_a_typo_not_a_missing_feature() -> None:
         ("producers.web.call", "pool", "a synchronous call to a worker pool (call:)"),
         ("producers.web.timeout", "2s", "a call timeout (timeout:)"),
         ("producers.web.routing_key", "order.{type}", "a routing key (routing_key:)"),
-        ("producers.web.on_reject", "retry", "retrying rejected publishes (on_reject: retry)"),
-        ("producers.web.retry", {"attempts": 5}, "a retry policy for rejected publishes (retry:)"),
-        ("brokers.main", {"capacity": "1000/s"}, "a broker capacity (capacity:)"),
-        ("brokers.main", {"durable": False}, "a non-durable broker (durable: false)"),
-        ("brokers.main", {"visibility_timeout": "30s"}, "the broker setting 'visibility_timeout'"),
-        ("queues.orders.ttl", "10m", "message expiry (ttl:)"),
-        ("queues.orders.max_deliveries", 5, "a delivery limit (max_deliveries:)"),
-        ("queues.orders.priority", True, "a priority queue (priority: true)"),
-        ("queues.orders.ordering", "per-key", "per-key ordering (ordering: per-key)"),
+        ("brokers.main", {"session_timeout": "45s"}, "the broker setting 'session_timeout'"),
+        ("brokers.main", {"commit": "auto"}, "the broker setting 'commit'"),
+        ("brokers.main", {"reject_on_worker_lost": True},
+         "the broker setting 'reject_on_worker_lost'"),
         ("queues.orders.partitions", 12, "partitioning (partitions:)"),
-        ("queues.orders.heartbeat", "60s", "the broker setting 'heartbeat'"),
+        ("queues.orders.commit_interval", "5s", "the broker setting 'commit_interval'"),
         ("queues.orders.publish_latency", "1ms", "a per-queue publish_latency"),
+        ("queues.orders.deliver_latency", "1ms", "a per-queue deliver_latency"),
+        ("queues.orders.capacity", "100/s", "a per-queue capacity"),
+        ("queues.orders.durable", False, "a per-queue durable"),
         ("workers.pool.then", {"publish": "orders"}, "a follow-up publish (then:)"),
         ("workers.pool.batch", {"every": "5m"}, "a batch job (batch:)"),
         ("workers.pool.autoscale", {"max": 5, "target_backlog": 100}, "autoscaling (autoscale:)"),
-        ("workers.pool.error_rate", 0.01, "processing failures (error_rate > 0)"),
-        ("workers.pool.retry", {"requeue": False}, "a retry policy for failed messages (retry:)"),
-        ("workers.pool.idempotent", True, "idempotent processing (idempotent: true)"),
         ("exchanges", {"events": {"type": "fanout"}}, "routing through exchanges (exchanges:)"),
-        ("faults", [{"crash": "pool", "at": "1m"}], "fault injection (faults:)"),
     ],
-)
+)  # fmt: skip
 def test_features_not_supported_yet(path: str, value: object, what: str) -> None:
     overrides = {path: value}
     if path == "producers.web.call":
@@ -88,31 +88,50 @@ def test_defaults_of_unsupported_features_are_accepted() -> None:
     sc = scenario.from_dict(
         BASE,
         overrides={
-            "producers.web.on_reject": "fail",
-            "producers.web.retry": {"attempts": 3, "backoff": "100ms"},
-            "queues.orders.priority": False,
-            "queues.orders.ordering": "fifo",
-            "queues.orders.ttl": None,
-            "workers.pool.error_rate": 0,
-            "workers.pool.idempotent": False,
+            "producers.web.call": None,
+            "producers.web.timeout": None,
+            "producers.web.routing_key": None,
             "exchanges": {},
-            "faults": [],
         },
     )
-    assert sc.data["exchanges"] == {} and sc.data["faults"] == []
+    assert sc.data["exchanges"] == {} and sc.data["producers"]["web"]["call"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("producers.web.on_reject", "retry"),
+        ("producers.web.retry", {"attempts": 5, "backoff": "1s"}),
+        ("brokers.main", {"type": "rabbitmq", "capacity": "1000/s", "durable": False}),
+        ("queues.orders.ttl", "10m"),
+        ("queues.orders.max_deliveries", 5),
+        ("queues.orders.priority", True),
+        ("queues.orders.ordering", "per-key"),
+        ("queues.orders.heartbeat", "60s"),
+        ("workers.pool.error_rate", 0.01),
+        ("workers.pool.retry", {"requeue": False}),
+        ("workers.pool.idempotent", True),
+        ("faults", [{"crash": "pool", "at": "1m"}]),
+    ],
+)
+def test_features_of_issue_3_are_supported_now(path: str, value: object) -> None:
+    sc = scenario.from_dict(BASE, overrides={path: value})
+    assert sc.data["run"]["duration"] == 60.0
 
 
 def test_values_of_unsupported_features_are_still_checked() -> None:
     lines = messages(
         {
-            "queues.orders.ttl": "-1s",
-            "brokers.main": {"heartbeat": "soon"},
+            "queues.orders.partitions": 0,
+            "brokers.main": {"session_timeout": "soon"},
             "workers.pool.then": {"publish": "nowhere"},
             "faults": [{"outage": "nobroker", "at": "1m", "duration": "1m"}],
         }
     )
-    assert "--set queues.orders.ttl: must be a duration > 0, got '-1s'" in lines
-    assert any(m.startswith("--set brokers.main.heartbeat: bad duration 'soon'") for m in lines)
+    assert "--set queues.orders.partitions: must be a whole number >= 1, got 0" in lines
+    assert any(
+        m.startswith("--set brokers.main.session_timeout: bad duration 'soon'") for m in lines
+    )
     assert any(
         m.startswith("--set workers.pool.then.publish: no queue or exchange named") for m in lines
     )

@@ -120,3 +120,28 @@ def test_littles_law_on_sampled_depth():
     tolerance = Z * np.hypot(batch_se(depth), lam * batch_se(wait))
     assert abs(mean_depth - lam * wait.mean()) < tolerance
     assert abs(mean_depth - analytic.mm1(lam, 1.0).Lq) < Z * batch_se(depth)
+
+
+def test_non_preemptive_priority_matches_cobham():
+    lam, p_high = 0.8, 0.3
+    text = f"""
+        name: priority
+        run: {{messages: 300000, seed: 9, warmup: 200}}
+        producers:
+          p:
+            arrivals: {{process: poisson, rate: {lam}}}
+            message: {{priority: {{choice: {{1: {p_high}, 0: {1 - p_high}}}}}}}
+            publish: q
+        queues: {{q: {{priority: true}}}}
+        workers: {{w: {{consumes: q, service_time: {{dist: exponential, mean: 1}}}}}}
+    """
+    result = run_checked(scenario_from(text))
+    m = result.messages
+    m = m[m["published_at"] >= 200].sort_values("published_at")
+    wait = (m["first_delivered_at"] - m["published_at"]).to_numpy()
+    high = m["priority"].to_numpy() == 1
+    theory = analytic.priority_mg1_nonpreemptive(
+        [lam * p_high, lam * (1 - p_high)], [1.0, 1.0], [2.0, 2.0])
+    for mask, expected in ((high, theory[0]), (~high, theory[1])):
+        assert abs(wait[mask].mean() - expected) < Z * batch_se(wait[mask])
+    assert theory[0] < 0.25 * theory[1]  # the check can tell the classes apart

@@ -30,12 +30,21 @@ TOTAL_KEYS = (
 )
 
 
+# Rows per block in copy_counts: the block's temporaries stay a few hundred kilobytes.
+_BLOCK = 1 << 16
+
+
 def codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes (-1 for missing) and the distinct values, for a categorical or plain column."""
+    """Integer codes (-1 for missing) and the distinct values, for a categorical or plain column.
+
+    A categorical column's codes are returned as they are stored (a read-only view, int8 to
+    int32 by the number of categories: no copy per row), so callers must widen them before
+    doing arithmetic that could overflow.
+    """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(np.int64), list(column.cat.categories)
+        return column.array.codes, list(column.cat.categories)
     values, uniques = pd.factorize(column, use_na_sentinel=True)
-    return values.astype(np.int64), list(uniques)
+    return values, list(uniques)
 
 
 def state_codes(state: pd.Series) -> np.ndarray:
@@ -48,31 +57,57 @@ def state_codes(state: pd.Series) -> np.ndarray:
 def copy_counts(messages: pd.DataFrame, queue: np.ndarray, n_queues: int) -> list[dict[str, int]]:
     """Per queue code 0..n_queues-1: enqueued, the five states, deliveries and duplicates.
 
-    ``queue`` holds the queue code of every row (from :func:`codes`); rows with code -1 are
-    left out (a copy always has a queue; check_messages reports one that does not).
+    ``queue`` holds the queue code of every row (from :func:`codes`), in -1..n_queues-1; rows
+    with code -1 are left out (a copy always has a queue; check_messages reports one that does
+    not). Rows are counted a block at a time with one ``bincount`` over the combined index
+    (queue, stored state code), so no per-state or per-queue mask of the whole table is made;
+    stored state codes are mapped to STATES on the small count table afterwards.
     """
-    known = queue >= 0
-    q = queue[known]
-    state = state_codes(messages["state"])[known]
-    deliveries = messages["deliveries"].to_numpy(np.int64)[known]
-    processings = messages["processings"].to_numpy(np.int64)[known]
-    absorbed = messages["absorbed"].to_numpy(np.int64)[known]
-
-    def per_queue(values: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
-        where = q if mask is None else q[mask]
-        weights = None if values is None else (values if mask is None else values[mask])
-        sums = np.bincount(where, weights=weights, minlength=n_queues)
-        return np.rint(sums).astype(np.int64)  # float weights: exact far beyond any run size
-
-    columns: dict[str, np.ndarray] = {"enqueued": per_queue()}
+    raw_state, state_names = codes(messages["state"])
+    columns = [_signed(messages[name]) for name in ("deliveries", "processings", "absorbed")]
+    width = len(state_names) + 1  # stored state code + 1: column 0 holds a missing state
+    rows = n_queues + 1  # queue code + 1: row 0 holds the copies without a queue
+    cells = np.zeros(rows * width, dtype=np.int64)
+    # deliveries, duplicate_deliveries, processings, duplicate_processing, duplicates_absorbed
+    sums = np.zeros((5, rows), dtype=np.int64)
+    for start in range(0, len(raw_state), _BLOCK):
+        stop = start + _BLOCK
+        slot = queue[start:stop].astype(np.intp)
+        slot += 1
+        cell = slot * width
+        cell += raw_state[start:stop]
+        cell += 1
+        cells += np.bincount(cell, minlength=cells.size)
+        deliveries, processings, absorbed = (column[start:stop] for column in columns)
+        weights = (
+            deliveries,
+            np.maximum(deliveries - 1, 0),
+            processings,
+            np.maximum(processings - 1, 0),
+            absorbed,
+        )
+        for row, values in enumerate(weights):
+            # float weights: a block's sums are exact integers
+            sums[row] += np.rint(np.bincount(slot, weights=values, minlength=rows)).astype(np.int64)
+    table = cells.reshape(rows, width)[1:]
+    per_state = np.zeros((n_queues, len(STATES)), dtype=np.int64)
+    for stored, name in enumerate(state_names):
+        if name in STATES:
+            per_state[:, STATES.index(name)] += table[:, stored + 1]
+    figures: dict[str, np.ndarray] = {"enqueued": table.sum(axis=1)}
     for index, name in enumerate(STATES):
-        columns[name] = per_queue(mask=state == index)
-    columns["deliveries"] = per_queue(deliveries)
-    columns["duplicate_deliveries"] = per_queue(np.maximum(deliveries - 1, 0))
-    columns["processings"] = per_queue(processings)
-    columns["duplicate_processing"] = per_queue(np.maximum(processings - 1, 0))
-    columns["duplicates_absorbed"] = per_queue(absorbed)
-    return [{name: int(values[i]) for name, values in columns.items()} for i in range(n_queues)]
+        figures[name] = per_state[:, index]
+    names = ("deliveries", "duplicate_deliveries", "processings", "duplicate_processing",
+             "duplicates_absorbed")  # fmt: skip
+    for row, name in enumerate(names):
+        figures[name] = sums[row, 1:]
+    return [{name: int(values[i]) for name, values in figures.items()} for i in range(n_queues)]
+
+
+def _signed(column: pd.Series) -> np.ndarray:
+    """A count column as signed integers: its own array when it already is (no copy)."""
+    values = column.to_numpy()
+    return values if values.dtype.kind == "i" else values.astype(np.int64)
 
 
 def queue_totals(copies: Mapping[str, int], queue_counters: Mapping[str, Any]) -> dict[str, int]:

@@ -18,16 +18,26 @@ PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 STAT_KEYS = ("mean", *PERCENTILES, "max")
 
 
-def describe(values: np.ndarray) -> dict[str, float | None]:
-    """``{mean, p50, p90, p95, p99, p999, max}`` of the values; every field None when empty."""
+def describe(values: np.ndarray, overwrite: bool = False) -> dict[str, float | None]:
+    """``{mean, p50, p90, p95, p99, p999, max}`` of the values; every field None when empty.
+
+    With ``overwrite`` the caller hands the array over: the percentiles then partition it in
+    place instead of copying it (the mean is taken first, in the original order, so the figures
+    are the same either way).
+    """
     values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
+    missing = np.isnan(values)
+    if missing.any():
+        values = values[~missing]
+        overwrite = True  # a fresh copy: ours to reorder
+    del missing
     if values.size == 0:
         return dict.fromkeys(STAT_KEYS)
-    points = np.percentile(values, list(PERCENTILES.values()))
     stats: dict[str, float | None] = {"mean": float(values.mean())}
+    largest = float(values.max())
+    points = np.percentile(values, list(PERCENTILES.values()), overwrite_input=overwrite)
     stats.update({name: float(p) for name, p in zip(PERCENTILES, points, strict=True)})
-    stats["max"] = float(values.max())
+    stats["max"] = largest
     return stats
 
 

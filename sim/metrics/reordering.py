@@ -17,11 +17,18 @@ Everything is vectorised over all groups at once: copies are laid out group-majo
 encoded as ``group << bits | rank in group``, so one running maximum and one inversion count
 over the whole array never mix two groups. Sorting uses ``np.sort`` on packed integer keys
 (much faster than ``argsort``/``lexsort`` on millions of rows) wherever the bits fit.
+
+Memory: every array of one entry per copy is as narrow as the data allow (int32 codes and
+positions when they fit), sorts are done in place and each temporary is released as soon as it
+is used, so at most a few such arrays are alive at once (about 25 bytes per measured copy).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+# Rows per block where a mask is turned into an index list (np.compress).
+_BLOCK = 1 << 16
 
 
 def count_inversions(values: np.ndarray) -> int:
@@ -34,7 +41,26 @@ def count_inversions(values: np.ndarray) -> int:
 
 
 def _inversions(group: np.ndarray, rank: np.ndarray) -> int:
-    """Inversions inside groups: ``group`` non-decreasing, ``rank`` >= 0 small (a rank).
+    """Inversions inside groups: ``group`` non-decreasing, ``rank`` >= 0 small (a rank)."""
+    n = rank.size
+    if n < 2:
+        return 0
+    levels = _bits(int(rank.max()))
+    starts = _first_flags(group)
+    # Dense group numbers keep the codes as narrow as possible (int32 when they fit).
+    n_groups = int(np.count_nonzero(starts))
+    wide = ((n_groups - 1) << levels) >= 2**31 or n >= 2**31
+    codes = np.cumsum(starts, dtype=np.int64 if wide else np.int32)
+    del starts
+    codes -= 1
+    codes <<= levels
+    np.bitwise_or(codes, rank, out=codes, casting="unsafe")  # rank < 2**levels: fits
+    return _packed_inversions(codes, levels)
+
+
+def _packed_inversions(codes: np.ndarray, levels: int) -> int:
+    """Inversions inside groups, from ``codes = group << shift | rank`` with groups
+    non-decreasing, ``rank < 2**levels`` and ``shift >= levels``. ``codes`` is overwritten.
 
     A pair (j < i) with rank[j] > rank[i] is told apart at the highest bit where the two ranks
     differ: there rank[j] has a 1, rank[i] a 0, and the group and all higher bits (the
@@ -43,102 +69,171 @@ def _inversions(group: np.ndarray, rank: np.ndarray) -> int:
     (one, zero) pairs inside each segment. Moving to the next bit is a stable partition of the
     whole array by the current bit (zeros, then ones): an LSD radix pass on the bit-reversed
     prefix, which keeps every segment contiguous. That is log2(max rank) passes of O(n)
-    sequential numpy operations, no Python loop per element.
+    sequential numpy operations, no Python loop per element, and every work array is the
+    size of ``codes`` or a bool per copy (no array per segment).
     """
-    n = rank.size
+    n = codes.size
     if n < 2:
         return 0
-    levels = max(1, int(rank.max()).bit_length())
-    # Dense group numbers keep the codes as narrow as possible (int32 when they fit).
-    new_group = np.empty(n, dtype=np.int64)
-    new_group[0] = 0
-    np.not_equal(group[1:], group[:-1], out=new_group[1:])
-    group = np.cumsum(new_group)
-    wide = (int(group[-1]) << levels) >= 2**31 or n >= 2**31
-    code_type = np.int64 if wide else np.int32
-    codes = (group.astype(code_type) << levels) | rank.astype(code_type)
-    spare = np.empty_like(codes)
+    spare = np.empty_like(codes)  # the partition's target, and scratch before it
     starts = np.empty(n, dtype=bool)
     starts[0] = True
     bit = np.empty(n, dtype=bool)
+    zero = np.empty(n, dtype=bool)
+    before = np.empty(n, dtype=_index_type(n + 1))
     total = 0
     for bit_index in range(levels - 1, -1, -1):
-        prefix = codes >> (bit_index + 1)
+        prefix = np.right_shift(codes, bit_index + 1, out=spare)
         np.not_equal(prefix[1:], prefix[:-1], out=starts[1:])
-        seg = np.flatnonzero(starts)
-        if seg.size == n:
+        n_segments = int(np.count_nonzero(starts))
+        if n_segments == n:
             break  # every copy alone in its segment: no pair left to count
-        np.not_equal(codes & (1 << bit_index), 0, out=bit)
-        ones_pos = np.flatnonzero(bit)
-        n_ones = ones_pos.size
+        np.not_equal(np.bitwise_and(codes, 1 << bit_index, out=spare), 0, out=bit)
+        n_ones = int(np.count_nonzero(bit))
         if n_ones in (0, n):
             continue  # the partition would not move anything
-        cum = np.cumsum(bit, dtype=code_type)
-        ones_at_start = (cum[seg] - bit[seg]).astype(np.int64)
-        ones_in_seg = np.diff(np.append(ones_at_start, n_ones))
-        zeros_in_seg = np.diff(np.append(seg, n)) - ones_in_seg
-        # (one before zero) pairs over the whole array: sum over ones of the copies after it,
-        # less the (one, one) pairs; then take away the pairs that cross a segment start.
-        ones_then_zeros = (
-            n_ones * (n - 1) - int(ones_pos.sum(dtype=np.int64)) - n_ones * (n_ones - 1) // 2
-        )
-        total += ones_then_zeros - int(np.dot(zeros_in_seg, ones_at_start))
-        n_zeros = n - n_ones
-        np.compress(~bit, codes, out=spare[:n_zeros])
-        np.compress(bit, codes, out=spare[n_zeros:])
+        np.logical_not(bit, out=zero)
+        # (one before zero) pairs over the whole array: each zero pairs with the ones before
+        # it. ``before`` counts the ones up to and including each copy; the ones' own counts
+        # add up to 1 + 2 + ... + n_ones.
+        before[:] = bit
+        np.cumsum(before, out=before)
+        pairs = int(before.sum(dtype=np.int64)) - n_ones * (n_ones + 1) // 2
+        total += pairs - _crossing_pairs(before, bit, zero, starts, n_segments, n_ones)
+        _partition(codes, zero, spare, n - n_ones)
         codes, spare = spare, codes
     return total
+
+
+def _crossing_pairs(
+    before: np.ndarray,
+    bit: np.ndarray,
+    zero: np.ndarray,
+    starts: np.ndarray,
+    n_segments: int,
+    n_ones: int,
+) -> int:
+    """(one, zero) pairs whose one lies in an earlier segment than the zero: for each zero,
+    the ones before the start of its segment. ``before`` (ones up to each copy, inclusive) is
+    overwritten.
+    """
+    n = before.size
+    if n_segments <= n // 8:
+        # Few segments: per-segment arrays are small (at most a byte per copy in all).
+        seg = np.flatnonzero(starts)
+        ones_at_start = before[seg].astype(np.int64)
+        ones_at_start -= bit[seg]
+        ones_in_seg = np.diff(np.append(ones_at_start, n_ones))
+        zeros_in_seg = np.diff(np.append(seg, n)) - ones_in_seg
+        return int(np.dot(zeros_in_seg, ones_at_start))
+    # Many short segments: carry each segment start's count over the segment in place
+    # (``before`` is non-decreasing, so a running maximum of its values at the starts does).
+    before -= bit
+    before *= starts
+    np.maximum.accumulate(before, out=before)
+    before *= zero
+    return int(before.sum(dtype=np.int64))
+
+
+def _partition(codes: np.ndarray, zero: np.ndarray, out: np.ndarray, n_zeros: int) -> None:
+    """Stable partition of ``codes`` into ``out``: the ``zero`` copies first, then the others.
+
+    ``np.compress`` is several times faster than boolean indexing on a mask that is about half
+    True at random, but it builds the mask's index list; block by block that list stays small.
+    """
+    low, high = 0, n_zeros
+    for start in range(0, codes.size, _BLOCK):
+        stop = start + _BLOCK
+        mask = zero[start:stop]
+        block = codes[start:stop]
+        count = int(np.count_nonzero(mask))
+        np.compress(mask, block, out=out[low : low + count])
+        low += count
+        rest = block.size - count
+        np.compress(~mask, block, out=out[high : high + rest])
+        high += rest
 
 
 def _bits(value: int) -> int:
     return max(1, int(value).bit_length())
 
 
-def _segment_starts(sorted_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For a non-decreasing array: the first-of-its-value flags, and each element's start index."""
-    n = sorted_group.size
-    first = np.ones(n, dtype=bool)
-    np.not_equal(sorted_group[1:], sorted_group[:-1], out=first[1:])
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    return first, start
+def _index_type(n: int) -> type:
+    """The narrowest integer type for positions 0..n-1."""
+    return np.int32 if n <= 2**31 else np.int64
+
+
+def _first_flags(sorted_values: np.ndarray) -> np.ndarray:
+    """For a non-decreasing array: True where a run of equal values starts."""
+    first = np.empty(sorted_values.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return first
+
+
+def _segment_positions(first: np.ndarray) -> np.ndarray:
+    """Each element's 0-based position inside its run (runs start where ``first`` is True)."""
+    position = np.arange(first.size, dtype=_index_type(first.size))
+    start = np.where(first, position, 0)
+    np.maximum.accumulate(start, out=start)
+    position -= start
+    return position
 
 
 def _publish_order(group: np.ndarray, seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows ordered by (group, seq, row), and the groups in that order.
 
-    One ``np.sort`` of packed integers when the bits fit (``argsort`` and ``lexsort`` are many
-    times slower on millions of rows), else ``np.lexsort``.
+    ``group`` (int64) is overwritten. One in-place ``sort`` of packed integers when the bits
+    fit (``argsort`` and ``lexsort`` are many times slower on millions of rows, and need more
+    memory), else ``np.lexsort``.
     """
     n = group.size
     index_bits = _bits(n - 1)
-    packable = seq.dtype.kind in "iu" and int(seq.min()) >= 0
-    if packable:
+    if seq.dtype.kind in "iu" and int(seq.min()) >= 0:
         seq_bits = _bits(int(seq.max()))
         if _bits(int(group.max())) + seq_bits + index_bits <= 63:
-            packed = np.sort(
-                (group << (seq_bits + index_bits))
-                | (seq.astype(np.int64) << index_bits)
-                | np.arange(n, dtype=np.int64)
-            )
-            return packed & ((1 << index_bits) - 1), packed >> (seq_bits + index_bits)
+            packed = group
+            packed <<= seq_bits
+            np.bitwise_or(packed, seq, out=packed, dtype=np.int64, casting="unsafe")
+            packed <<= index_bits
+            np.bitwise_or(packed, np.arange(n, dtype=_index_type(n)), out=packed)
+            packed.sort()
+            sorted_group = packed >> (seq_bits + index_bits)
+            packed &= (1 << index_bits) - 1
+            return packed, sorted_group
     order = np.lexsort((seq, group))
     return order, group[order]
 
 
 def _completion_order(code_t: np.ndarray, rank_bits: int) -> np.ndarray:
-    """Stable sort by group of codes (``group << rank_bits | rank``) listed in completion order."""
+    """Stable sort by group of codes (``group << rank_bits | rank``) listed in completion order.
+
+    The result has the dtype of ``code_t``.
+    """
     n = code_t.size
     index_bits = _bits(n - 1)
-    group_bits = _bits(int((code_t >> rank_bits).max()))
+    group_bits = _bits(int(code_t.max()) >> rank_bits)
     if group_bits + index_bits + rank_bits <= 63:
         rank_mask = (1 << rank_bits) - 1
-        packed = np.sort(
-            ((code_t >> rank_bits) << (index_bits + rank_bits))
-            | (np.arange(n, dtype=np.int64) << rank_bits)
-            | (code_t & rank_mask)
-        )
-        return ((packed >> (index_bits + rank_bits)) << rank_bits) | (packed & rank_mask)
+        packed = code_t.astype(np.int64)  # (group << index_bits | position) << rank_bits | rank
+        packed >>= rank_bits
+        packed <<= index_bits
+        np.bitwise_or(packed, np.arange(n, dtype=_index_type(n)), out=packed)
+        packed <<= rank_bits
+        np.bitwise_or(packed, code_t & rank_mask, out=packed)
+        packed.sort()
+        code = np.empty(n, dtype=code_t.dtype)
+        np.bitwise_and(packed, rank_mask, out=code)
+        packed >>= index_bits + rank_bits
+        packed <<= rank_bits
+        np.bitwise_or(code, packed, out=code)
+        return code
     return code_t[np.argsort(code_t >> rank_bits, kind="stable")]
+
+
+def _signed(values: np.ndarray) -> np.ndarray:
+    """Signed integers for the group arithmetic (the array itself when it already is)."""
+    return values if values.dtype.kind == "i" else values.astype(np.int64)
 
 
 def reordering(
@@ -147,70 +242,107 @@ def reordering(
     seq: np.ndarray,
     completed_at: np.ndarray,
     n_queues: int,
+    measured: np.ndarray | None = None,
 ) -> tuple[dict, list[dict]]:
     """The ``reordering`` figures overall and for each queue code 0..n_queues-1.
 
-    Inputs are the measured copies in row (creation) order: ``queue`` codes (all in
-    0..n_queues-1), ``key`` codes (-1: no key), ``seq`` (publish order inside the (queue, key))
-    and ``completed_at``. ``reordered_ratio`` and ``max_displacement`` are None where nothing
-    was measured.
+    Inputs are the copies in row (creation) order: ``queue`` codes (all in 0..n_queues-1),
+    ``key`` codes (-1: no key), ``seq`` (publish order inside the (queue, key)) and
+    ``completed_at``. ``measured``, when given, is a boolean mask of the rows to measure (the
+    same as passing ``queue[measured]`` etc., without the caller holding those copies);
+    otherwise every row is measured. ``reordered_ratio`` and ``max_displacement`` are None
+    where nothing was measured.
     """
-    queue = np.asarray(queue, dtype=np.int64)
-    key = np.asarray(key, dtype=np.int64)
-    seq = np.asarray(seq)
-    n = queue.size
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values)
+        return values if measured is None else values[measured]
+
+    group = pick(queue).astype(np.int64)
+    n = group.size
     if n == 0:
         return _figures(0, 0, 0, None), [_figures(0, 0, 0, None) for _ in range(n_queues)]
-    keys_per_queue = int(key.max()) + 2
-    raw_group = queue * keys_per_queue + (key + 1)
+    key_m = _signed(pick(key))
+    keys_per_queue = int(key_m.max()) + 2
+    group *= keys_per_queue
+    group += key_m
+    group += 1
+    del key_m
 
     # Publish order: group-major, then seq, ties by row. Each copy gets the code
     # (dense group << rank_bits | publish position in its group).
-    publish_order, sorted_group = _publish_order(raw_group, seq)
-    first, start = _segment_starts(sorted_group)
-    position = np.arange(n) - start
+    seq_m = pick(seq)
+    order, sorted_group = _publish_order(group, seq_m)
+    del group, seq_m
+    first = _first_flags(sorted_group)
+    group_queue = sorted_group[first] // keys_per_queue  # the queue of each dense group
+    del sorted_group
+    position = _segment_positions(first)
     rank_bits = _bits(int(position.max()))
-    code_row = np.empty(n, dtype=np.int64)
-    code_row[publish_order] = ((np.cumsum(first) - 1) << rank_bits) | position
-    group_queue = sorted_group[first] // keys_per_queue
+    code_type = np.int32 if _bits(group_queue.size - 1) + rank_bits <= 31 else np.int64
+    code_sorted = np.cumsum(first, dtype=code_type)
+    del first
+    code_sorted -= 1
+    code_sorted <<= rank_bits
+    np.bitwise_or(code_sorted, position, out=code_sorted, casting="unsafe")
+    del position
+    code_row = np.empty(n, dtype=code_type)
+    code_row[order] = code_sorted
+    del order, code_sorted
 
     # Observed order: completion time (ties by row), then stably group-major.
-    by_time = np.argsort(np.asarray(completed_at, dtype=np.float64), kind="stable")
-    code = _completion_order(code_row[by_time], rank_bits)
-    group_c = code >> rank_bits
-    rank_c = code & ((1 << rank_bits) - 1)
-    _, start_c = _segment_starts(group_c)
-    displacement = (np.arange(n) - start_c) - rank_c
+    times = np.asarray(pick(completed_at), dtype=np.float64)
+    by_time = np.argsort(times, kind="stable")
+    del times
+    code_t = code_row[by_time]
+    del code_row, by_time
+    code = _completion_order(code_t, rank_bits)
+    del code_t
+    rank_mask = (1 << rank_bits) - 1
+
+    first = _first_flags(code >> rank_bits)
+    group_start = np.flatnonzero(first)  # dense group g starts at group_start[g]
+    group_size = np.diff(np.append(group_start, n))
+    # Dense groups are numbered queue-major, so each queue's copies form one slice.
+    group_bound = np.searchsorted(group_queue, np.arange(n_queues + 1))
+    row_bound = np.append(group_start, n)[group_bound]
     # Earlier groups have smaller codes, so a global running maximum stays within the group.
     running_max = np.maximum.accumulate(code)
     reordered = np.zeros(n, dtype=bool)
-    reordered[1:] = code[1:] < running_max[:-1]
-
-    queue_c = group_queue[group_c]
-    measured_q = np.bincount(queue_c, minlength=n_queues)
-    reordered_q = np.bincount(queue_c, weights=reordered, minlength=n_queues)
-    has_reordering = np.bincount(group_c, weights=reordered, minlength=group_queue.size) > 0
-    # Completion order is queue-major: each queue's copies form one slice.
-    bounds = np.searchsorted(queue_c, np.arange(n_queues + 1))
-    per_queue = []
+    np.less(code[1:], running_max[:-1], out=reordered[1:])
+    del running_max
+    has_reordering = np.logical_or.reduceat(reordered, group_start)
+    displacement = _segment_positions(first)  # completion position in the group ...
+    del first
+    displacement -= code & rank_mask  # ... less the publish position
+    measured_q, reordered_q, displaced_q = [], [], []
     for q in range(n_queues):
-        lo, hi = bounds[q], bounds[q + 1]
-        groups = group_c[lo:hi]
-        involved = has_reordering[groups]  # a group without reordering holds no inversion
-        per_queue.append(
-            _figures(
-                int(measured_q[q]),
-                int(np.rint(reordered_q[q])),
-                _inversions(groups[involved], rank_c[lo:hi][involved]),
-                int(displacement[lo:hi].max()) if hi > lo else None,
-            )
-        )
-    total = _figures(
-        n,
-        int(reordered.sum()),
-        sum(figures["inversions"] for figures in per_queue),
-        int(displacement.max()),
-    )
+        lo, hi = int(row_bound[q]), int(row_bound[q + 1])
+        measured_q.append(hi - lo)
+        reordered_q.append(int(np.count_nonzero(reordered[lo:hi])))
+        displaced_q.append(int(displacement[lo:hi].max()) if hi > lo else None)
+    total_reordered = int(np.count_nonzero(reordered))
+    max_displacement = int(displacement.max())
+    del reordered, displacement
+
+    # Inversions per queue, over the groups holding a reordered copy (a group without one is
+    # in order: it holds no inversion).
+    inversions_q = []
+    for q in range(n_queues):
+        lo, hi = int(row_bound[q]), int(row_bound[q + 1])
+        glo, ghi = group_bound[q], group_bound[q + 1]
+        involved = np.repeat(has_reordering[glo:ghi], group_size[glo:ghi])
+        codes = code[lo:hi][involved]
+        del involved
+        levels = _bits(int(np.bitwise_and(codes, rank_mask).max())) if codes.size > 1 else 1
+        inversions_q.append(_packed_inversions(codes, levels))
+        del codes
+
+    per_queue = [
+        _figures(measured_q[q], reordered_q[q], inversions_q[q], displaced_q[q])
+        for q in range(n_queues)
+    ]
+    total = _figures(n, total_reordered, sum(inversions_q), max_displacement)
     return total, per_queue
 
 

@@ -36,6 +36,9 @@ def summarize(
     percentiles); throughput as in :func:`sim.metrics.latency.throughput` (completions within
     [warmup, duration] per second); reordering as in :mod:`sim.metrics.reordering`;
     mean_depth = mean of the sampled depths, max_depth from the queue's counters.
+
+    Memory: the columns are read in place and each figure is computed from arrays of the rows
+    it needs, released before the next, so the temporaries stay a few dozen bytes per row.
     """
     warmup = float(meta.get("warmup") or 0.0)
     sim_end = float(meta.get("sim_end") or 0.0)
@@ -47,33 +50,35 @@ def summarize(
     published_at = messages["published_at"].to_numpy(np.float64)
     completed_at = messages["completed_at"].to_numpy(np.float64)
     delivered_at = messages["first_delivered_at"].to_numpy(np.float64)
-    measured = published_at >= warmup  # NaN compares False
-    completed = measured & ~np.isnan(completed_at)
-    delivered = measured & ~np.isnan(delivered_at)
-    latency = completed_at - published_at
-    wait = delivered_at - published_at
+
+    # Reordering first: its sorts need the most memory, so nothing else is held meanwhile.
+    ordered = _measured(published_at, completed_at, warmup)
+    ordered &= queue >= 0
+    key, _ = codes(messages["key"])
+    reordering_total, reordering_queues = reordering(
+        queue, key, messages["seq"].to_numpy(), completed_at, n_queues, measured=ordered
+    )
+    del ordered, key
 
     copies = copy_counts(messages, queue, n_queues)
-    key, _ = codes(messages["key"])
-    ordered = completed & (queue >= 0)
-    reordering_total, reordering_queues = reordering(
-        queue[ordered],
-        key[ordered],
-        messages["seq"].to_numpy()[ordered],
-        completed_at[ordered],
-        n_queues,
-    )
-    mean_depth = _mean_depth(timeseries)
+    overall = _timing(published_at, completed_at, delivered_at, warmup, window_end)
     queue_counters = counters.get("queues", {})
-
+    mean_depth = _mean_depth(timeseries)
+    everything = slice(0, len(messages))
     queues: dict[str, Any] = {}
-    for index, name in enumerate(queue_names):
-        here = queue == index
+    for index, (name, rows) in enumerate(
+        zip(queue_names, _rows_by_code(queue, n_queues), strict=True)
+    ):
+        if isinstance(rows, slice) and rows == everything:
+            # One queue holds every row: its figures are the run's (same rows, same order).
+            timing = {k: dict(v) if isinstance(v, dict) else v for k, v in overall.items()}
+        else:
+            timing = _timing(
+                published_at[rows], completed_at[rows], delivered_at[rows], warmup, window_end
+            )
         queues[name] = {
             "totals": queue_totals(copies[index], queue_counters.get(name, {})),
-            "latency": describe(latency[completed & here]),
-            "wait": describe(wait[delivered & here]),
-            "throughput": throughput(published_at[here], completed_at[here], warmup, window_end),
+            **timing,
             "reordering": reordering_queues[index],
             "max_depth": _int_or_none(queue_counters.get(name, {}).get("max_depth")),
             "mean_depth": mean_depth.get(name),
@@ -87,9 +92,7 @@ def summarize(
         "sim_end": sim_end,
         "wall_seconds": _float_or_none(meta.get("wall_seconds")),
         "totals": run_totals(copies, counters),
-        "latency": describe(latency[completed]),
-        "wait": describe(wait[delivered]),
-        "throughput": throughput(published_at, completed_at, warmup, window_end),
+        **overall,
         "reordering": reordering_total,
         "queues": queues,
         "workers": _workers(counters.get("workers", {}), sim_end),
@@ -97,12 +100,69 @@ def summarize(
     }
 
 
+def _timing(
+    published_at: np.ndarray,
+    completed_at: np.ndarray,
+    delivered_at: np.ndarray,
+    warmup: float,
+    window_end: float,
+) -> dict[str, Any]:
+    """``latency``, ``wait`` and ``throughput`` of the given rows (in row order)."""
+    return {
+        "latency": _describe_span(published_at, completed_at, warmup),
+        "wait": _describe_span(published_at, delivered_at, warmup),
+        "throughput": throughput(published_at, completed_at, warmup, window_end),
+    }
+
+
+def _measured(published_at: np.ndarray, end: np.ndarray, warmup: float) -> np.ndarray:
+    """Rows published at or after warmup whose ``end`` time exists (NaN compares False)."""
+    rows = published_at >= warmup
+    rows &= ~np.isnan(end)
+    return rows
+
+
+def _describe_span(
+    published_at: np.ndarray, end: np.ndarray, warmup: float
+) -> dict[str, float | None]:
+    """:func:`describe` of ``end - published_at`` over the measured rows that have an end,
+    in row order; only those rows are subtracted (no full-length difference array)."""
+    rows = _measured(published_at, end, warmup)
+    span = end[rows]
+    span -= published_at[rows]
+    del rows
+    return describe(span, overwrite=True)
+
+
+def _rows_by_code(code: np.ndarray, n_codes: int) -> list[slice | np.ndarray]:
+    """The rows of each code 0..n_codes-1, in row order (code -1 belongs to none).
+
+    Slices when the rows are already grouped by code (a single queue, say); otherwise index
+    arrays cut from one stable sort, instead of one boolean mask of the table per code.
+    """
+    n = code.size
+    if n and not bool(np.all(code[1:] >= code[:-1])):
+        order = np.argsort(code, kind="stable")
+        bounds = _bounds(code[order], n_codes)
+        return [order[bounds[i] : bounds[i + 1]] for i in range(n_codes)]
+    bounds = _bounds(code, n_codes)
+    return [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(n_codes)]
+
+
+def _bounds(sorted_code: np.ndarray, n_codes: int) -> np.ndarray:
+    """Where each code 0..n_codes-1 starts in a sorted array of codes < n_codes, and its end."""
+    # Searching with values of the array's own dtype avoids a widened copy of the array.
+    starts = np.searchsorted(sorted_code, np.arange(n_codes, dtype=sorted_code.dtype))
+    return np.append(starts, sorted_code.size)
+
+
 def _queue_index(
     messages: pd.DataFrame, timeseries: pd.DataFrame, counters: Mapping[str, Any]
 ) -> tuple[list[str], np.ndarray]:
     """Queue names in summary order (counters first, then any other seen) and each row's index.
 
-    Rows whose queue is missing get -1.
+    Rows whose queue is missing get -1. When the table's categories are already in summary
+    order its codes are used as they are (no copy).
     """
     raw, values = codes(messages["queue"])
     names = [str(name) for name in counters.get("queues", {})]
@@ -112,7 +172,11 @@ def _queue_index(
     for name in extra:
         if name not in names:
             names.append(name)
-    lookup = np.array([names.index(str(v)) for v in values] + [-1], dtype=np.int64)
+    positions = [names.index(str(v)) for v in values]
+    if positions == list(range(len(values))) and len(names) <= np.iinfo(raw.dtype).max:
+        return names, raw
+    code_type = np.int16 if len(names) < 2**15 else np.int32
+    lookup = np.array([*positions, -1], dtype=code_type)
     return names, lookup[raw]
 
 
@@ -146,23 +210,33 @@ def _producers(
     """``sent`` and ``errors`` (publishes refused) from the counters; ``response_time`` =
     accepted_at - published_at over the accepted publishes made at or after warmup, each
     publish counted once (its first copy: fan-out copies share the id and the answer)."""
-    first = ~messages["id"].duplicated(keep="first").to_numpy()
+    ids = messages["id"].to_numpy()
     published_at = messages["published_at"].to_numpy(np.float64)
     accepted_at = messages["accepted_at"].to_numpy(np.float64)
-    answered = first & (published_at >= warmup) & ~np.isnan(accepted_at)
-    response = accepted_at - published_at
+    # The first copy of each publish: rows are in creation order and the copies of one publish
+    # (a fan-out) are created one after another, so a copy is the first of its id when the
+    # row before has another id. (A hash of the ids, as ``duplicated`` makes, would cost tens
+    # of bytes per row.)
+    answered = _measured(published_at, accepted_at, warmup)
+    answered[1:] &= ids[1:] != ids[:-1]
+    response = accepted_at[answered]
+    response -= published_at[answered]
     producer, values = codes(messages["producer"])
+    producer = producer[answered]
+    del answered
+    rows = _rows_by_code(producer, len(values))
     names = [str(name) for name in producers]
     names += [str(v) for v in values if str(v) not in names]
     code_of = {str(v): i for i, v in enumerate(values)}
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         c = producers.get(name, {})
-        here = answered & (producer == code_of[name]) if name in code_of else np.zeros(0, bool)
+        here = response[rows[code_of[name]]] if name in code_of else np.zeros(0)
         out[name] = {
             "sent": int(c.get("sent", 0)),
             "errors": int(c.get("rejected", 0)),
-            "response_time": describe(response[here] if here.size else np.zeros(0)),
+            # the producers' rows are disjoint: each may be reordered in place
+            "response_time": describe(here, overwrite=True),
         }
     return out
 

@@ -24,6 +24,7 @@ class FifoLine(deque):
 
     put = deque.append
     take = deque.popleft
+    take_oldest = deque.popleft  # drop-head overflow
 
     def put_back(self, cids: list[int], where: str) -> None:
         if where == TAIL:
@@ -68,6 +69,8 @@ class PriorityLine:
 
     def take(self) -> int:
         return heapq.heappop(self._heap)[1]
+
+    take_oldest = take  # drop-head drops the head, which is the most urgent copy
 
     def put_back(self, cids: list[int], where: str) -> None:
         # Within a priority level a returned copy goes back by id (its original position);
@@ -130,6 +133,13 @@ class KeyedLine:
             del self._groups[key]
         self._busy.add(key)
         self._n -= 1
+        return cid
+
+    def take_oldest(self) -> int:
+        """The earliest-published ready copy, whether or not its key is free (drop-head)."""
+        key = min(self._groups, key=lambda k: self._groups[k][0])
+        cid = self._groups[key][0]
+        self.remove(cid)
         return cid
 
     def put_back(self, cids: list[int], where: str) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.model.lines import FifoLine, KeyedLine, PriorityLine
 from sim.model.schedule import Call
+from sim.model.workers import CID_MASK, LEASE_SHIFT
 from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ class Queue:
             if self.overflow == DROP_HEAD:
                 ready.put(cid)
                 while len(ready) > limit:
-                    self._drop(ready.take())
+                    self._drop(ready.take_oldest())
                 self._after_put()
                 return
         ready.put(cid)
@@ -291,16 +292,17 @@ class Queue:
                     self.env, self.lease_timeout, self._lease_expired, (cid, lease)
                 )
         worker.held += 1
-        worker.holding[cid] = lease
+        delivery = cid | (rec.lease[cid] << LEASE_SHIFT)
+        worker.holding[delivery] = lease
         if self.deliver_latency is None:
             if deliveries == 1:
                 rec.first_delivered_at[cid] = self.env.now
-            worker.receive(cid)
+            worker.receive(delivery)
         else:
             delay = self.deliver_latency()
             if deliveries == 1:
                 rec.first_delivered_at[cid] = self.env.now + delay
-            Call(self.env, delay, worker.received, cid)
+            Call(self.env, delay, worker.received, delivery)
 
     # -- acknowledgements and returns ---------------------------------------------------
     def ack(self, cid: int, lease: int) -> bool:
@@ -466,7 +468,8 @@ class Queue:
             return  # leases survive the outage; acks fail meanwhile, so the timers return them
         back = []
         for worker in self.consumers:
-            for cid, lease in list(worker.holding.items()):
+            for delivery, lease in list(worker.holding.items()):
+                cid = delivery & CID_MASK
                 if lease < 0 or rec.lease[cid] != lease or rec.state[cid] != PENDING:
                     continue
                 self._close_lease(cid)

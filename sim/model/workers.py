@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from sim.records import Records
 
 AFTER_PROCESSING, ON_START, ON_DELIVERY = "after_processing", "on_start", "on_delivery"
+# A delivery token: the copy id with its lease in the high bits (see Worker processing).
+LEASE_SHIFT = 32
+CID_MASK = (1 << LEASE_SHIFT) - 1
 
 
 class WorkerPool:
@@ -137,9 +140,10 @@ class Worker:
         self.up = False
         self.held = 0  # copies counted against prefetch
         self.busy = 0  # copies in processing, at most concurrency
+        # All keyed by delivery token (copy id | lease << LEASE_SHIFT).
         self.buffer: deque[int] = deque()
         self.running: dict[int, Call] = {}
-        self.holding: dict[int, int] = {}  # every copy held -> its lease (-1: acknowledged)
+        self.holding: dict[int, int] = {}  # every delivery held -> its lease (-1: acknowledged)
         self.acks: dict[int, Call] = {}  # acks on their way to the broker
         self.auto_ack = pool.ack == ON_DELIVERY
         self.unbounded = self.auto_ack and not self.queue.prefetch_on_auto_ack
@@ -187,7 +191,7 @@ class Worker:
             queue.pollers.remove(self)
         queue.sleepers.discard(self)
         self._cancel_poll()
-        held = sorted(self.holding.items())
+        held = sorted((t & CID_MASK, lease) for t, lease in self.holding.items())
         self.holding.clear()
         self.running.clear()
         self.acks.clear()
@@ -199,14 +203,14 @@ class Worker:
     def received(self, event: Call) -> None:
         self.receive(event._value)
 
-    def receive(self, cid: int) -> None:
-        """A delivered copy arrives: process it now or keep it in the local buffer."""
-        if cid not in self.holding:
+    def receive(self, token: int) -> None:
+        """A delivery arrives: process it now or keep it in the local buffer."""
+        if token not in self.holding:
             return  # delivered to a process that has died since
         if self.busy < self.concurrency and not self.buffer:
-            self._start(cid)
+            self._start(token)
         else:
-            self.buffer.append(cid)
+            self.buffer.append(token)
 
     def poll(self) -> None:
         """Pull: receive if up, idle in the loop and with room for more."""
@@ -272,103 +276,108 @@ class Worker:
         self.polling = False
 
     # -- processing ---------------------------------------------------------------------
-    def _start(self, cid: int) -> None:
+    # A worker tracks *deliveries*, not copies: a token is the copy id with its lease in the
+    # high bits, so a copy delivered twice to the same worker (a visibility timeout ran out
+    # while it was still here) is two separate pieces of work.
+    def _start(self, token: int) -> None:
         pool = self.pool
+        cid = token & CID_MASK
         self.busy += 1
         if pool.processed is not None and cid in pool.processed:
             # Idempotent consumer: already done, acknowledged without running again.
-            self.pool.records.absorbed[cid] += 1
-            call = Call(self.env, 0.0, self._absorbed, cid)
+            pool.records.absorbed[cid] += 1
+            call = Call(self.env, 0.0, self._absorbed, token)
             call.due = self.env._now
-            self.running[cid] = call
+            self.running[token] = call
             return
         plain = self.plain_service
         service = plain() if plain is not None else pool.service_time(cid)
         if pool.slowdown != 1.0:
             service *= pool.slowdown
         pool.busy_time += service
-        call = Call(self.env, service, self._finished, cid)
+        call = Call(self.env, service, self._finished, token)
         call.due = self.env._now + service
-        self.running[cid] = call
+        self.running[token] = call
         if self._ack_on_start:
-            self._send_ack(cid, self.env._now)
+            self._send_ack(token, self.env._now)
 
     def _absorbed(self, event: Call) -> None:
-        cid = event._value
-        del self.running[cid]
+        token = event._value
+        del self.running[token]
         self.busy -= 1
         self._next()
-        self._settle(cid, self.env.now, processed=False)
+        self._settle(token, self.env.now)
 
     def _finished(self, event: Call) -> None:
-        cid = event._value
-        del self.running[cid]
+        token = event._value
+        del self.running[token]
         self.busy -= 1
         pool = self.pool
         if pool.failure is not None and pool.failure() < pool.error_rate:
             self._next()
-            self._failed(cid)
+            self._failed(token)
             return
+        cid = token & CID_MASK
         pool.records.processings[cid] += 1
         if pool.processed is not None:
             pool.processed.add(cid)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
         self._next()
-        self._settle(cid, self.env.now, processed=True)
+        self._settle(token, self.env.now)
 
     def _next(self) -> None:
         if self.buffer and self.busy < self.concurrency:
             self._start(self.buffer.popleft())
 
-    def _settle(self, cid: int, now: float, processed: bool) -> None:
+    def _settle(self, token: int, now: float) -> None:
         """Processing ended well: acknowledge (manual ack) or complete (already acked)."""
         if self._ack_after:
-            self._send_ack(cid, now)
+            self._send_ack(token, now)
             return
-        self.holding.pop(cid, None)
-        self.queue.complete(cid, now, self.code)
+        self.holding.pop(token, None)
+        self.queue.complete(token & CID_MASK, now, self.code)
         if self.auto_ack and not self.unbounded:
             self.held -= 1
             self.queue.release(self)
 
-    def _failed(self, cid: int) -> None:
+    def _failed(self, token: int) -> None:
         """Processing failed: the copy is nacked (requeued, delayed, or dead-lettered)."""
         pool = self.pool
-        lease = self.holding.pop(cid)
-        ack = self.acks.pop(cid, None)
+        lease = self.holding.pop(token)
+        ack = self.acks.pop(token, None)
         if ack is not None:
             ack.cancel()  # an early ack still on its way: the nack overtakes it
         # Still counted against prefetch: unacknowledged, or auto-acked under a bound.
         counted = lease >= 0 or (self.auto_ack and not self.unbounded)
         if counted:
             self.held -= 1
-        self.queue.settle_failed(cid, lease, pool.retry_requeue, pool.retry_delay)
+        self.queue.settle_failed(token & CID_MASK, lease, pool.retry_requeue, pool.retry_delay)
         if counted:
             self.queue.release(self)
 
-    def _send_ack(self, cid: int, at: float) -> None:
+    def _send_ack(self, token: int, at: float) -> None:
         latency = self.pool.ack_latency
-        lease = self.holding[cid]
         if latency is None:
-            self._ack_arrived(cid, at, lease)
+            self._ack_arrived(token, at)
         else:
-            self.acks[cid] = Call(self.env, latency(), self._ack_event, (cid, at, lease))
+            self.acks[token] = Call(self.env, latency(), self._ack_event, (token, at))
 
     def _ack_event(self, event: Call) -> None:
-        cid, at, lease = event._value
-        del self.acks[cid]
-        self._ack_arrived(cid, at, lease)
+        token, at = event._value
+        del self.acks[token]
+        self._ack_arrived(token, at)
 
-    def _ack_arrived(self, cid: int, at: float, lease: int) -> None:
+    def _ack_arrived(self, token: int, at: float) -> None:
         queue = self.queue
-        valid = queue.ack(cid, lease)
+        cid = token & CID_MASK
+        valid = queue.ack(cid, token >> LEASE_SHIFT)
         self.held -= 1
         if self._ack_after:
-            del self.holding[cid]
+            del self.holding[token]
             if valid:
                 queue.complete(cid, at, self.code)
-        elif cid in self.holding:
+        elif token in self.holding:
             # on_start: the copy stays held (running) but no longer counts against prefetch.
-            self.holding[cid] = -1
+            self.holding[token] = -1
         queue.release(self)

@@ -1,9 +1,15 @@
-"""``brokers`` (§5) and ``queues`` (§6): presets of defaults, per-queue settings, references."""
+"""``brokers`` (§5) and ``queues`` (§6): presets of defaults, per-queue settings, references.
+
+A broker's keys come from its type's preset (`sim.presets`) unless set on the broker; a queue's
+mechanism keys from its broker unless set on the queue. Latencies, capacity and durability are
+broker-level only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sim.presets import BROKER_ONLY_KEYS, MECHANISM_KEYS, QUEUE_DEFAULTS
 from sim.scenario.checks import (
     INVALID,
     Ctx,
@@ -11,24 +17,19 @@ from sim.scenario.checks import (
     duration,
     nullable,
     one_of,
-    rate,
     show,
     suggest,
     whole,
 )
-from sim.scenario.dist_specs import constant, distribution
 from sim.scenario.errors import Path
+from sim.scenario.mechanisms import broker_settings, check_rules, mechanisms, preset
 from sim.scenario.names import Names, reference
-from sim.scenario.not_yet import BROKER_TYPES, PRESET_KEYS, SUPPORTED_BROKER_TYPES, refuse
+from sim.scenario.not_yet import BROKER_TYPES, LATER_BROKER_KEYS, SUPPORTED_BROKER_TYPES, refuse
 from sim.scenario.sections import each
 
-# Defaults each broker type gives its brokers (and their queues); user keys override them.
-PRESETS: dict[str, dict[str, Any]] = {
-    "ideal": {"publish_latency": 0.0, "deliver_latency": 0.0, "capacity": None, "durable": True},
-}
 DEFAULT_BROKER = "default"
 
-BROKER_KEYS = ["type", "publish_latency", "deliver_latency", "capacity", "durable", *PRESET_KEYS]
+BROKER_KEYS = ["type", *BROKER_ONLY_KEYS, *MECHANISM_KEYS, *LATER_BROKER_KEYS]
 QUEUE_KEYS = [
     "broker",
     "max_length",
@@ -39,13 +40,11 @@ QUEUE_KEYS = [
     "priority",
     "ordering",
     "partitions",
-    "publish_latency",
-    "deliver_latency",
-    "capacity",
-    "durable",
-    *PRESET_KEYS,
+    *BROKER_ONLY_KEYS,
+    *MECHANISM_KEYS,
+    *LATER_BROKER_KEYS,
 ]
-_PRESETS_SHOWN = "broker preset keys such as heartbeat or visibility_timeout"
+_MECHANISMS_SHOWN = "a broker mechanism key such as delivery, redelivery or visibility_timeout"
 OVERFLOW = ("reject-publish", "drop-head", "block")
 ORDERING = ("fifo", "per-key")
 
@@ -66,42 +65,33 @@ def broker_type(ctx: Ctx, value: Any, path: Path) -> Any:
     )
 
 
-def _presets(ctx: Ctx, given: dict[Any, Any], path: Path) -> dict[str, Any]:
-    """The preset keys' values, checked (they are refused later, but typos show now)."""
+def _later(ctx: Ctx, given: dict[Any, Any], path: Path) -> dict[str, Any]:
+    """The not-yet-supported broker keys' values, checked (they are refused later)."""
     return {
         key: check(ctx, given[key], (*path, key))
-        for key, check in PRESET_KEYS.items()
+        for key, check in LATER_BROKER_KEYS.items()
         if key in given
-    }
-
-
-def _broker_settings(ctx: Ctx, given: dict[Any, Any], path: Path, preset: dict[str, Any]) -> Any:
-    return {
-        "publish_latency": ctx.field(
-            given, path, "publish_latency", distribution, constant(preset["publish_latency"])
-        ),
-        "deliver_latency": ctx.field(
-            given, path, "deliver_latency", distribution, constant(preset["deliver_latency"])
-        ),
-        "capacity": ctx.field(
-            given, path, "capacity", nullable(rate(0.0, exclusive=True)), preset["capacity"]
-        ),
-        "durable": ctx.field(given, path, "durable", boolean, preset["durable"]),
     }
 
 
 def _broker(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
     kind = ctx.field(given, path, "type", broker_type, "ideal")
-    preset = PRESETS.get(kind, PRESETS["ideal"])  # an unsupported type: still check the rest
-    out = {"type": kind, **_broker_settings(ctx, given, path, preset)}
-    presets = _presets(ctx, given, path)
-    refuse(ctx, "brokers", given, {**out, **presets}, path)
+    valid_kind = kind if kind is not INVALID else None
+    base = preset(valid_kind or "ideal")  # an unsupported type: still check the rest
+    out = {
+        "type": kind,
+        **broker_settings(ctx, given, path, base),
+        **mechanisms(ctx, given, path, base, valid_kind),
+    }
+    refuse(ctx, "brokers", given, {**out, **_later(ctx, given, path)}, path)
+    if valid_kind is not None:
+        check_rules(ctx, out, path)
     return INVALID if any(v is INVALID for v in out.values()) else out
 
 
 def resolve_brokers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any]:
     """Every broker; with none given, one ``ideal`` broker (named ``default`` if that is free)."""
-    shown = ", ".join(k for k in BROKER_KEYS if k not in PRESET_KEYS) + ", " + _PRESETS_SHOWN
+    shown = ", ".join(["type", *BROKER_ONLY_KEYS]) + ", or " + _MECHANISMS_SHOWN
     brokers = each(ctx, top, "brokers", names, BROKER_KEYS, _broker, shown)
     if top.get("brokers") not in (None, {}):
         return brokers
@@ -109,12 +99,21 @@ def resolve_brokers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, An
     while name in names.section_of:  # a component named "default" must not clash with it
         name = f"{DEFAULT_BROKER}-broker" if name == DEFAULT_BROKER else name + "-"
     names.add(name, "brokers")
-    preset = PRESETS["ideal"]
-    return {name: {"type": "ideal", **_broker_settings(Ctx(), {}, (), preset)}}
+    return {name: {"type": "ideal", **preset("ideal")}}
 
 
-def resolve_queues(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any]:
-    """Every queue, with its broker resolved and its dead-letter queue checked."""
+def _declared_type(top: dict[Any, Any], broker: Any) -> str | None:
+    """The type a broker was given, if the broker itself is invalid (for its queues' checks)."""
+    declared = top.get("brokers")
+    config = declared.get(broker) if isinstance(declared, dict) else None
+    kind = config.get("type", "ideal") if isinstance(config, dict) else None
+    return kind if kind in QUEUE_DEFAULTS else None
+
+
+def resolve_queues(
+    ctx: Ctx, top: dict[Any, Any], names: Names, brokers: dict[str, Any]
+) -> dict[str, Any]:
+    """Every queue, with its broker's keys inherited and its dead-letter queue checked."""
     declared = top.get("brokers")
     if isinstance(declared, dict) and declared:  # even those with bad names: they were meant
         all_brokers = [str(n) for n in declared]
@@ -130,10 +129,18 @@ def resolve_queues(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any
             )
         else:
             broker = ctx.field(given, path, "broker", reference(names, "brokers"), only)
+        resolved_broker = brokers.get(broker) if isinstance(broker, str) else None
+        if resolved_broker is not None:
+            kind: str | None = resolved_broker["type"]
+            base = resolved_broker
+        else:  # the broker is invalid (reported there): check this queue's own values anyway
+            kind = _declared_type(top, broker)
+            base = preset(kind or "ideal")
         queue_name = nullable(reference(names, "queues"))
         dead_letter = ctx.field(given, path, "dead_letter", queue_name, None)
         if dead_letter == name:
             dead_letter = ctx.error((*path, "dead_letter"), "a queue cannot dead-letter to itself")
+        ordering = QUEUE_DEFAULTS[kind or "ideal"]["ordering"]
         out = {
             "broker": broker,
             "max_length": ctx.field(given, path, "max_length", nullable(whole(0)), None),
@@ -142,15 +149,18 @@ def resolve_queues(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any
             "max_deliveries": ctx.field(given, path, "max_deliveries", nullable(whole(1)), None),
             "dead_letter": dead_letter,
             "priority": ctx.field(given, path, "priority", boolean, False),
-            "ordering": ctx.field(given, path, "ordering", one_of(*ORDERING), "fifo"),
+            "ordering": ctx.field(given, path, "ordering", one_of(*ORDERING), ordering),
+            **mechanisms(ctx, given, path, base, kind),
         }
+        # Refused below, but checked first so their typos show too.
         extra = {"partitions": ctx.field(given, path, "partitions", whole(1), None)}
-        preset = PRESETS["ideal"]
-        per_queue = _broker_settings(ctx, {k: given[k] for k in preset if k in given}, path, preset)
+        per_queue = broker_settings(ctx, given, path, base)
         extra.update({k: v for k, v in per_queue.items() if k in given})
-        extra.update(_presets(ctx, given, path))
+        extra.update(_later(ctx, given, path))
         refuse(ctx, "queues", given, {**out, **extra}, path)
+        if resolved_broker is not None and any(key in given for key in MECHANISM_KEYS):
+            check_rules(ctx, out, path)  # the broker's own values were checked on the broker
         return INVALID if any(v is INVALID for v in out.values()) else out
 
-    shown = ", ".join(k for k in QUEUE_KEYS if k not in PRESET_KEYS) + ", " + _PRESETS_SHOWN
+    shown = ", ".join(QUEUE_KEYS[:9]) + ", or " + _MECHANISMS_SHOWN
     return each(ctx, top, "queues", names, QUEUE_KEYS, queue, shown)

@@ -1,5 +1,5 @@
-"""``exchanges`` (§7) and ``faults`` (§9): checked in full (names, references, units) so a
-scenario written for later versions gets its typos reported, then refused by `not_yet`.
+"""``exchanges`` (§7): checked in full (names, references, units) so a scenario written for
+later versions gets its typos reported, then refused by `not_yet`.
 """
 
 from __future__ import annotations
@@ -9,18 +9,11 @@ from typing import Any
 
 from sim.scenario.checks import (
     INVALID,
-    REQUIRED,
-    Checker,
     Ctx,
-    boolean,
-    duration,
-    number,
     one_of,
     show,
     text,
-    whole,
 )
-from sim.scenario.dist_specs import distribution
 from sim.scenario.errors import Path
 from sim.scenario.names import Names, reference
 from sim.scenario.sections import each
@@ -72,57 +65,3 @@ def resolve_exchanges(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, 
 
 def _any_mapping(ctx: Ctx, value: Any, path: Path) -> Any:
     return ctx.mapping(value, path, None)
-
-
-def resolve_faults(ctx: Ctx, top: dict[Any, Any], names: Names) -> list[Any]:
-    """Every fault, checked."""
-    worker = reference(names, "workers")
-    broker = reference(names, "brokers")
-    at, length = duration(0.0), duration(0.0, exclusive=True)
-    # Each kind of fault: its keys as checker and default (REQUIRED if it must be given).
-    kinds: dict[str, dict[str, tuple[Checker, Any]]] = {
-        "crash": {
-            "crash": (worker, REQUIRED),
-            "workers": (whole(1), None),
-            "at": (at, None),
-            "restart_after": (distribution, None),
-            "silent": (boolean, False),
-            "mtbf": (length, None),
-            "mttr": (distribution, None),
-        },
-        "stop": {"stop": (worker, REQUIRED), "workers": (whole(1), None), "at": (at, REQUIRED)},
-        "outage": {
-            "outage": (broker, REQUIRED),
-            "at": (at, REQUIRED),
-            "duration": (length, REQUIRED),
-        },
-        "slowdown": {
-            "slowdown": (worker, REQUIRED),
-            "factor": (number(0.0, exclusive=True), REQUIRED),
-            "at": (at, REQUIRED),
-            "duration": (length, REQUIRED),
-        },
-    }
-    value = top.get("faults")
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        ctx.error(("faults",), f"must be a list of faults, got {show(value)}")
-        return []
-    out: list[Any] = []
-    for i, fault in enumerate(value):
-        path = ("faults", i)
-        if not isinstance(fault, dict):
-            ctx.error(path, f"must be a mapping such as {{crash: POOL, at: 5m}}, got {show(fault)}")
-            continue
-        found = [k for k in kinds if k in fault]
-        if len(found) != 1:
-            ctx.error(path, f"a fault needs exactly one of {', '.join(kinds)}")
-            continue
-        fields = kinds[found[0]]
-        ctx.mapping(fault, path, list(fields))
-        resolved = {k: ctx.field(fault, path, k, c, d) for k, (c, d) in fields.items()}
-        if found[0] == "crash" and ("at" in fault) == ("mtbf" in fault):
-            ctx.error(path, "a crash needs either at (scheduled) or mtbf (random), not both")
-        out.append(resolved)
-    return out

@@ -1,7 +1,9 @@
 """The whole scenario: top-level keys, names, then each section, into the resolved dict.
 
-Sections are resolved in dependency order (brokers before the queues that name them, producers
-before the run defaults estimated from their rates), and every problem found on the way is kept.
+Sections are resolved in dependency order (brokers before the queues that inherit from them,
+queues before the pools whose prefetch they set, pools before the faults that name them,
+producers before the run defaults estimated from their rates), and every problem found on the
+way is kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from sim.scenario.brokers import resolve_brokers, resolve_queues
 from sim.scenario.checks import INVALID, Ctx, nullable, show
 from sim.scenario.defaults import resolve_run
 from sim.scenario.errors import Path
-from sim.scenario.extras import resolve_exchanges, resolve_faults
+from sim.scenario.extras import resolve_exchanges
+from sim.scenario.faults import resolve_faults
 from sim.scenario.names import collect
 from sim.scenario.not_yet import refuse
 from sim.scenario.producers import resolve_producers
@@ -67,9 +70,9 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
         "description": ctx.field(raw, (), "description", nullable(_string), None),
     }
     brokers = resolve_brokers(ctx, raw, names)
-    queues = resolve_queues(ctx, raw, names)
+    queues = resolve_queues(ctx, raw, names, brokers)
     exchanges = resolve_exchanges(ctx, raw, names)
-    workers = resolve_workers(ctx, raw, names)
+    workers = resolve_workers(ctx, raw, names, queues)
     before = len(ctx.problems)
     producers = resolve_producers(ctx, raw, names)
     # The run defaults use the producers' rates: only when those are sound.
@@ -79,8 +82,8 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     out["queues"] = queues
     out["exchanges"] = exchanges
     out["workers"] = workers
-    out["faults"] = resolve_faults(ctx, raw, names)
-    refuse(ctx, "top", raw, {k: raw.get(k) for k in ("exchanges", "faults")}, ())
+    out["faults"] = resolve_faults(ctx, raw, names, workers, queues)
+    refuse(ctx, "top", raw, {"exchanges": raw.get("exchanges")}, ())
     if ctx.problems or any(v is INVALID for v in out.values()):
         return None
     return out

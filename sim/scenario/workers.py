@@ -1,4 +1,4 @@
-"""``workers`` (§8): consumer pools, their service times and acknowledgement mode."""
+"""``workers`` (§8): consumer pools, their service times, acknowledgement mode and failures."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ WORKER_KEYS = [
     "autoscale",
 ]
 ACK_MODES = ("after_processing", "on_start", "on_delivery")
+DEFAULT_RETRY = {"requeue": True, "delay": 0.0}  # a failed message is requeued at once
 
 
 def _by_type(ctx: Ctx, value: Any, path: Path) -> Any:
@@ -57,11 +58,13 @@ def _settings(ctx: Ctx, value: Any, path: Path, fields: dict[str, tuple[Any, Any
     return INVALID if any(v is INVALID for v in out.values()) else out
 
 
-def resolve_workers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any]:
-    """Every worker pool."""
+def resolve_workers(
+    ctx: Ctx, top: dict[Any, Any], names: Names, queues: dict[str, Any]
+) -> dict[str, Any]:
+    """Every worker pool; ``queues`` (resolved) give the default prefetch of their consumers."""
     positive_time = duration(0.0, exclusive=True)
+    retry = {"requeue": (boolean, True), "delay": (duration(0.0), 0.0)}
     later = {  # features refused by not_yet.py: checked here so their typos show too
-        "retry": {"requeue": (boolean, True), "delay": (duration(0.0), 0.0)},
         "then": {
             "publish": (reference(names, "queues", "exchanges"), REQUIRED),
             "probability": (number(0.0, 1.0), 1.0),
@@ -77,10 +80,14 @@ def resolve_workers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, An
     }
 
     def pool(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
+        consumes = ctx.field(given, path, "consumes", reference(names, "queues"), None)
         concurrency = ctx.field(given, path, "concurrency", whole(1), 1)
-        prefetch = ctx.field(
-            given, path, "prefetch", whole(1), concurrency if concurrency is not INVALID else 1
-        )
+        # Celery on Redis reserves prefetch_multiplier x concurrency; others hold concurrency.
+        queue = queues.get(consumes) if isinstance(consumes, str) else None
+        multiplier = queue.get("prefetch_multiplier") if queue else None
+        per_slot = multiplier if isinstance(multiplier, int) else 1
+        default = concurrency * per_slot if concurrency is not INVALID else 1
+        prefetch = ctx.field(given, path, "prefetch", whole(1), default)
         if prefetch is not INVALID and concurrency is not INVALID and prefetch < concurrency:
             prefetch = ctx.error(
                 (*path, "prefetch"),
@@ -88,7 +95,7 @@ def resolve_workers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, An
                 f"processes, got {prefetch}",
             )
         out = {
-            "consumes": ctx.field(given, path, "consumes", reference(names, "queues"), None),
+            "consumes": consumes,
             "count": ctx.field(given, path, "count", whole(1), 1),
             "concurrency": concurrency,
             "prefetch": prefetch,
@@ -97,19 +104,21 @@ def resolve_workers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, An
             "service_time": ctx.field(given, path, "service_time", distribution),
             "service_time_by_type": ctx.field(given, path, "service_time_by_type", _by_type, {}),
             "error_rate": ctx.field(given, path, "error_rate", number(0.0, 1.0), 0.0),
+            "retry": ctx.field(given, path, "retry", _mapping_of(retry), dict(DEFAULT_RETRY)),
+            "idempotent": ctx.field(given, path, "idempotent", boolean, False),
         }
         extra = {
-            key: ctx.field(given, path, key, _later(fields), None) for key, fields in later.items()
+            key: ctx.field(given, path, key, _mapping_of(fields), None)
+            for key, fields in later.items()
         }
-        extra["idempotent"] = ctx.field(given, path, "idempotent", boolean, False)
         refuse(ctx, "workers", given, {**out, **extra}, path)
         return INVALID if any(v is INVALID for v in out.values()) else out
 
     return each(ctx, top, "workers", names, WORKER_KEYS, pool)
 
 
-def _later(fields: dict[str, tuple[Any, Any]]) -> Any:
-    """Checker for one of the ``later`` mappings."""
+def _mapping_of(fields: dict[str, tuple[Any, Any]]) -> Any:
+    """Checker for a small mapping of ``fields`` (retry, and the ``later`` features)."""
 
     def check(ctx: Ctx, value: Any, path: Path) -> Any:
         return _settings(ctx, value, path, fields)
