@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # the reader went away (`mqsim ... | head`): not an error
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as error:  # the CLI never shows a traceback unless asked to
         if os.environ.get("MQSIM_DEBUG"):
             raise
@@ -186,6 +189,15 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         f"throughput {summary['throughput']:.2f} msg/s",
     ]
     reordering = summary["reordering"]
+    duplicates = [
+        f"{label} {totals[name]:,}"
+        for name, label in (("duplicate_deliveries", "redelivered"),
+                            ("duplicate_processing", "processed twice"),
+                            ("duplicates_absorbed", "absorbed"))
+        if totals.get(name)
+    ]
+    if duplicates:
+        lines.append("duplicates " + "  ".join(duplicates))
     if reordering.get("reordered"):
         lines.append(
             f"reordering {reordering['reordered']:,} reordered "

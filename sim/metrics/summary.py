@@ -213,12 +213,8 @@ def _producers(
     ids = messages["id"].to_numpy()
     published_at = messages["published_at"].to_numpy(np.float64)
     accepted_at = messages["accepted_at"].to_numpy(np.float64)
-    # The first copy of each publish: rows are in creation order and the copies of one publish
-    # (a fan-out) are created one after another, so a copy is the first of its id when the
-    # row before has another id. (A hash of the ids, as ``duplicated`` makes, would cost tens
-    # of bytes per row.)
     answered = _measured(published_at, accepted_at, warmup)
-    answered[1:] &= ids[1:] != ids[:-1]
+    answered &= _first_of_id(ids)
     response = accepted_at[answered]
     response -= published_at[answered]
     producer, values = codes(messages["producer"])
@@ -239,6 +235,32 @@ def _producers(
             "response_time": describe(here, overwrite=True),
         }
     return out
+
+
+def _first_of_id(ids: np.ndarray) -> np.ndarray:
+    """True on the first row (in row order) of each id: the first copy of each publish.
+
+    Ids are handed out in publish order and rows are made in creation order, so ids usually
+    never decrease down the table and the copies of one publish (a fan-out) are adjacent: then
+    a row is first when the row before has another id, an O(n) pass with no hash table (which
+    ``duplicated`` would build, at tens of bytes per row). When ids do go back (a dead-letter
+    copy made later with its message's id, publishes accepted out of order), a stable sort of
+    the ids gives the same answer.
+    """
+    n = ids.size
+    first = np.ones(n, dtype=bool)
+    if n < 2:
+        return first
+    if bool(np.all(ids[1:] >= ids[:-1])):
+        np.not_equal(ids[1:], ids[:-1], out=first[1:])
+        return first
+    order = np.argsort(ids, kind="stable")  # each id's rows together, earliest row first
+    sorted_ids = ids[order]
+    first_sorted = np.ones(n, dtype=bool)
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first_sorted[1:])
+    del sorted_ids
+    first[order] = first_sorted
+    return first
 
 
 def _int_or_none(value: Any) -> int | None:
