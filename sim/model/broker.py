@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from sim.model.queue import Queue
     from sim.records import Records
 
-# What a producer sends: (queue, producer, message id, published at, key, type, priority,
-# service time from a trace or None, attempt number).
-Message = tuple["Queue", "Producer", int, float, int, int, int, "float | None", int]
-
-
 class Broker:
     """Accepts publishes into its queues, after ``publish_latency`` and within ``capacity``."""
 
@@ -49,9 +44,25 @@ class Broker:
         self.down = False
         self.queues: list[Queue] = []
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
+        self._instant = publish_latency is None and capacity is None
 
-    def publish(self, message: Message) -> None:
+    def publish(
+        self,
+        queue: Queue,
+        producer: Producer,
+        message_id: int,
+        published_at: float,
+        key: int,
+        type_: int,
+        priority: int,
+        service: float | None,
+        attempt: int = 0,
+    ) -> None:
         """A producer sends a message now; it reaches the broker after the publish latency."""
+        if self._instant:
+            self._accept(queue, producer, message_id, published_at, key, type_, priority,
+                         service, attempt)
+            return
         delay = 0.0 if self.publish_latency is None else self.publish_latency()
         if self.service is not None:
             # A single server at `capacity` publishes/s: wait for it, then take 1/capacity.
@@ -59,29 +70,40 @@ class Broker:
             start = max(now + delay, self._next_free)
             self._next_free = start + self.service
             delay = start + self.service - now
-        if delay == 0.0:
-            self._accept(message)
-        else:
-            message[0].incoming += 1
-            Call(self.env, delay, self._arrived, message)
+        message = (queue, producer, message_id, published_at, key, type_, priority, service,
+                   attempt)
+        queue.incoming += 1
+        Call(self.env, delay, self._arrived, message)
 
     def _arrived(self, event: Call) -> None:
         message = event._value
         queue = message[0]
         queue.incoming -= 1
-        self._accept(message)
+        self._accept(*message)
         if not queue.open and not queue.incoming and queue.on_empty is not None:
             queue.on_empty()  # a refused publish was the last thing the drain waited for
 
-    def _accept(self, message: Message) -> None:
-        queue, producer, message_id, published_at, key, type_, priority, service, _ = message
+    def _accept(
+        self,
+        queue: Queue,
+        producer: Producer,
+        message_id: int,
+        published_at: float,
+        key: int,
+        type_: int,
+        priority: int,
+        service: float | None,
+        attempt: int,
+    ) -> None:
         if self.down or queue.rejects():
             queue.rejected += 1
-            producer.rejected_publish(message)
+            message = (queue, producer, message_id, published_at, key, type_, priority, service)
+            producer.rejected_publish(message, attempt)
             return
         producer.accepted += 1
         rec = self.records
-        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at, self.env.now)
+        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at,
+                      self.env._now)
         if priority:
             rec.priority[cid] = priority
         if service is not None:

@@ -216,18 +216,23 @@ class Queue:
         """Hand ready copies to waiting consumers, then admit blocked publishes."""
         if self.broker.down:
             return
-        free = self.free
-        while free and self.ready:
-            cid = self._take()
+        free, ready = self.free, self.ready
+        take = ready.take if self.ttl is None else self._take
+        while free and ready:
+            cid = take()
             if cid is None:
                 break
-            self._push(cid, free.popleft())
-        while self.pollers and self.ready:
-            cid = self._take()
+            worker = free.popleft()
+            self._deliver(cid, worker)
+            if worker.held < worker.prefetch or worker.unbounded:
+                free.append(worker)
+        while self.pollers and ready:
+            cid = take()
             if cid is None:
                 break
             self._hand_to_poller(cid)
-        self._admit_blocked()
+        if self.blocked:
+            self._admit_blocked()
 
     def _admit_blocked(self) -> None:
         blocked, ready = self.blocked, self.ready
@@ -296,7 +301,7 @@ class Queue:
         worker.holding[delivery] = lease
         if self.deliver_latency is None:
             if deliveries == 1:
-                rec.first_delivered_at[cid] = self.env.now
+                rec.first_delivered_at[cid] = self.env._now
             worker.receive(delivery)
         else:
             delay = self.deliver_latency()

@@ -149,6 +149,7 @@ class Worker:
         self.unbounded = self.auto_ack and not self.queue.prefetch_on_auto_ack
         self._ack_on_start = pool.ack == ON_START
         self._ack_after = pool.ack == AFTER_PROCESSING
+        self._instant_ack_after = self._ack_after and pool.ack_latency is None
         self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
         # Pull delivery state: a receive in progress, a long poll, or a sleep.
         self.polling = False
@@ -323,8 +324,18 @@ class Worker:
             pool.processed.add(cid)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
-        self._next()
-        self._settle(token, self.env.now)
+        if self.buffer:
+            self._start(self.buffer.popleft())
+        if self._instant_ack_after:
+            # The common case, inlined: a manual ack that reaches the broker at once.
+            queue = self.queue
+            del self.holding[token]
+            self.held -= 1
+            if queue.ack(cid, token >> LEASE_SHIFT):
+                queue.complete(cid, self.env._now, self.code)
+            queue.release(self)
+            return
+        self._settle(token, self.env._now)
 
     def _next(self) -> None:
         if self.buffer and self.busy < self.concurrency:
