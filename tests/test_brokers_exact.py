@@ -327,3 +327,14 @@ def test_celery_early_ack_loses_the_running_task_and_restores_the_reserved(trace
     assert m["state"].tolist() == ["lost", "completed", "completed", "completed"]
     assert m.loc[2, "completed_at"] >= 14.0
     assert result.summary["totals"]["lost"] == 1
+
+
+def test_postgres_worker_claims_again_at_once_after_a_job(trace):
+    # The poller found nothing at 0 and sleeps until 1 s; it claims job 0 then, and after
+    # finishing it claims job 1 at once instead of sleeping another second.
+    path = trace([0.5, 0.6])
+    broker = "{type: postgres, publish_latency: 0, api_latency: 0}"
+    text = scenario(path, broker=broker, workers="service_time: 0.3")
+    m = by_id(run_checked(scenario_from(text)))
+    assert m["first_delivered_at"].tolist() == pytest.approx([1.0, 1.3])
+    assert m["completed_at"].tolist() == pytest.approx([1.3, 1.6])

@@ -175,3 +175,8 @@ def test_random_faults_conserve_every_copy(data):
         assert int(m["processings"].to_numpy().max(initial=0)) <= 1
     completed = m["state"] == "completed"
     assert ((m.loc[completed, "processings"] + m.loc[completed, "absorbed"]) >= 1).all()
+    # Leases are all accounted for: never negative, none left once everything settled.
+    in_flight = result.timeseries["in_flight"].to_numpy()
+    assert in_flight.min() >= 0
+    if result.summary["totals"]["pending"] == 0:
+        assert in_flight[-1] == 0

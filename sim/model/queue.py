@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sim.model.lines import FifoLine, KeyedLine, PriorityLine
@@ -111,30 +112,26 @@ class Queue:
 
     # -- publishing ---------------------------------------------------------------------
     def rejects(self) -> bool:
-        """Whether a publish now would be refused (full, ``reject-publish``)."""
+        """Whether a publish now would be refused (full, ``reject-publish``).
+
+        A copy that a waiting consumer takes at once never counts against ``max_length``
+        (with ``max_length: 0`` the queue is a loss system: Erlang B).
+        """
         limit = self.max_length
         return (
             limit is not None
             and self.overflow == REJECT_PUBLISH
-            and not (self.free and self.ready_is_empty())
-            and not self.pollers
             and len(self.ready) >= limit
+            and not (self.free or self.pollers)
         )
-
-    def ready_is_empty(self) -> bool:
-        return not len(self.ready)
 
     def put(self, cid: int) -> None:
         """Place an accepted copy: straight to a waiting consumer, else in the ready line."""
         self.open += 1
         self.enqueued += 1
-        if self._fifo and not self.broker.down:
-            if self.free:
-                self._push(cid, self.free.popleft())
-                return
-            if self.pollers:
-                self._hand_to_poller(cid)
-                return
+        if self._fifo and (self.free or self.pollers) and not self.broker.down:
+            self._hand_over(cid)
+            return
         limit = self.max_length
         ready = self.ready
         if limit is not None and (self.blocked or len(ready) >= limit):
@@ -235,19 +232,23 @@ class Queue:
             self._admit_blocked()
 
     def _admit_blocked(self) -> None:
-        blocked, ready = self.blocked, self.ready
-        while blocked and (self.free or len(ready) < (self.max_length or 0)):
-            cid = blocked.popleft()
-            self.records.accepted_at[cid] = self.env.now
-            if self.free and self._fifo:
-                self._push(cid, self.free.popleft())
-            else:
+        """Accept waiting publishes (overflow: block) while there is room, in order."""
+        blocked, ready, limit = self.blocked, self.ready, self.max_length or 0
+        while blocked:
+            if len(ready) < limit:
+                cid = blocked.popleft()
+                self.records.accepted_at[cid] = self.env.now
                 ready.put(cid)
                 if len(ready) > self.max_depth:
                     self.max_depth = len(ready)
-                if self.free:
-                    self.dispatch()
-                    return
+            elif not len(ready) and (self.free or self.pollers):
+                cid = blocked.popleft()
+                self.records.accepted_at[cid] = self.env.now
+                self._hand_over(cid)
+            else:
+                break
+        if ready and (self.free or self.pollers):
+            self.dispatch()
 
     def take_for(self, worker: Worker, n: int) -> int:
         """Pull: deliver up to ``n`` ready copies to ``worker``; returns how many."""
@@ -264,10 +265,15 @@ class Queue:
             self._admit_blocked()
         return taken
 
-    def _push(self, cid: int, worker: Worker) -> None:
-        self._deliver(cid, worker)
-        if worker.held < worker.prefetch or worker.unbounded:
-            self.free.append(worker)
+    def _hand_over(self, cid: int) -> None:
+        """Deliver to a waiting consumer (the line is empty, so order is kept)."""
+        if self.free:
+            worker = self.free.popleft()
+            self._deliver(cid, worker)
+            if worker.held < worker.prefetch or worker.unbounded:
+                self.free.append(worker)
+        else:
+            self._hand_to_poller(cid)
 
     def _hand_to_poller(self, cid: int) -> None:
         worker = self.pollers.popleft()
@@ -286,19 +292,19 @@ class Queue:
         rec.deliveries[cid] = deliveries
         lease = rec.lease[cid] + 1
         rec.lease[cid] = lease
+        delivery = cid | (lease << LEASE_SHIFT)
         if worker.auto_ack:
-            lease = -1  # acknowledged on delivery: the broker forgets it
-            if self._fifo is False:
+            worker.holding[delivery] = -1  # acknowledged on delivery: the broker forgets it
+            if not self._fifo:
                 self.ready.done(cid)
         else:
+            worker.holding[delivery] = lease
             self.in_flight += 1
             if self.lease_timeout is not None:
                 self.timers[cid] = Call(
                     self.env, self.lease_timeout, self._lease_expired, (cid, lease)
                 )
         worker.held += 1
-        delivery = cid | (rec.lease[cid] << LEASE_SHIFT)
-        worker.holding[delivery] = lease
         if self.deliver_latency is None:
             if deliveries == 1:
                 rec.first_delivered_at[cid] = self.env._now
@@ -311,27 +317,29 @@ class Queue:
 
     # -- acknowledgements and returns ---------------------------------------------------
     def ack(self, cid: int, lease: int) -> bool:
-        """An ack reaches the broker; True if it settles the copy (its lease is current)."""
+        """An ack reaches the broker; True if it settles a pending copy (its lease is current).
+
+        An early ack may land after the processing ended (the copy is already completed): it
+        still closes the lease. With a visibility timeout, a copy that became visible again
+        but was not received since can still be deleted by its holder: it leaves the line.
+        """
         rec = self.records
-        if self.broker.down or rec.lease[cid] != lease or rec.state[cid] != PENDING:
+        if self.broker.down or rec.lease[cid] != lease:
             return False
-        if self.lease_timeout is not None:
-            timer = self.timers.pop(cid, None)
-            if timer is None:
-                # Visible again but not received since: the holder's receipt is still the
-                # latest, so its delete works and takes the message off the line.
-                self._withdraw(cid)
-                return True
-            timer.cancel()
-        self.in_flight -= 1
-        if not self._fifo:
-            self.ready.done(cid)
-        return True
+        if self.lease_timeout is not None and cid not in self.timers:
+            self._withdraw(cid)
+        else:
+            self._end_lease(cid)
+            if not self._fifo:
+                self.ready.done(cid)
+        return rec.state[cid] == PENDING
 
     def _withdraw(self, cid: int) -> None:
+        """Take a copy whose visibility ran out off the line (or the restore list)."""
         if cid in self.timed_out:
             self.timed_out.remove(cid)
-        else:
+            return
+        with suppress(ValueError, KeyError):  # gone from the line: expired or dead-lettered
             self.ready.remove(cid)
 
     def release(self, worker: Worker) -> None:
@@ -349,9 +357,11 @@ class Queue:
     def settle_failed(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
         """A nack: processing failed. Requeue (now or after ``delay``) or dead-letter."""
         rec = self.records
-        if rec.state[cid] != PENDING or (lease >= 0 and rec.lease[cid] != lease):
+        if rec.state[cid] != PENDING:
             return
         if lease >= 0:
+            if not self._lease_live(cid, lease):
+                return  # redelivered, or its visibility ran out: it is back on the line
             self._close_lease(cid)
         if not requeue:
             self._dead_letter_or(cid, LOST)
@@ -365,8 +375,18 @@ class Queue:
         if self.records.state[cid] == PENDING:
             self._return([cid])
 
+    def _lease_live(self, cid: int, lease: int) -> bool:
+        """Whether ``lease`` is the copy's current, unexpired lease."""
+        return self.records.lease[cid] == lease and (
+            self.lease_timeout is None or cid in self.timers
+        )
+
     def _close_lease(self, cid: int) -> None:
+        """End the copy's current lease: a late ack or timer for it will be ignored."""
         self.records.lease[cid] += 1
+        self._end_lease(cid)
+
+    def _end_lease(self, cid: int) -> None:
         self.in_flight -= 1
         timer = self.timers.pop(cid, None)
         if timer is not None:
@@ -394,7 +414,11 @@ class Queue:
     def _lease_expired(self, event: Call) -> None:
         cid, lease = event._value
         rec = self.records
-        if rec.lease[cid] != lease or rec.state[cid] != PENDING:
+        if rec.lease[cid] != lease:
+            return
+        if rec.state[cid] != PENDING:
+            self.timers.pop(cid, None)
+            self.in_flight -= 1
             return
         # The lease stays: until someone receives the copy again, its holder may still delete
         # it (see ack). A new delivery opens a new lease.
@@ -421,6 +445,8 @@ class Queue:
         unacked = []
         for cid, lease in held:
             if rec.state[cid] != PENDING:
+                if lease >= 0 and self._lease_live(cid, lease):
+                    self._close_lease(cid)  # completed, its early ack died with the worker
                 continue
             if lease < 0:
                 if not self._fifo:
@@ -454,7 +480,7 @@ class Queue:
         rec = self.records
         back = []
         for cid, lease in unacked:
-            if rec.lease[cid] == lease and rec.state[cid] == PENDING:
+            if rec.state[cid] == PENDING and self._lease_live(cid, lease):
                 self._close_lease(cid)
                 back.append(cid)
         self._return(back)

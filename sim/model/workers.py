@@ -346,7 +346,8 @@ class Worker:
         if self._ack_after:
             self._send_ack(token, now)
             return
-        self.holding.pop(token, None)
+        if token not in self.acks:  # (an early ack still on its way keeps its entry)
+            self.holding.pop(token, None)
         self.queue.complete(token & CID_MASK, now, self.code)
         if self.auto_ack and not self.unbounded:
             self.held -= 1
@@ -388,7 +389,9 @@ class Worker:
             del self.holding[token]
             if valid:
                 queue.complete(cid, at, self.code)
-        elif token in self.holding:
+        elif token in self.running:
             # on_start: the copy stays held (running) but no longer counts against prefetch.
             self.holding[token] = -1
+        else:
+            self.holding.pop(token, None)  # it finished before its early ack landed
         queue.release(self)
