@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from sim.format import duration
 from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
 
@@ -209,8 +210,8 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         [
             [name, f"{q['totals']['enqueued']:,}", f"{q['totals']['completed']:,}",
              f"{q['totals'].get('rejected', 0):,}", f"{q['max_depth']:,}",
-             f"{q['mean_depth']:.1f}", _dur(q["latency"].get("p50")),
-             _dur(q["latency"].get("p99"))]
+             f"{q['mean_depth']:.1f}", duration(q["latency"].get("p50")),
+             duration(q["latency"].get("p99"))]
             for name, q in summary["queues"].items()
         ],
     )]
@@ -221,8 +222,8 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     )]
     lines += ["", _table(
         ["producer", "sent", "errors", "response p50", "response p99"],
-        [[name, f"{p['sent']:,}", f"{p['errors']:,}", _dur(p["response_time"].get("p50")),
-          _dur(p["response_time"].get("p99"))]
+        [[name, f"{p['sent']:,}", f"{p['errors']:,}", duration(p["response_time"].get("p50")),
+          duration(p["response_time"].get("p99"))]
          for name, p in summary["producers"].items()],
     )]
     if path is not None:
@@ -231,7 +232,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
 
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
-    def ci(entry: Any, fmt: Any = _dur) -> str:
+    def ci(entry: Any, fmt: Any = duration) -> str:
         if not isinstance(entry, dict) or entry.get("mean") is None:
             return "-"
         half = entry.get("ci95")
@@ -265,22 +266,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _percentiles(figures: dict[str, Any]) -> str:
     if figures.get("mean") is None:
         return "-"
-    return "  ".join(f"{k} {_dur(figures.get(k))}" for k in ("mean", "p50", "p90", "p99", "max"))
-
-
-def _dur(seconds: float | None) -> str:
-    """A duration for people: 850 µs, 12.3 ms, 4.56 s, 3.2 min."""
-    if seconds is None:
-        return "-"
-    if seconds == 0:
-        return "0"
-    if seconds < 0.9995e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 0.9995:
-        return f"{seconds * 1e3:.3g} ms"
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    return f"{seconds / 60:.3g} min"
+    keys = ("mean", "p50", "p90", "p99", "max")
+    return "  ".join(f"{k} {duration(figures.get(k))}" for k in keys)
 
 
 def _secs(seconds: float) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.format import duration
 from sim.plots import style
 
 PERCENTILES = (50, 90, 99)
@@ -179,7 +180,7 @@ def _mark_percentiles(
         # Labels near the right edge go on the line's left so they stay inside the axes.
         left = _axis_fraction(x, x_min, x_max, log_x) > 0.8
         ax.annotate(
-            f"p{p} {_fmt_duration(value)}",
+            f"p{p} {duration(value)}",
             xy=(x, level),
             xytext=(-4 if left else 4, -2 if not pooled else -10),
             textcoords="offset points",
@@ -199,21 +200,3 @@ def _axis_fraction(x: float, lo: float, hi: float, log_x: bool) -> float:
     return (x - lo) / (hi - lo) if hi > lo else 0.0
 
 
-def _fmt_duration(seconds: float) -> str:
-    """A duration with three significant figures in µs, ms or s, whichever reads naturally."""
-    magnitude = abs(seconds)
-    if magnitude == 0:
-        return "0 s"
-    if magnitude < 1e-3:
-        return f"{_fmt_value(seconds * 1e6)} µs"
-    if magnitude < 1.0:
-        return f"{_fmt_value(seconds * 1e3)} ms"
-    return f"{_fmt_value(seconds)} s"
-
-
-def _fmt_value(x: float) -> str:
-    """Three significant figures, no scientific notation for everyday magnitudes."""
-    if x == 0:
-        return "0"
-    digits = max(0, 2 - math.floor(math.log10(abs(x))))
-    return f"{x:.{digits}f}"
