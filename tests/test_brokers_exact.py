@@ -338,3 +338,17 @@ def test_postgres_worker_claims_again_at_once_after_a_job(trace):
     m = by_id(run_checked(scenario_from(text)))
     assert m["first_delivered_at"].tolist() == pytest.approx([1.0, 1.3])
     assert m["completed_at"].tolist() == pytest.approx([1.3, 1.6])
+
+
+@pytest.mark.parametrize(("requeue", "completed"), [
+    ("head", [2.5, 3.5, 4.5, 5.5]),
+    ("tail", [5.5, 2.5, 3.5, 4.5]),
+])
+def test_requeue_position(trace, requeue, completed):
+    # Copy 0 is in processing when its worker crashes at 0.5; it is back in the line at once
+    # and the worker restarts at 1.5.
+    path = trace(burst(4))
+    text = scenario(path, broker=f"{{type: ideal, requeue: {requeue}}}",
+                    faults="[{crash: w, at: 0.5, restart_after: 1}]")
+    m = by_id(run_checked(scenario_from(text)))
+    assert m["completed_at"].tolist() == completed

@@ -131,3 +131,20 @@ def test_an_interrupted_save_leaves_no_folder(scenario, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         result.save(tmp_path / "out")
     assert not [p for p in (tmp_path / "out").rglob("*") if p.is_dir() and p.name != "small"]
+
+
+def test_progress_bar_waits_then_draws_and_clears():
+    import io
+    import time
+
+    from sim.cli import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, delay=0.05)
+    bar(0.1)
+    assert stream.getvalue() == ""  # a quick run shows nothing
+    time.sleep(0.06)
+    bar(0.5)
+    assert "50.0%" in stream.getvalue() and "#" * 15 in stream.getvalue()
+    bar.close()
+    assert stream.getvalue().endswith("\r")
