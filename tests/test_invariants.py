@@ -100,6 +100,8 @@ def faulty_scenarios(draw) -> dict:
         broker["visibility_timeout"] = draw(st.sampled_from([0.5, 2.0, 30.0]))
     if broker["type"] == "redis":
         broker["restore_interval"] = draw(st.sampled_from([1.0, 5.0]))
+    if broker["type"] in ("sqs", "sqs-fifo") and draw(st.booleans()):
+        broker["api_latency"] = 0  # long polls only: the loop must still advance in time
     if broker["type"] == "postgres":
         broker["claim"] = draw(st.sampled_from(["lease", "transaction"]))
         broker["lock_timeout"] = 3.0

@@ -514,9 +514,10 @@ class Queue:
 
     def outage_ended(self) -> None:
         self.dispatch()
-        for worker in self.consumers:
-            if worker.up and not self.push:
-                worker.poll()
+        if not self.push:
+            for worker in list(self.sleepers):
+                worker.wake(0.0)
+            self.sleepers.clear()
 
     # -- end states ---------------------------------------------------------------------
     def complete(self, cid: int, at: float, worker_code: int) -> None:

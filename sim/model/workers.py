@@ -235,7 +235,9 @@ class Worker:
         if got:
             self.polling = False
             self.poll()  # room left: receive again at once (as pollers do after a job)
-        elif queue.wait_time > 0 and not queue.broker.down:
+        elif queue.broker.down:
+            queue.sleepers.add(self)  # until the broker is back (Queue.outage_ended)
+        elif queue.wait_time > 0:
             queue.pollers.append(self)
             self._poll_timer = Call(self.env, queue.wait_time, self._long_poll_expired)
         else:
