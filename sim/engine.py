@@ -19,6 +19,9 @@ from sim.records import RunData
 
 Progress = Callable[[float], None]
 
+# Tests set this to check the model's internal bookkeeping at the end of every run.
+AUDIT = False
+
 
 def simulate(scenario: dict[str, Any], seed: int | None = None,
              progress: Progress | None = None) -> RunData:
@@ -76,6 +79,10 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         gc.unfreeze()
     for queue in model.queues.values():
         queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
+    if AUDIT:
+        problems = model.audit()
+        if problems:
+            raise AssertionError("model bookkeeping: " + "; ".join(problems))
     monitor.sample()
     sim_end = env.now
     duration = model.duration if model.duration is not None else model.publish_end

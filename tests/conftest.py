@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 import sim
+from sim import engine
 from sim.metrics import check_conservation, check_messages
+
+engine.AUDIT = True  # every run the tests make also checks the model's own bookkeeping
 
 
 def assert_conserved(result: sim.Result) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from simpy import Environment
 
 from sim.model.broker import Broker
@@ -20,7 +21,7 @@ from sim.model.queue import Queue
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
 from sim.random.streams import stream
-from sim.records import Records
+from sim.records import PENDING, Records
 
 
 def sampler(spec: dict[str, Any], seed: int, name: str) -> Callable[[], float] | None:
@@ -136,6 +137,30 @@ class Model:
         for producer in self.producers:
             producer.start()
         self.faults.start()
+
+    def audit(self) -> list[str]:
+        """Internal bookkeeping that must agree with itself (the tests check it every run)."""
+        problems = []
+        state = np.frombuffer(self.records.state, dtype=np.int8)[: len(self.records)]
+        queue = np.frombuffer(self.records.queue, dtype=np.int16)[: len(self.records)]
+        for q in self.queues.values():
+            pending = int(np.count_nonzero((queue == q.code) & (state == PENDING)))
+            if q.open != pending:
+                problems.append(f"queue {q.name}: open {q.open} but {pending} copies pending")
+            if q.in_flight < 0:
+                problems.append(f"queue {q.name}: in_flight {q.in_flight} < 0")
+        for pool in self.pools.values():
+            for w in pool.workers:
+                leases = list(w.holding.values())
+                counted = sum(1 for lease in leases if lease >= 0)
+                if w.auto_ack and not w.unbounded:
+                    counted = len(leases)
+                if not w.unbounded and w.held != counted:
+                    problems.append(f"worker {pool.name}/{w.index}: held {w.held}, {counted} held")
+                if w.busy != len(w.running):
+                    problems.append(f"worker {pool.name}/{w.index}: busy {w.busy}, "
+                                    f"{len(w.running)} running")
+        return problems
 
     def on_publishing_end(self, callback: Callable[[], None]) -> None:
         self._on_publishing_end.append(callback)

@@ -304,7 +304,8 @@ class Queue:
                 self.timers[cid] = Call(
                     self.env, self.lease_timeout, self._lease_expired, (cid, lease)
                 )
-        worker.held += 1
+        if not worker.unbounded:
+            worker.held += 1
         if self.deliver_latency is None:
             if deliveries == 1:
                 rec.first_delivered_at[cid] = self.env._now

@@ -262,8 +262,9 @@ class Worker:
             self.poll()
 
     def wake(self, delay: float) -> None:
-        """NOTIFY: stop sleeping and receive again after ``delay``."""
+        """NOTIFY (or the broker's return): stop sleeping and receive again after ``delay``."""
         self._cancel_poll()
+        self.polling = True  # still in the loop: no other receive may start meanwhile
         self._poll_timer = Call(self.env, delay, self._wake)
 
     def _wake(self, _event: Call) -> None:
@@ -291,15 +292,14 @@ class Worker:
             pool.records.absorbed[cid] += 1
             call = Call(self.env, 0.0, self._absorbed, token)
             call.due = self.env._now
-            self.running[token] = call
-            return
-        plain = self.plain_service
-        service = plain() if plain is not None else pool.service_time(cid)
-        if pool.slowdown != 1.0:
-            service *= pool.slowdown
-        pool.busy_time += service
-        call = Call(self.env, service, self._finished, token)
-        call.due = self.env._now + service
+        else:
+            plain = self.plain_service
+            service = plain() if plain is not None else pool.service_time(cid)
+            if pool.slowdown != 1.0:
+                service *= pool.slowdown
+            pool.busy_time += service
+            call = Call(self.env, service, self._finished, token)
+            call.due = self.env._now + service
         self.running[token] = call
         if self._ack_on_start:
             self._send_ack(token, self.env._now)
