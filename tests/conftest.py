@@ -43,6 +43,16 @@ def write_trace(path: Path, times: list[float], **columns: list[Any]) -> Path:
     return path
 
 
+def by_id(result: sim.Result):
+    """The messages table in publish order (copies of a message together)."""
+    return result.messages.sort_values(["id", "copy"]).reset_index(drop=True)
+
+
+def burst(n: int) -> list[float]:
+    """``n`` arrivals at time 0."""
+    return [0.0] * n
+
+
 def batch_se(values: np.ndarray, batches: int = 20, stat: Any = np.mean) -> float:
     """Standard error of ``stat`` by batch means: the run's own estimate of its noise.
 

@@ -7,7 +7,7 @@ contract (§5, §6, §8, §9), written as the smallest scenario that shows it.
 from __future__ import annotations
 
 import pytest
-from conftest import run_checked, scenario_from
+from conftest import burst, by_id, run_checked, scenario_from
 
 
 def scenario(trace_path, *, broker: str = "{type: ideal}", queue: str = "{}",
@@ -29,14 +29,6 @@ def scenario(trace_path, *, broker: str = "{type: ideal}", queue: str = "{}",
           w: {{consumes: q, {workers}}}
         faults: {faults}
     """
-
-
-def by_id(result):
-    return result.messages.sort_values(["id", "copy"]).reset_index(drop=True)
-
-
-def burst(n: int) -> list[float]:
-    return [0.0] * n
 
 
 # -- RabbitMQ: prefetch, acks and connection loss ---------------------------------------------

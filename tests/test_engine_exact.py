@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import run_checked, scenario_from
+from conftest import burst, by_id, run_checked, scenario_from
 
 
 def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = "",
@@ -23,10 +23,6 @@ def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = ""
           w: {{consumes: q, service_time: 1, {workers}}}
         {extra}
     """
-
-
-def by_id(result):
-    return result.messages.sort_values("id").reset_index(drop=True)
 
 
 def test_reordering_two_workers_slow_message_first(trace):
@@ -94,10 +90,6 @@ def test_queue_without_consumers_does_not_hold_the_drain(trace):
     assert result.summary["sim_end"] == pytest.approx(6.0)
     assert result.summary["queues"]["orphan"]["totals"]["pending"] == 3
     assert result.summary["queues"]["q"]["totals"]["completed"] == 3
-
-
-def burst(n: int) -> list[float]:
-    return [0.0] * n
 
 
 def test_overflow_reject_publish(trace):
