@@ -85,7 +85,9 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             raise AssertionError("model bookkeeping: " + "; ".join(problems))
     monitor.sample()
     sim_end = env.now
-    duration = model.duration if model.duration is not None else model.publish_end
+    # The publishing window: run.duration, unless the message budget ran out first.
+    by_budget = model.duration is None or model.budget.left == 0
+    duration = model.publish_end if by_budget else model.duration
     return RunData(
         records=model.records,
         timeseries=monitor.columns,

@@ -78,8 +78,9 @@ class Records:
         self.worker = array("i")
         self.state = array("b")
         self.priority = array("i")
-        # Incremented at every delivery and every return: an ack, or a visibility timer, is
-        # valid only for the lease it was issued under (a redelivered copy has a new one).
+        # Incremented at every delivery, and when a lease is closed early (a connection lost,
+        # a nack): an ack or a visibility timer is valid only under the lease it was issued
+        # for, so a redelivered copy is acknowledged by its newest holder only.
         self.lease = array("i")
         # Per-copy service time given by a trace (NaN: draw from the pool's distribution).
         self.service_time: array | None = None
@@ -131,48 +132,42 @@ class Records:
         if self.service_time is None:
             self.service_time = array("d", [NAN]) * self.capacity
 
-    def _trimmed(self, column: array, dtype: type) -> np.ndarray:
-        """A chunk-grown column cut to the copies that exist."""
-        return _np(column, dtype)[: len(self.id)]
+    def view(self, name: str) -> np.ndarray:
+        """A column as a numpy array over the copies that exist (a view: no copy is made)."""
+        column = getattr(self, name)
+        n = len(self.id)
+        if n == 0:
+            return np.zeros(0, dtype=column.typecode)
+        return np.frombuffer(column, dtype=column.typecode)[:n]
 
     def to_frame(self) -> pd.DataFrame:
         """The messages table of §10, one row per copy, with names decoded."""
-        n = len(self.id)
-        queue = np.frombuffer(self.queue, dtype=np.int16) if n else np.zeros(0, np.int16)
-        key = _np(self.key, np.int32)
-        frame = pd.DataFrame(
+        view = self.view
+        queue, key = view("queue"), view("key")
+        return pd.DataFrame(
             {
-                "id": _np(self.id, np.int64),
-                "copy": self._trimmed(self.copy, np.int16),
+                "id": view("id"),
+                "copy": view("copy"),
                 "queue": self.queues.decode(queue),
-                "producer": self.producers.decode(_np(self.producer, np.int16)),
+                "producer": self.producers.decode(view("producer")),
                 "key": self.keys.decode(key),
-                "type": self.types.decode(_np(self.type, np.int32)),
-                "priority": self._trimmed(self.priority, np.int32),
+                "type": self.types.decode(view("type")),
+                "priority": view("priority"),
                 "seq": _sequence(queue, key),
-                "published_at": _np(self.published_at, np.float64),
-                "accepted_at": _np(self.accepted_at, np.float64),
-                "first_delivered_at": self._trimmed(self.first_delivered_at, np.float64),
-                "completed_at": self._trimmed(self.completed_at, np.float64),
-                "deliveries": self._trimmed(self.deliveries, np.int32),
-                "processings": self._trimmed(self.processings, np.int32),
-                "absorbed": self._trimmed(self.absorbed, np.int32),
-                "worker": self.workers.decode(self._trimmed(self.worker, np.int32)),
+                "published_at": view("published_at"),
+                "accepted_at": view("accepted_at"),
+                "first_delivered_at": view("first_delivered_at"),
+                "completed_at": view("completed_at"),
+                "deliveries": view("deliveries"),
+                "processings": view("processings"),
+                "absorbed": view("absorbed"),
+                "worker": self.workers.decode(view("worker")),
                 "state": pd.Categorical.from_codes(
-                    self._trimmed(self.state, np.int8),
-                    categories=pd.Index(STATE_NAMES, dtype=object),
+                    view("state"), categories=pd.Index(STATE_NAMES, dtype=object)
                 ),
             },
             copy=False,  # the numeric columns are views of the records' buffers
         )
-        return frame
-
-
-def _np(column: array, dtype: type) -> np.ndarray:
-    """A numpy view of an array column (no copy)."""
-    if len(column) == 0:
-        return np.zeros(0, dtype=dtype)
-    return np.frombuffer(column, dtype=dtype)
 
 
 def _sequence(queue: np.ndarray, key: np.ndarray) -> np.ndarray:

@@ -241,3 +241,18 @@ def test_timeseries_counts_add_up():
     assert np.all(np.diff(ts["time"].to_numpy()) > 0)
     assert ts["time"].iloc[-1] == pytest.approx(result.summary["sim_end"])
     assert not math.isnan(result.summary["queues"]["q"]["mean_depth"])
+
+
+def test_with_duration_and_messages_the_first_to_come_ends_publishing():
+    text = """
+        name: both
+        run: {duration: 100, messages: 5}
+        producers: {p: {arrivals: {process: constant, interval: 2}, publish: q}}
+        queues: {q: {}}
+        workers: {w: {consumes: q, service_time: 0.5}}
+    """
+    result = run_checked(scenario_from(text))
+    assert result.summary["duration"] == 8.0  # the 5th send, at 0, 2, 4, 6, 8
+    assert result.summary["throughput"] == pytest.approx(4 / 8)  # the 5th ends after 8
+    longer = run_checked(scenario_from(text.replace("messages: 5", "messages: 500")))
+    assert longer.summary["duration"] == 100.0

@@ -141,8 +141,7 @@ class Model:
     def audit(self) -> list[str]:
         """Internal bookkeeping that must agree with itself (the tests check it every run)."""
         problems = []
-        state = np.frombuffer(self.records.state, dtype=np.int8)[: len(self.records)]
-        queue = np.frombuffer(self.records.queue, dtype=np.int16)[: len(self.records)]
+        state, queue = self.records.view("state"), self.records.view("queue")
         for q in self.queues.values():
             pending = int(np.count_nonzero((queue == q.code) & (state == PENDING)))
             if q.open != pending:
