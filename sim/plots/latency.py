@@ -74,6 +74,11 @@ def latency_cdf(
         scale, unit = (1000.0, "ms") if np.median(lat) < 1.0 else (1.0, "s")
         log_x = _wide_spread(lat)
         x_min = _left_edge(lat, scale, log_x)
+        waits = data["wait"].to_numpy()
+        waits = waits[np.isfinite(waits) & (waits > 0)]
+        if show_wait and log_x and waits.size:
+            # Waits can sit far left of latencies (a large prefetch): keep them on the chart.
+            x_min = min(x_min, _left_edge(waits, scale, log_x))
 
         for i, queue in enumerate(queues):
             sub = data[data["queue"] == queue]
