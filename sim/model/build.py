@@ -128,7 +128,7 @@ class Model:
 
         self.faults = Faults(
             env, scenario["faults"], self.pools, self.brokers,
-            lambda spec, name: sampler(spec, seed, name),
+            lambda spec, name: sampler(spec, seed, name) or _zero,
         )
 
     def start(self) -> None:

@@ -30,7 +30,7 @@ class Faults:
         specs: list[dict[str, Any]],
         pools: dict[str, WorkerPool],
         brokers: dict[str, Broker],
-        sampler: Callable[[Any, str], Sampler | None],
+        sampler: Callable[[Any, str], Sampler],  # a next-value function, never None
     ) -> None:
         self.env = env
         self.specs = specs
@@ -69,7 +69,7 @@ class Faults:
         after = spec.get("restart_after")
         if after is None:
             return None
-        return self.sampler(after, f"{name}.restart_after") or _zero
+        return self.sampler(after, f"{name}.restart_after")
 
     def _restart(self, event: Call) -> None:
         event._value.start()
@@ -80,8 +80,7 @@ class Faults:
         for worker in pool.workers:
             stream = f"{name}.{worker.pool.name}/{worker.index}"
             up_for = self.sampler({"dist": "exponential", "mean": spec["mtbf"]}, stream + ".up")
-            repair = self.sampler(spec["mttr"], stream + ".repair") or _zero
-            assert up_for is not None
+            repair = self.sampler(spec["mttr"], stream + ".repair")
             cycle = _CrashCycle(self.env, worker, up_for, repair, spec.get("silent", False))
             cycle.schedule()
 
@@ -130,6 +129,3 @@ class _CrashCycle:
         self.worker.start()
         self.schedule()
 
-
-def _zero() -> float:
-    return 0.0

@@ -542,8 +542,3 @@ class Queue:
         self.open -= 1
         if not self.open and not self.incoming and self.on_empty is not None:
             self.on_empty()
-
-    @property
-    def depth(self) -> int:
-        """Ready copies (what ``max_length`` counts)."""
-        return len(self.ready)
