@@ -1,8 +1,10 @@
 """Runs one replication: build the model, publish, drain, stop, hand back the records.
 
 A run is a pure function of (scenario, seed). Publishing stops at ``run.duration`` or after
-``run.messages`` sends; with ``drain`` the simulation then goes on until every queue that has
-consumers holds nothing open (bounded by ``drain_timeout``); what is left is ``pending``.
+``run.messages`` sends (or when every producer has run out of arrivals); with ``drain`` the
+simulation then goes on until the model's work in progress (see `sim.model.work`) is zero, at
+most ``drain_timeout``; what is left is ``pending``. Every run therefore ends: publishing is
+bounded by the duration, the budget or the arrivals, and the drain by its timeout.
 """
 
 from __future__ import annotations
@@ -32,24 +34,24 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     model = Model(scenario, seed)
     env = model.env
     done = env.event()
-    consumed = [pool.queue for pool in model.pools.values()]
+    timed_out = False
 
     def finish(_event: Any = None) -> None:
         if not done.triggered:
             done.succeed()
 
-    def drained() -> None:
-        if all(not queue.open and not queue.incoming for queue in consumed):
+    def drain_timeout(_event: Any) -> None:
+        nonlocal timed_out
+        if not done.triggered:
+            timed_out = True
             finish()
 
     def publishing_ended() -> None:
         if not run["drain"]:
             finish()
             return
-        for queue in consumed:
-            queue.on_empty = drained
-        Call(env, run["drain_timeout"], finish)
-        drained()
+        Call(env, run["drain_timeout"], drain_timeout)
+        model.work.on_idle = finish  # the model calls it once its work reaches zero
 
     model.on_publishing_end(publishing_ended)
     if model.duration is not None:
@@ -80,7 +82,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     for queue in model.queues.values():
         queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
     if AUDIT:
-        problems = model.audit()
+        problems = model.audit(drained=run["drain"] and not timed_out)
         if problems:
             raise AssertionError("model bookkeeping: " + "; ".join(problems))
     monitor.sample()
@@ -98,6 +100,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             "duration": float(duration),
             "warmup": float(run["warmup"]),
             "sim_end": float(sim_end),
+            "drain_timed_out": timed_out,
             "wall_seconds": time.perf_counter() - started,
         },
     )

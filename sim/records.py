@@ -21,7 +21,8 @@ CHUNK = 16384
 _NANS = array("d", [NAN]) * CHUNK
 _MINUS_ONES = array("i", [-1]) * CHUNK
 
-# End states of a copy (§10 of the contract); PENDING until one of the others is reached.
+# End states of a copy (docs/scenario-reference.md, "Accounting"); PENDING until one of the
+# others is reached.
 PENDING, COMPLETED, DEAD_LETTERED, EXPIRED, LOST = 0, 1, 2, 3, 4
 STATE_NAMES = ("pending", "completed", "dead_lettered", "expired", "lost")
 
@@ -71,6 +72,7 @@ class Records:
         self.published_at = array("d")
         self.accepted_at = array("d")
         self.first_delivered_at = array("d")
+        self.started_at = array("d")  # first processing start (after any prefetch buffer)
         self.completed_at = array("d")
         self.deliveries = array("i")
         self.processings = array("i")
@@ -116,6 +118,7 @@ class Records:
         self.capacity += n
         self.copy.extend(array("h", bytes(2 * n)))
         self.first_delivered_at.extend(_NANS)
+        self.started_at.extend(_NANS)
         self.completed_at.extend(_NANS)
         self.deliveries.extend(array("i", bytes(4 * n)))
         self.processings.extend(array("i", bytes(4 * n)))
@@ -141,9 +144,10 @@ class Records:
         return np.frombuffer(column, dtype=column.typecode)[:n]
 
     def to_frame(self) -> pd.DataFrame:
-        """The messages table of §10, one row per copy, with names decoded."""
+        """The messages table (docs/scenario-reference.md), one row per copy, names decoded."""
         view = self.view
         queue, key = view("queue"), view("key")
+        published_at = view("published_at")
         return pd.DataFrame(
             {
                 "id": view("id"),
@@ -153,10 +157,11 @@ class Records:
                 "key": self.keys.decode(key),
                 "type": self.types.decode(view("type")),
                 "priority": view("priority"),
-                "seq": _sequence(queue, key),
-                "published_at": view("published_at"),
+                "seq": _sequence(queue, key, published_at, view("id")),
+                "published_at": published_at,
                 "accepted_at": view("accepted_at"),
                 "first_delivered_at": view("first_delivered_at"),
+                "started_at": view("started_at"),
                 "completed_at": view("completed_at"),
                 "deliveries": view("deliveries"),
                 "processings": view("processings"),
@@ -170,17 +175,21 @@ class Records:
         )
 
 
-def _sequence(queue: np.ndarray, key: np.ndarray) -> np.ndarray:
+def _sequence(
+    queue: np.ndarray, key: np.ndarray, published_at: np.ndarray, ids: np.ndarray
+) -> np.ndarray:
     """Publish order of each copy among the copies of its (queue, key), 0-based.
 
-    Rows are in creation order, which is publish order, so this is a cumulative count per
-    group: computed once at the end instead of a dict look-up per message.
+    Publish order is publish time, ties broken by the message id (ids are handed out in send
+    order). Rows are in the order the broker accepted the copies, which is not publish order
+    when publish latency is random, the broker has a capacity or a publish was retried, so
+    the row order is never used. Computed once at the end with one sort.
     """
     n = len(queue)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     group = queue.astype(np.int64) * (int(key.max(initial=-1)) + 2) + (key.astype(np.int64) + 1)
-    order = np.argsort(group, kind="stable")
+    order = np.lexsort((ids, published_at, group))
     sorted_group = group[order]
     starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
     run_start = np.repeat(starts, np.diff(np.r_[starts, n]))

@@ -127,13 +127,13 @@ def test_idempotent_consumer_absorbs_the_repeat(trace):
 
 
 # -- SQS: visibility timeout ------------------------------------------------------------------
-@pytest.mark.parametrize(("visibility", "processings", "state"),
-                         [(30, 2, "lost"), (60, 1, "completed")])
+@pytest.mark.parametrize(("visibility", "processings", "deliveries"), [(30, 2, 2), (60, 1, 1)])
 def test_visibility_timeout_shorter_than_processing_duplicates_it(trace, visibility,
-                                                                  processings, state):
+                                                                  processings, deliveries):
     # 40 s of work under a 30 s visibility timeout: at 30 s the message shows again and the
-    # second worker runs it too (30-70 s); at 60 s the first takes it a third time. No one can
-    # delete it in time, so max_deliveries ends it at 90 s, after two complete processings.
+    # second worker runs it too (30-70 s). The first worker's delete at 40 s still works (SQS
+    # deletes by message, whichever receipt handle is given), so the message completes at 40 s;
+    # the repeat runs to its end for nothing. max_deliveries never comes into play.
     path = trace([0.0])
     text = scenario(path, broker=f"{{type: sqs, visibility_timeout: {visibility}}}",
                     queue="{max_deliveries: 3}", workers="count: 2, service_time: 40")
@@ -141,7 +141,23 @@ def test_visibility_timeout_shorter_than_processing_duplicates_it(trace, visibil
     totals = result.summary["totals"]
     assert totals["processings"] == processings
     assert totals["duplicate_processing"] == processings - 1
-    assert by_id(result)["state"].tolist() == [state]
+    assert totals["deliveries"] == deliveries
+    row = by_id(result).iloc[0]
+    assert row["state"] == "completed"
+    assert row["completed_at"] == pytest.approx(40.0, abs=0.1)  # + the preset's API latencies
+
+
+def test_a_job_longer_than_the_visibility_timeout_completes_and_the_run_ends(trace):
+    # The livelock this used to be: two workers passing one 3 s job back and forth under a
+    # 1 s visibility timeout, redelivered every second and never deleted. Now the first
+    # processing's delete (at 3 s) settles it; the repeat received at 1 s runs until 4 s.
+    path = trace([0.0])
+    text = scenario(path, broker="{type: sqs, visibility_timeout: 1}",
+                    workers="count: 2, service_time: 3")
+    result = run_checked(scenario_from(text))
+    totals = result.summary["totals"]
+    assert (totals["completed"], totals["deliveries"], totals["processings"]) == (1, 2, 2)
+    assert result.summary["sim_end"] == pytest.approx(4.0, abs=0.1)
 
 
 def test_a_late_delete_still_works_if_nobody_received_the_message_again(trace):

@@ -90,6 +90,7 @@ def summarize(
         "duration": _float_or_none(duration),
         "warmup": warmup,
         "sim_end": sim_end,
+        "drain_timed_out": bool(meta.get("drain_timed_out", False)),
         "wall_seconds": _float_or_none(meta.get("wall_seconds")),
         "totals": run_totals(copies, counters),
         **overall,

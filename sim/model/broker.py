@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.model.schedule import Call
+from sim.model.work import Work
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -43,6 +44,7 @@ class Broker:
         self.embedded = embedded
         self.down = False
         self.queues: list[Queue] = []
+        self.work = Work()  # the run's work-in-progress count (the model shares its own)
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self._instant = publish_latency is None and capacity is None
 
@@ -72,16 +74,12 @@ class Broker:
             delay = start + self.service - now
         message = (queue, producer, message_id, published_at, key, type_, priority, service,
                    attempt)
-        queue.incoming += 1
+        self.work.enter()  # a publish on its way: the drain waits for it
         Call(self.env, delay, self._arrived, message)
 
     def _arrived(self, event: Call) -> None:
-        message = event._value
-        queue = message[0]
-        queue.incoming -= 1
-        self._accept(*message)
-        if not queue.open and not queue.incoming and queue.on_empty is not None:
-            queue.on_empty()  # a refused publish was the last thing the drain waited for
+        self._accept(*event._value)
+        self.work.leave()  # after the copy (if any) entered: a hand-off, never a gap
 
     def _accept(
         self,
@@ -103,7 +101,7 @@ class Broker:
         producer.accepted += 1
         rec = self.records
         cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at,
-                      self.env._now)
+                      self.env.now)
         if priority:
             rec.priority[cid] = priority
         if service is not None:

@@ -18,6 +18,7 @@ from sim.model.broker import Broker
 from sim.model.faults import Faults
 from sim.model.producer import Producer, PublishBudget
 from sim.model.queue import Queue
+from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
 from sim.random.streams import stream
@@ -44,6 +45,8 @@ class Model:
         self.publishing = True
         self.publish_end = float("inf")
         self._on_publishing_end: list[Callable[[], None]] = []
+        # Work in progress across the whole model: the drain ends when it reaches zero.
+        self.work = Work()
 
         pool_specs = scenario["workers"]
         worker_names = [
@@ -58,6 +61,7 @@ class Model:
             self.brokers[name] = Broker(
                 env, name, rec, publish, spec["capacity"], spec["durable"], spec["embedded"]
             )
+            self.brokers[name].work = self.work
 
         self.queues: dict[str, Queue] = {}
         for name, spec in scenario["queues"].items():
@@ -75,6 +79,8 @@ class Model:
         for name, spec in scenario["queues"].items():
             if spec.get("dead_letter"):
                 self.queues[name].dead_letter = self.queues[spec["dead_letter"]]
+        for spec in pool_specs.values():
+            self.queues[spec["consumes"]].work = self.work
 
         self.pools: dict[str, WorkerPool] = {}
         first_code = 0
@@ -138,9 +144,16 @@ class Model:
             producer.start()
         self.faults.start()
 
-    def audit(self) -> list[str]:
-        """Internal bookkeeping that must agree with itself (the tests check it every run)."""
+    def audit(self, drained: bool = False) -> list[str]:
+        """Internal bookkeeping that must agree with itself (the tests check it every run).
+
+        ``drained``: the run ended by draining, so no work may be left in progress."""
         problems = []
+        consumed_open = sum(q.open for q in self.queues.values() if q.work is self.work)
+        if self.work.count < consumed_open:
+            problems.append(f"work in progress {self.work.count} < {consumed_open} open copies")
+        if drained and self.work.count:
+            problems.append(f"drained with {self.work.count} pieces of work in progress")
         state, queue = self.records.view("state"), self.records.view("queue")
         for q in self.queues.values():
             pending = int(np.count_nonzero((queue == q.code) & (state == PENDING)))
@@ -174,6 +187,7 @@ class Model:
             producer.stop()
         for callback in self._on_publishing_end:
             callback()
+        self.work.publishing_ended()
 
 
 def _zero() -> float:

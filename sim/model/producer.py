@@ -93,7 +93,7 @@ class Producer:
             if at is None:
                 self._budget.producer_done()
             return
-        self._pending = Call(self.env, at - self.env._now, self._arrive)
+        self._pending = Call(self.env, at - self.env.now, self._arrive)
 
     def _arrive(self, _event: Call) -> None:
         budget = self._budget
@@ -112,7 +112,7 @@ class Producer:
         if self._priority is not None:
             priority = int(self._priority())
         self._broker.publish(
-            self._queue, self, message_id, self.env._now, key, type_, priority, service_time
+            self._queue, self, message_id, self.env.now, key, type_, priority, service_time
         )
         if budget.left > 0:
             budget.left -= 1
@@ -124,18 +124,15 @@ class Producer:
     def rejected_publish(self, message: tuple[Any, ...], attempt: int) -> None:
         """The broker refused a publish: retry after the backoff, or count an error."""
         if self._retry is not None and attempt < self._retry[0]:
-            message[0].incoming += 1  # the drain waits for a publish being retried
+            self._broker.work.enter()  # the drain waits for a publish being retried
             Call(self.env, self._retry[1], self._retry_publish, (message, attempt + 1))
         else:
             self.rejected += 1
 
     def _retry_publish(self, event: Call) -> None:
         message, attempt = event._value
-        queue = message[0]
-        queue.incoming -= 1
         self._broker.publish(*message, attempt=attempt)
-        if not queue.open and not queue.incoming and queue.on_empty is not None:
-            queue.on_empty()
+        self._broker.work.leave()
 
     def _trace_fields(self) -> tuple[int, int, int, float | None]:
         """Fields a trace row gives for this arrival (the trace replays them exactly)."""

@@ -12,13 +12,17 @@ preset is only their defaults):
 - **redelivery** of an unacknowledged copy: when the consumer's connection closes
   (``on_disconnect``: after ``disconnect_latency``, or ``heartbeat`` for a silent failure), at
   once when its transaction aborts (``transaction``), when a timer from delivery runs out
-  (``visibility_timeout``, or ``lease`` with ``lock_timeout``), or never (``none``).
+  (``visibility_timeout``, or ``lease`` with ``lock_timeout``), or never (``none``). Under a
+  timer the copy is deleted by its id: a holder whose time ran out can still delete it, even
+  after it was delivered again (SQS accepts an older receipt handle), so a job longer than the
+  visibility timeout is repeated but completes.
 - **requeue** position, **ordering** (fifo, per-key, priority), **ttl**, **max_deliveries**
   with **dead_letter**, and **overflow** when ``max_length`` ready copies wait.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.model.lines import FifoLine, KeyedLine, PriorityLine
 from sim.model.schedule import Call
+from sim.model.work import Work, inert
 from sim.model.workers import CID_MASK, LEASE_SHIFT
 from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
 
@@ -35,8 +40,9 @@ if TYPE_CHECKING:
     from sim.model.broker import Broker
     from sim.model.workers import Worker
 
-# Overflow policies (§6): what a full queue does with a new publish.
+# Overflow policies: what a full queue does with a new publish.
 REJECT_PUBLISH, DROP_HEAD, BLOCK = "reject-publish", "drop-head", "block"
+_COMPACT = 4096  # handled lease deadlines kept before the arrays are compacted
 Sampler = Callable[[], float]
 
 
@@ -97,18 +103,25 @@ class Queue:
         self.pollers: deque[Worker] = deque()  # pull: workers in a long poll, waiting
         self.sleepers: set[Worker] = set()  # pull: workers sleeping after an empty receive
         self.blocked: deque[int] = deque()  # publishes waiting for room (overflow: block)
-        self.timers: dict[int, Call] = {}  # lease timers of delivered, unacknowledged copies
+        # Lease timers. Every lease of a queue has the same length, so deadlines come in the
+        # order leases were opened: one array of deadlines and a single wake-up per queue,
+        # instead of an event per delivery left in SimPy's heap after its ack (see _expire).
+        self.timed: set[int] = set()  # copies whose timed lease is live (not acked, not out)
+        self._due = array("d")  # deadline of each lease opened, in order
+        self._due_token = array("q")  # its delivery token (copy id | lease << LEASE_SHIFT)
+        self._due_head = 0  # first deadline not yet handled
+        self._wake: Call | None = None  # the one pending wake-up for the head deadline
         self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
         self.open = 0  # copies here not yet in an end state
-        self.incoming = 0  # publishes on their way to the broker (publish latency)
+        # Work in progress (the drain's count). The model gives a consumed queue the run's
+        # tracker; an unconsumed queue keeps an inert one: its copies never hold a drain open.
+        self.work: Work = inert()
         self.in_flight = 0  # copies with a live lease (delivered, not yet acknowledged)
         self.max_depth = 0
         # Cumulative counts, sampled into the time series.
         self.enqueued = 0
         self.completed = 0
         self.rejected = 0
-        # Called when the queue holds nothing open any more (the engine's drain watch).
-        self.on_empty: Callable[[], None] | None = None
 
     # -- publishing ---------------------------------------------------------------------
     def rejects(self) -> bool:
@@ -128,6 +141,7 @@ class Queue:
     def put(self, cid: int) -> None:
         """Place an accepted copy: straight to a waiting consumer, else in the ready line."""
         self.open += 1
+        self.work.count += 1  # (Work.enter, inlined: once per copy)
         self.enqueued += 1
         if self._fifo and (self.free or self.pollers) and not self.broker.down:
             self._hand_over(cid)
@@ -167,8 +181,10 @@ class Queue:
         if self.dead_letter is None:
             self._end(cid, state)
             return
-        self._end(cid, DEAD_LETTERED)
+        # The dead-letter copy exists before this one ends: the work is handed over, never
+        # dropped to zero in between (the drain would stop with the dead letter owed).
         self.dead_letter.put_dead_letter(cid)
+        self._end(cid, DEAD_LETTERED)
 
     def put_dead_letter(self, source: int) -> None:
         """Enqueue a new copy of ``source`` (a copy dead-lettered in another queue)."""
@@ -293,6 +309,9 @@ class Queue:
         lease = rec.lease[cid] + 1
         rec.lease[cid] = lease
         delivery = cid | (lease << LEASE_SHIFT)
+        # A held delivery is work in progress until the worker lets go of it: a repeat of a
+        # copy completed meanwhile still runs, and the drain waits for it (Work.enter inlined).
+        self.work.count += 1
         if worker.auto_ack:
             worker.holding[delivery] = -1  # acknowledged on delivery: the broker forgets it
             if not self._fifo:
@@ -301,14 +320,12 @@ class Queue:
             worker.holding[delivery] = lease
             self.in_flight += 1
             if self.lease_timeout is not None:
-                self.timers[cid] = Call(
-                    self.env, self.lease_timeout, self._lease_expired, (cid, lease)
-                )
+                self._open_timed_lease(cid, delivery)
         if not worker.unbounded:
             worker.held += 1
         if self.deliver_latency is None:
             if deliveries == 1:
-                rec.first_delivered_at[cid] = self.env._now
+                rec.first_delivered_at[cid] = self.env.now
             worker.receive(delivery)
         else:
             delay = self.deliver_latency()
@@ -318,16 +335,28 @@ class Queue:
 
     # -- acknowledgements and returns ---------------------------------------------------
     def ack(self, cid: int, lease: int) -> bool:
-        """An ack reaches the broker; True if it settles a pending copy (its lease is current).
+        """An ack reaches the broker; True if it settles a pending copy.
 
         An early ack may land after the processing ended (the copy is already completed): it
         still closes the lease. With a visibility timeout, a copy that became visible again
         but was not received since can still be deleted by its holder: it leaves the line.
+        Under a timer an ack deletes by copy id, so an older holder's ack settles the copy
+        even after it was delivered again (see the module docstring).
         """
         rec = self.records
-        if self.broker.down or rec.lease[cid] != lease:
+        if self.broker.down:
             return False
-        if self.lease_timeout is not None and cid not in self.timers:
+        if rec.lease[cid] != lease:
+            if self.lease_timeout is None or lease < 0 or rec.state[cid] != PENDING:
+                return False
+            if cid in self.timed:  # delivered again: the newer holder now works for nothing
+                self._close_lease(cid)
+                if not self._fifo:
+                    self.ready.done(cid)
+            else:  # visible again, waiting for a restore check, or for a delayed requeue
+                self._withdraw(cid)
+            return True
+        if self.lease_timeout is not None and cid not in self.timed:
             self._withdraw(cid)
         else:
             self._end_lease(cid)
@@ -379,7 +408,7 @@ class Queue:
     def _lease_live(self, cid: int, lease: int) -> bool:
         """Whether ``lease`` is the copy's current, unexpired lease."""
         return self.records.lease[cid] == lease and (
-            self.lease_timeout is None or cid in self.timers
+            self.lease_timeout is None or cid in self.timed
         )
 
     def _close_lease(self, cid: int) -> None:
@@ -389,9 +418,7 @@ class Queue:
 
     def _end_lease(self, cid: int) -> None:
         self.in_flight -= 1
-        timer = self.timers.pop(cid, None)
-        if timer is not None:
-            timer.cancel()
+        self.timed.discard(cid)  # its deadline stays in _due, skipped when reached
 
     def _return(self, cids: list[int]) -> None:
         """Copies come back to the line (their leases already closed), or are dead-lettered."""
@@ -412,19 +439,48 @@ class Queue:
             if self.sleepers and self.notify:
                 self._wake_sleepers()
 
-    def _lease_expired(self, event: Call) -> None:
-        cid, lease = event._value
-        rec = self.records
-        if rec.lease[cid] != lease:
-            return
-        if rec.state[cid] != PENDING:
-            self.timers.pop(cid, None)
-            self.in_flight -= 1
+    # -- lease timers -------------------------------------------------------------------
+    def _open_timed_lease(self, cid: int, token: int) -> None:
+        self.timed.add(cid)
+        self._due.append(self.env.now + self.lease_timeout)  # type: ignore[operator]
+        self._due_token.append(token)
+        if self._wake is None:
+            self._wake = Call(self.env, self.lease_timeout, self._expire)  # type: ignore[arg-type]
+
+    def _expire(self, event: Call) -> None:
+        """The head deadline is due: expire every live lease due by now, then sleep until the
+        next live one. Settled leases are skipped here, never woken up for."""
+        self._wake = event  # leases opened meanwhile are handled below, not woken for
+        now, rec, timed = self.env.now, self.records, self.timed
+        due, tokens = self._due, self._due_token
+        i = self._due_head
+        while i < len(due) and due[i] <= now:
+            token = tokens[i]
+            i += 1
+            cid, lease = token & CID_MASK, token >> LEASE_SHIFT
+            if cid in timed and rec.lease[cid] == lease:
+                self._lease_expired(cid)
+        while i < len(due):
+            token = tokens[i]
+            cid = token & CID_MASK
+            if cid in timed and rec.lease[cid] == token >> LEASE_SHIFT:
+                break
+            i += 1
+        if i >= _COMPACT and 2 * i >= len(due):  # drop the handled deadlines, amortised O(1)
+            del due[:i]
+            del tokens[:i]
+            i = 0
+        self._due_head = i
+        self._wake = Call(self.env, due[i] - now, self._expire) if i < len(due) else None
+
+    def _lease_expired(self, cid: int) -> None:
+        """A live lease ran out without an ack."""
+        self.timed.discard(cid)
+        self.in_flight -= 1
+        if self.records.state[cid] != PENDING:
             return
         # The lease stays: until someone receives the copy again, its holder may still delete
         # it (see ack). A new delivery opens a new lease.
-        self.timers.pop(cid, None)
-        self.in_flight -= 1
         if self.restore_interval is not None:
             self.timed_out.append(cid)  # visible again only at a live worker's restore check
         else:
@@ -531,8 +587,7 @@ class Queue:
         rec.worker[cid] = worker_code
         self.completed += 1
         self.open -= 1
-        if not self.open and not self.incoming and self.on_empty is not None:
-            self.on_empty()
+        self.work.leave()
 
     def _end(self, cid: int, state: int) -> None:
         rec = self.records
@@ -540,5 +595,4 @@ class Queue:
             return
         rec.state[cid] = state
         self.open -= 1
-        if not self.open and not self.incoming and self.on_empty is not None:
-            self.on_empty()
+        self.work.leave()

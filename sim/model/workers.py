@@ -199,6 +199,7 @@ class Worker:
         self.buffer.clear()
         self.held = self.busy = 0
         queue.consumer_lost(held, silent, clean)
+        queue.work.leave(len(held))  # after the copies' fates are settled: a hand-off
 
     # -- receiving ----------------------------------------------------------------------
     def received(self, event: Call) -> None:
@@ -291,7 +292,7 @@ class Worker:
             # Idempotent consumer: already done, acknowledged without running again.
             pool.records.absorbed[cid] += 1
             call = Call(self.env, 0.0, self._absorbed, token)
-            call.due = self.env._now
+            call.due = self.env.now
         else:
             plain = self.plain_service
             service = plain() if plain is not None else pool.service_time(cid)
@@ -299,10 +300,10 @@ class Worker:
                 service *= pool.slowdown
             pool.busy_time += service
             call = Call(self.env, service, self._finished, token)
-            call.due = self.env._now + service
+            call.due = self.env.now + service
         self.running[token] = call
         if self._ack_on_start:
-            self._send_ack(token, self.env._now)
+            self._send_ack(token, self.env.now)
 
     def _absorbed(self, event: Call) -> None:
         token = event._value
@@ -334,10 +335,11 @@ class Worker:
             del self.holding[token]
             self.held -= 1
             if queue.ack(cid, token >> LEASE_SHIFT):
-                queue.complete(cid, self.env._now, self.code)
+                queue.complete(cid, self.env.now, self.code)
+            queue.work.leave()  # the delivery is let go
             queue.release(self)
             return
-        self._settle(token, self.env._now)
+        self._settle(token, self.env.now)
 
     def _next(self) -> None:
         if self.buffer and self.busy < self.concurrency:
@@ -348,9 +350,9 @@ class Worker:
         if self._ack_after:
             self._send_ack(token, now)
             return
-        if token not in self.acks:  # (an early ack still on its way keeps its entry)
-            self.holding.pop(token, None)
         self.queue.complete(token & CID_MASK, now, self.code)
+        if token not in self.acks:  # (an early ack still on its way keeps its entry)
+            self._let_go(token)
         if self.auto_ack and not self.unbounded:
             self.held -= 1
             self.queue.release(self)
@@ -358,7 +360,7 @@ class Worker:
     def _failed(self, token: int) -> None:
         """Processing failed: the copy is nacked (requeued, delayed, or dead-lettered)."""
         pool = self.pool
-        lease = self.holding.pop(token)
+        lease = self.holding[token]
         ack = self.acks.pop(token, None)
         if ack is not None:
             ack.cancel()  # an early ack still on its way: the nack overtakes it
@@ -367,6 +369,7 @@ class Worker:
         if counted:
             self.held -= 1
         self.queue.settle_failed(token & CID_MASK, lease, pool.retry_requeue, pool.retry_delay)
+        self._let_go(token)
         if counted:
             self.queue.release(self)
 
@@ -388,12 +391,17 @@ class Worker:
         valid = queue.ack(cid, token >> LEASE_SHIFT)
         self.held -= 1
         if self._ack_after:
-            del self.holding[token]
             if valid:
                 queue.complete(cid, at, self.code)
+            self._let_go(token)
         elif token in self.running:
             # on_start: the copy stays held (running) but no longer counts against prefetch.
             self.holding[token] = -1
         else:
-            self.holding.pop(token, None)  # it finished before its early ack landed
+            self._let_go(token)  # it finished before its early ack landed
         queue.release(self)
+
+    def _let_go(self, token: int) -> None:
+        """The worker is done with a delivery: it leaves the work in progress."""
+        if self.holding.pop(token, None) is not None:
+            self.queue.work.leave()

@@ -1,0 +1,149 @@
+"""When a run ends: publishing stops, then the drain waits for every piece of work in progress.
+
+Exact scenarios: each end instant and each final state is known.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import burst, by_id, run_checked, scenario_from
+
+
+def dead_letter_scenario(trace_path, *, queue: str, workers: str = "",
+                         dlq_workers: str = "service_time: 1", run: str = "") -> str:
+    """Queue `q` (pool `w`) dead-letters into `dlq`, which has its own pool `d`."""
+    return f"""
+        name: dead-letters
+        run: {{duration: 1000, {run}}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {trace_path}}}, publish: q}}
+        queues:
+          q: {queue}
+          dlq: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1, {workers}}}
+          d: {{consumes: dlq, {dlq_workers}}}
+    """
+
+
+def test_the_drain_waits_for_a_dead_letter_after_max_deliveries(trace):
+    # The only message always fails; after its one delivery it is dead-lettered at t = 1,
+    # and the dead-letter queue's worker completes it at t = 2. The drain used to stop at
+    # t = 1, leaving the dead letter pending.
+    path = trace([0.0])
+    text = dead_letter_scenario(
+        path, queue="{max_deliveries: 1, dead_letter: dlq}", workers="error_rate: 1.0")
+    result = run_checked(scenario_from(text))
+    rows = by_id(result)
+    assert rows["state"].tolist() == ["dead_lettered", "completed"]
+    assert rows["completed_at"].tolist()[1] == 2.0
+    assert result.summary["sim_end"] == 2.0
+    assert result.summary["totals"]["pending"] == 0
+
+
+def test_the_drain_waits_for_a_dead_letter_after_a_ttl_expiry(trace):
+    # Two messages at 0, one worker, ttl 0.5: the second expires when taken at t = 1 and goes
+    # to the dead-letter queue, whose worker completes it at t = 2.
+    path = trace(burst(2))
+    text = dead_letter_scenario(path, queue="{ttl: 0.5, dead_letter: dlq}")
+    result = run_checked(scenario_from(text))
+    rows = by_id(result)
+    assert rows["state"].tolist() == ["completed", "dead_lettered", "completed"]
+    assert result.summary["sim_end"] == 2.0
+
+
+def test_the_drain_follows_a_chain_of_dead_letter_queues(trace):
+    # q -> dlq -> last: each stage fails once; the last one completes at t = 3.
+    path = trace([0.0])
+    text = f"""
+        name: chain
+        run: {{duration: 1000}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{max_deliveries: 1, dead_letter: dlq}}
+          dlq: {{max_deliveries: 1, dead_letter: last}}
+          last: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1, error_rate: 1.0}}
+          d: {{consumes: dlq, service_time: 1, error_rate: 1.0}}
+          l: {{consumes: last, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    assert by_id(result)["state"].tolist() == ["dead_lettered", "dead_lettered", "completed"]
+    assert result.summary["sim_end"] == 3.0
+
+
+def test_a_dead_letter_queue_without_workers_does_not_hold_the_drain(trace):
+    path = trace([0.0])
+    text = f"""
+        name: parked
+        run: {{duration: 1000, drain_timeout: 500}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{max_deliveries: 1, dead_letter: dlq}}
+          dlq: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1, error_rate: 1.0}}
+    """
+    result = run_checked(scenario_from(text))
+    assert by_id(result)["state"].tolist() == ["dead_lettered", "pending"]
+    assert result.summary["sim_end"] == 1.0  # not the drain timeout
+
+
+@pytest.mark.parametrize("arrivals", [
+    "{process: poisson, rate: 0}",
+    "{process: poisson, schedule: [{until: 2, rate: 0}, {rate: 0}]}",
+])
+def test_a_budget_that_never_comes_ends_publishing_when_arrivals_run_out(arrivals):
+    # Rate 0 with a message budget and no duration: no arrival will ever come, so publishing
+    # ends at once instead of waiting forever for the budget.
+    text = f"""
+        name: silent
+        run: {{messages: 10, sample_interval: 1}}
+        producers:
+          p: {{arrivals: {arrivals}, publish: q}}
+        queues:
+          q: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    assert result.summary["totals"]["enqueued"] == 0
+    assert result.summary["sim_end"] == 0.0
+
+
+def test_a_timed_out_drain_is_reported(trace):
+    path = trace(burst(3))
+    text = f"""
+        name: slow
+        run: {{duration: 1000, drain_timeout: 1.5}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    assert result.summary["sim_end"] == 1.5
+    assert result.summary["totals"]["pending"] == 2
+    assert result.summary["drain_timed_out"] is True
+
+
+def test_a_finished_drain_is_not_a_time_out(trace):
+    path = trace(burst(3))
+    text = f"""
+        name: quick
+        run: {{duration: 1000}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    assert result.summary["sim_end"] == 3.0
+    assert result.summary["drain_timed_out"] is False
