@@ -114,7 +114,8 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
         entry["accepted"] += producer.accepted
         entry["rejected"] += producer.rejected
     queues = {
-        name: {"rejected": q.rejected, "max_depth": q.max_depth, "unroutable": 0}
+        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth,
+               "unroutable": 0}
         for name, q in model.queues.items()
     }
     workers = {

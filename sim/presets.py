@@ -1,4 +1,4 @@
-"""Broker presets (§5 of the scenario format): every default a broker type gives its queues,
+"""Broker presets (docs/presets.md): every default a broker type gives its queues,
 and where each default comes from.
 
 Plain data, written in the scenario's input form (durations as numbers of seconds,
@@ -129,11 +129,11 @@ QUEUE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # --- sources ------------------------------------------------------------------------------
 
-_SPEC = "mqsim spec §5"
-_SPEC_IDEAL = "mqsim spec §5 (ideal: zero latency, push, never fails)"
+_SPEC = "mqsim's preset (docs/presets.md)"
+_SPEC_IDEAL = "mqsim's preset (ideal: zero latency, push, never fails)"
 _NEUTRAL = "not part of this preset's mechanism: the neutral value"
-_SPEC_DURABLE = "mqsim spec §5: brokers are durable by default"
-_SPEC_CAPACITY = "mqsim spec §5: no capacity limit unless one is set"
+_SPEC_DURABLE = "mqsim: brokers are durable by default"
+_SPEC_CAPACITY = "mqsim: no capacity limit unless one is set"
 _RMQ_CONFIRMS = (
     'RabbitMQ docs "Consumer Acknowledgements and Publisher Confirms" '
     "(https://www.rabbitmq.com/docs/confirms)"
@@ -320,7 +320,7 @@ SOURCES: dict[str, dict[str, str]] = {
         ),
         redelivery=f"{_SPEC}: none; if the process crashes every queued and in-flight message "
         "is lost",
-        embedded=f"{_SPEC} and §9: an outage of the broker is the crash of the host process",
+        embedded=f"{_SPEC}: an outage of the broker is the crash of the host process",
     ),
 }
 QUEUE_SOURCES: dict[str, dict[str, str]] = {

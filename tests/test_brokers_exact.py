@@ -160,6 +160,34 @@ def test_a_job_longer_than_the_visibility_timeout_completes_and_the_run_ends(tra
     assert result.summary["sim_end"] == pytest.approx(4.0, abs=0.1)
 
 
+@pytest.mark.parametrize(("idempotent", "processings", "absorbed"),
+                         [("false", 2, 0), ("at_start", 2, 0), ("true", 2, 0),
+                          ("at_commit", 1, 1)])
+def test_idempotence_at_start_or_at_commit_against_an_overlapping_repeat(
+        trace, idempotent, processings, absorbed):
+    # The repeat (received at 30 s) starts while the first processing (0-40 s) still runs: a
+    # dedupe check at the start finds nothing done yet and runs it again with effect; a unique
+    # constraint at commit refuses the repeat's effect at 70 s. Both cost the worker 40 s.
+    path = trace([0.0])
+    text = scenario(path, broker="{type: sqs, visibility_timeout: 30}",
+                    workers=f"count: 2, service_time: 40, idempotent: {idempotent}")
+    result = run_checked(scenario_from(text))
+    totals = result.summary["totals"]
+    assert (totals["processings"], totals["duplicates_absorbed"]) == (processings, absorbed)
+    assert totals["duplicate_processing"] == processings - 1
+    assert totals["completed"] == 1
+    assert result.summary["workers"]["w"]["utilization"] > 0
+
+
+def test_idempotent_at_commit_also_absorbs_a_repeat_after_the_first_finished(trace):
+    path = trace(burst(3))
+    text = scenario(path, workers="ack_latency: 0.5, idempotent: at_commit",
+                    faults="[{crash: w, at: 1.2, restart_after: 1}]")
+    totals = run_checked(scenario_from(text)).summary["totals"]
+    assert (totals["duplicate_processing"], totals["duplicates_absorbed"]) == (0, 1)
+    assert totals["completed"] == 3
+
+
 def test_a_late_delete_still_works_if_nobody_received_the_message_again(trace):
     # One worker: the message shows again at 30 s but nobody receives it before the worker
     # deletes it at 40 s with its (still current) receipt handle.
@@ -272,6 +300,19 @@ def test_publish_retry_rides_out_an_outage(trace):
     m = by_id(result)
     assert m["accepted_at"].tolist() == [3.0]
     assert result.summary["producers"]["p"]["errors"] == 0
+
+
+def test_rejected_counts_final_refusals_and_attempts_are_counted_apart(trace):
+    # Two publishes into a 10 s outage, 3 retries 1 s apart: both are refused 4 times and
+    # give up. The queue and the totals agree on 2 rejected; the 8 attempts are counted apart.
+    path = trace([1.0, 1.0])
+    text = scenario(path, faults="[{outage: b, at: 0.5, duration: 10}]").replace(
+        "publish: q}", "publish: q, on_reject: retry, retry: {attempts: 3, backoff: 1}}")
+    summary = run_checked(scenario_from(text)).summary
+    queue = summary["queues"]["q"]
+    assert summary["totals"]["rejected"] == queue["totals"]["rejected"] == 2
+    assert summary["producers"]["p"]["errors"] == 2
+    assert queue["refused_attempts"] == 8
 
 
 def test_broker_capacity_makes_publishes_wait(trace):

@@ -256,3 +256,18 @@ def test_with_duration_and_messages_the_first_to_come_ends_publishing():
     assert result.summary["throughput"] == pytest.approx(4 / 8)  # the 5th ends after 8
     longer = run_checked(scenario_from(text.replace("messages: 5", "messages: 500")))
     assert longer.summary["duration"] == 100.0
+
+
+def test_queueing_counts_the_time_in_the_prefetch_buffer(trace):
+    # Three messages at 0, one worker with prefetch 3: all are delivered at once (wait 0), but
+    # they start processing at 0, 1 and 2 s. `wait` ends at delivery, `queueing` at the start.
+    path = trace(burst(3))
+    result = run_checked(scenario_from(one_queue(path, workers="prefetch: 3")))
+    rows = by_id(result)
+    assert rows["first_delivered_at"].tolist() == [0.0, 0.0, 0.0]
+    assert rows["started_at"].tolist() == [0.0, 1.0, 2.0]
+    summary = result.summary
+    assert summary["wait"]["max"] == 0.0
+    assert (summary["queueing"]["mean"], summary["queueing"]["max"]) == (1.0, 2.0)
+    assert summary["latency"]["mean"] == 2.0
+    assert summary["queues"]["q"]["queueing"]["max"] == 2.0

@@ -18,8 +18,12 @@ def brute_inversions(values) -> int:
 
 
 def brute_reordering(queue, key, seq, completed_at, n_queues):
-    """The definitions of §10 written out with Python loops, per (queue, key) group."""
+    """The definitions of §10 written out with Python loops, per (queue, key) group: the
+    publish order is (seq, row); a copy completed strictly before another is "before" it."""
     rows = list(range(len(queue)))
+
+    def publish(r):
+        return (seq[r], r)
 
     def figures(members):
         reordered = inversions = 0
@@ -28,17 +32,24 @@ def brute_reordering(queue, key, seq, completed_at, n_queues):
         for r in members:
             groups.setdefault((queue[r], key[r]), []).append(r)
         for group in groups.values():
-            by_publish = sorted(group, key=lambda r: (seq[r], r))
-            by_completion = sorted(group, key=lambda r: (completed_at[r], r))
-            pub_pos = {r: i for i, r in enumerate(by_publish)}
-            seen_max = -1
-            for c_pos, r in enumerate(by_completion):
-                if pub_pos[r] < seen_max:
-                    reordered += 1
-                seen_max = max(seen_max, pub_pos[r])
-                d = c_pos - pub_pos[r]
+            for a in group:
+                # copies of the group completed before a although published after it
+                overtaken_by = [
+                    b
+                    for b in group
+                    if completed_at[b] < completed_at[a] and publish(b) > publish(a)
+                ]
+                reordered += bool(overtaken_by)
+                inversions += len(overtaken_by)
+                pub_pos = sum(1 for b in group if publish(b) < publish(a))
+                # completion position; simultaneous completions count in publish order
+                done_pos = sum(
+                    1
+                    for b in group
+                    if (completed_at[b], publish(b)) < (completed_at[a], publish(a))
+                )
+                d = done_pos - pub_pos
                 max_disp = d if max_disp is None else max(max_disp, d)
-            inversions += brute_inversions([pub_pos[r] for r in by_completion])
         n = len(members)
         return {
             "reordered": reordered,
@@ -178,13 +189,17 @@ def test_queues_are_separate_and_reported_apart():
     }
 
 
-def test_ties_in_completion_keep_row_order():
-    # Equal completion times: row order decides, so rows 0, 1 stay in order.
+def test_simultaneous_completions_are_not_reordered():
+    # Equal completion times: neither copy completed before the other, whatever the rows.
     total, _ = reordering(np.zeros(2), np.full(2, -1), np.array([0, 1]), np.array([1.0, 1.0]), 1)
-    assert total["reordered"] == 0
-    # seq given out of row order: row 1 holds seq 0, so tied completion is a reorder.
+    assert (total["reordered"], total["inversions"], total["max_displacement"]) == (0, 0, 0)
     total, _ = reordering(np.zeros(2), np.full(2, -1), np.array([1, 0]), np.array([1.0, 1.0]), 1)
-    assert (total["reordered"], total["inversions"], total["max_displacement"]) == (1, 1, 1)
+    assert (total["reordered"], total["inversions"], total["max_displacement"]) == (0, 0, 0)
+    # A copy completed strictly earlier still overtakes both tied ones.
+    total, _ = reordering(
+        np.zeros(3), np.full(3, -1), np.array([0, 1, 2]), np.array([2.0, 2.0, 1.0]), 1
+    )
+    assert (total["reordered"], total["inversions"], total["max_displacement"]) == (2, 2, 1)
 
 
 def test_positions_are_among_measured_copies_only():
@@ -272,10 +287,24 @@ def test_wide_values_take_the_general_sort_paths():
         total, _ = reordering(np.zeros(3), np.full(3, -1), np.array(seq), completed_at, 1)
         expected, _ = brute_reordering([0] * 3, [-1] * 3, seq, list(completed_at), 1)
         assert total == pytest.approx(expected)
-    # Codes too wide to pack with the index: a stable argsort by group.
-    rank_bits = 60
+    # Codes too wide to pack with the index: a lexsort by (group, position, rank).
+    rank_bits = 61  # group (1 bit) + index (2 bits) + rank: 64 bits
     code = np.array([(1 << rank_bits) | 5, 0 | 7, (1 << rank_bits) | 2, 0 | 1], dtype=np.int64)
-    assert list(_completion_order(code, rank_bits)) == [7, 1, (1 << 60) | 5, (1 << 60) | 2]
+    position = np.arange(4)
+    assert list(_completion_order(code, rank_bits, position)) == [
+        7,
+        1,
+        (1 << 61) | 5,
+        (1 << 61) | 2,
+    ]
+    # Equal positions (simultaneous completions) are taken by rank.
+    position = np.zeros(4, dtype=np.int64)
+    assert list(_completion_order(code, rank_bits, position)) == [
+        1,
+        7,
+        (1 << 61) | 2,
+        (1 << 61) | 5,
+    ]
 
 
 def test_count_inversions_random_with_ties_against_quadratic_count():

@@ -149,10 +149,12 @@ def test_shape_and_meta(summary):
         "duration",
         "warmup",
         "sim_end",
+        "drain_timed_out",
         "wall_seconds",
         "totals",
         "latency",
         "wait",
+        "queueing",
         "throughput",
         "reordering",
         "queues",
@@ -166,10 +168,12 @@ def test_shape_and_meta(summary):
         "totals",
         "latency",
         "wait",
+        "queueing",
         "throughput",
         "reordering",
         "max_depth",
         "mean_depth",
+        "refused_attempts",
     ]
 
 
@@ -298,7 +302,7 @@ def test_json_serialisable_and_plain_types(summary):
             for value in node.values():
                 walk(value)
         else:
-            assert node is None or type(node) in (int, float, str), (node, type(node))
+            assert node is None or type(node) in (int, float, str, bool), (node, type(node))
 
     walk(summary)
 

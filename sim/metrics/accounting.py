@@ -1,4 +1,6 @@
-"""Accounting of message copies (§10 "Accounting"): where every copy ended, per queue and total.
+"""Accounting of message copies: where every copy ended, per queue and in total.
+
+The definitions are in docs/scenario-reference.md ("Accounting").
 
 Copy counts come from the messages table (one row per copy); publish-side counts (published,
 rejected, unroutable) only exist in the counters, because a refused publish never became a copy.

@@ -1,4 +1,6 @@
-"""Consistency checks: the accounting invariant of §10 and the sanity of the messages table.
+"""Consistency checks: the accounting invariant and the sanity of the messages table.
+
+The invariant is defined in docs/scenario-reference.md ("Accounting").
 
 Both return a list of problems, one readable line each (empty when all is well), so a test can
 assert ``== []`` and show every problem at once. They also accept an aggregated summary (leaves
@@ -87,7 +89,7 @@ def _check_reordering(where: str, figures: Mapping[str, Any], completed: float |
 
 
 def check_conservation(summary: Mapping[str, Any]) -> list[str]:
-    """Problems with a summary's accounting: the §10 invariant per queue and in total,
+    """Problems with a summary's accounting: the accounting invariant per queue and in total,
     non-negative counts, duplicates no larger than their totals, and the queues' copy counts
     adding up to the run's."""
     totals = summary.get("totals") or {}
@@ -163,6 +165,11 @@ def check_messages(messages: pd.DataFrame) -> list[str]:
     report((deliveries == 0) != np.isnan(delivered), "disagree on delivered (count vs time)")
     report(delivered < published - slack, "were delivered before they were published")
     report(finished < delivered - slack, "completed before their first delivery")
+    if "started_at" in messages:
+        started = messages["started_at"].to_numpy(np.float64)
+        report(started < delivered - slack, "started processing before their first delivery")
+        report(np.isnan(started) & ((processings > 0) | (absorbed > 0) | completed),
+               "were processed without a processing start")
     report(processings + absorbed > deliveries, "were processed more often than delivered")
     problems += _check_sequences(messages)
     return problems

@@ -1,6 +1,6 @@
-"""Latency, wait, response time and throughput (§10 "Latency and throughput").
+"""Latency, wait, response time and throughput (docs/scenario-reference.md).
 
-Only copies published at or after ``warmup`` are measured (§3): the system starts empty, so
+Only copies published at or after ``warmup`` are measured (run.warmup): the system starts empty, so
 early copies see an unrepresentative queue. They still count in the accounting totals.
 
 Percentiles are ``numpy.percentile`` with its default linear interpolation between order
@@ -50,7 +50,7 @@ def throughput(
     before ``duration`` (the end of the publishing window); the count is divided by
     ``duration - warmup``. Completions during the drain after ``duration`` are left out, so
     an overloaded system shows its capacity, not its arrival rate; copies published before
-    ``warmup`` are left out as §3 requires. (In steady state this under-counts by about
+    ``warmup`` are left out as run.warmup asks. (In steady state this under-counts by about
     rate * mean latency / window, the copies still in the system at ``duration``.)
     None when the window is empty.
     """

@@ -1,9 +1,14 @@
 """Reordering of completions against publish order (§10 of the contract, after RFC 4737).
 
 A *group* is the copies of one ordering key in one queue (copies without a key form one group
-per queue). Inside a group the sequence is the publish order (`seq`) and the observed order is
-the order of first completion, ties broken by row order (creation order). Only the measured
-copies count (completed, published at or after `warmup`); the caller selects them.
+per queue). Inside a group the sequence is the publish order: by ``published_at``, ties broken
+by the producer sequence (the message ``id``: ids are given in send order across producers),
+never the order in which the broker accepted the copies (the row order of the records, which
+differs from publish order under a random publish latency, a broker capacity or a publish
+retry). The observed order is the order of first completion (``completed_at``); copies that
+completed at the same instant are taken in publish order (neither completed before the
+other). Only completed copies count, and of those only the measured ones (published at or
+after ``warmup``; the caller selects them).
 
 - ``reordered``: copies whose sequence is lower than that of a copy of the same group completed
   before them (RFC 4737's reordered packet).
@@ -16,11 +21,15 @@ copies count (completed, published at or after `warmup`); the caller selects the
 Everything is vectorised over all groups at once: copies are laid out group-major and each is
 encoded as ``group << bits | rank in group``, so one running maximum and one inversion count
 over the whole array never mix two groups. Sorting uses ``np.sort`` on packed integer keys
-(much faster than ``argsort``/``lexsort`` on millions of rows) wherever the bits fit.
+(much faster than ``argsort``/``lexsort`` on millions of rows) wherever the bits fit. When
+the caller gives ``published_at`` and ``message_id`` rather than ``seq``, one more sort ranks
+the copies by publish time: a ``np.lexsort`` on (published_at, id), fast because the records
+come nearly in publish order.
 
 Memory: every array of one entry per copy is as narrow as the data allow (int32 codes and
 positions when they fit), sorts are done in place and each temporary is released as soon as it
-is used, so at most a few such arrays are alive at once (about 25 bytes per measured copy).
+is used, so at most a few such arrays are alive at once (about 25 bytes per measured copy; the
+publish-time ranking briefly needs about 36).
 """
 
 from __future__ import annotations
@@ -205,20 +214,39 @@ def _publish_order(group: np.ndarray, seq: np.ndarray) -> tuple[np.ndarray, np.n
     return order, group[order]
 
 
-def _completion_order(code_t: np.ndarray, rank_bits: int) -> np.ndarray:
-    """Stable sort by group of codes (``group << rank_bits | rank``) listed in completion order.
+def _publish_rank(published_at: np.ndarray, message_id: np.ndarray | None) -> np.ndarray:
+    """Each row's 0-based rank in the publish order (published_at, message_id, row).
+
+    One ``np.lexsort``: its merge sort is fast on the records, which come nearly in publish
+    order already.
+    """
+    n = published_at.size
+    published_at = np.asarray(published_at, dtype=np.float64)
+    if message_id is None:
+        by_publish = np.argsort(published_at, kind="stable")
+    else:
+        by_publish = np.lexsort((np.asarray(message_id), published_at))
+    rank = np.empty(n, dtype=_index_type(n))
+    rank[by_publish] = np.arange(n, dtype=rank.dtype)
+    return rank
+
+
+def _completion_order(code_t: np.ndarray, rank_bits: int, position: np.ndarray) -> np.ndarray:
+    """Codes (``group << rank_bits | rank``) listed in completion order, sorted by group, then
+    by ``position`` (each copy's completion position, equal for copies completed at the same
+    instant), then by rank: simultaneous completions are taken in publish order.
 
     The result has the dtype of ``code_t``.
     """
     n = code_t.size
     index_bits = _bits(n - 1)
     group_bits = _bits(int(code_t.max()) >> rank_bits)
+    rank_mask = (1 << rank_bits) - 1
     if group_bits + index_bits + rank_bits <= 63:
-        rank_mask = (1 << rank_bits) - 1
         packed = code_t.astype(np.int64)  # (group << index_bits | position) << rank_bits | rank
         packed >>= rank_bits
         packed <<= index_bits
-        np.bitwise_or(packed, np.arange(n, dtype=_index_type(n)), out=packed)
+        np.bitwise_or(packed, position, out=packed)
         packed <<= rank_bits
         np.bitwise_or(packed, code_t & rank_mask, out=packed)
         packed.sort()
@@ -228,7 +256,15 @@ def _completion_order(code_t: np.ndarray, rank_bits: int) -> np.ndarray:
         packed <<= rank_bits
         np.bitwise_or(code, packed, out=code)
         return code
-    return code_t[np.argsort(code_t >> rank_bits, kind="stable")]
+    return code_t[np.lexsort((code_t & rank_mask, position, code_t >> rank_bits))]
+
+
+def _tie_positions(sorted_times: np.ndarray) -> np.ndarray:
+    """For non-decreasing times: each one's position, copies of equal times sharing the first
+    one's (a dense rank, which orders the same way)."""
+    position = np.cumsum(_first_flags(sorted_times), dtype=_index_type(sorted_times.size))
+    position -= 1
+    return position
 
 
 def _signed(values: np.ndarray) -> np.ndarray:
@@ -239,24 +275,40 @@ def _signed(values: np.ndarray) -> np.ndarray:
 def reordering(
     queue: np.ndarray,
     key: np.ndarray,
-    seq: np.ndarray,
+    seq: np.ndarray | None,
     completed_at: np.ndarray,
     n_queues: int,
     measured: np.ndarray | None = None,
+    *,
+    published_at: np.ndarray | None = None,
+    message_id: np.ndarray | None = None,
 ) -> tuple[dict, list[dict]]:
     """The ``reordering`` figures overall and for each queue code 0..n_queues-1.
 
-    Inputs are the copies in row (creation) order: ``queue`` codes (all in 0..n_queues-1),
-    ``key`` codes (-1: no key), ``seq`` (publish order inside the (queue, key)) and
-    ``completed_at``. ``measured``, when given, is a boolean mask of the rows to measure (the
-    same as passing ``queue[measured]`` etc., without the caller holding those copies);
-    otherwise every row is measured. ``reordered_ratio`` and ``max_displacement`` are None
-    where nothing was measured.
+    Inputs are the copies in any row order (the records' is broker acceptance order):
+    ``queue`` codes (all in 0..n_queues-1), ``key`` codes (-1: no key) and ``completed_at``
+    (NaN: not completed, never measured). The publish order inside a (queue, key) is given
+    either by ``published_at`` with ties broken by ``message_id`` (then by row), ranked here
+    -- the definition of the module docstring -- or, when ``published_at`` is None, by
+    ``seq`` (any integers or floats; ties by row): the messages table's ``seq`` column, which
+    :mod:`sim.records` numbers in that same publish order (never in row order, which is
+    acceptance order). ``measured``, when given, is a boolean mask of the rows to
+    measure (the same as passing ``queue[measured]`` etc., without the caller holding those
+    copies); otherwise every completed row is measured. ``reordered_ratio`` and
+    ``max_displacement`` are None where nothing was measured.
     """
+    if published_at is None and seq is None:
+        raise ValueError("reordering needs published_at (with message_id) or seq")
+    times_all = np.asarray(completed_at, dtype=np.float64)
+    rows = ~np.isnan(times_all)
+    if measured is not None:
+        rows &= np.asarray(measured, dtype=bool)
+    select = None if rows.all() else rows
+    del rows
 
     def pick(values: np.ndarray) -> np.ndarray:
         values = np.asarray(values)
-        return values if measured is None else values[measured]
+        return values if select is None else values[select]
 
     group = pick(queue).astype(np.int64)
     n = group.size
@@ -269,9 +321,12 @@ def reordering(
     group += 1
     del key_m
 
-    # Publish order: group-major, then seq, ties by row. Each copy gets the code
-    # (dense group << rank_bits | publish position in its group).
-    seq_m = pick(seq)
+    # Publish order: group-major, then (published_at, message_id) or seq, ties by row. Each
+    # copy gets the code (dense group << rank_bits | publish position in its group).
+    if published_at is not None:
+        seq_m = _publish_rank(pick(published_at), None if message_id is None else pick(message_id))
+    else:
+        seq_m = pick(seq)
     order, sorted_group = _publish_order(group, seq_m)
     del group, seq_m
     first = _first_flags(sorted_group)
@@ -290,14 +345,17 @@ def reordering(
     code_row[order] = code_sorted
     del order, code_sorted
 
-    # Observed order: completion time (ties by row), then stably group-major.
-    times = np.asarray(pick(completed_at), dtype=np.float64)
+    # Observed order: completion time, then stably group-major. Copies completed at the same
+    # instant share a position and are taken in publish order (neither completed first).
+    times = pick(times_all)
+    del times_all
     by_time = np.argsort(times, kind="stable")
-    del times
     code_t = code_row[by_time]
-    del code_row, by_time
-    code = _completion_order(code_t, rank_bits)
-    del code_t
+    del code_row
+    tie_position = _tie_positions(times[by_time])
+    del times, by_time
+    code = _completion_order(code_t, rank_bits, tie_position)
+    del code_t, tie_position
     rank_mask = (1 << rank_bits) - 1
 
     first = _first_flags(code >> rank_bits)

@@ -1,4 +1,4 @@
-"""The summary of one run: the dict written as summary.json (§10 "summary.json shape").
+"""The summary of one run: the dict written as summary.json (docs/scenario-reference.md, "Results").
 
 Input is what the engine recorded: the messages table (one row per copy), the sampled time
 series, the per-component counters and the run's meta data. Output holds plain Python ints,
@@ -32,10 +32,12 @@ def summarize(
     and wall_seconds. A run stopped by a message count may have no duration: the measured
     window then ends at ``sim_end``. Definitions (copies published at or after warmup):
     latency = completed_at - published_at over completed copies, wait = first_delivered_at -
-    published_at over delivered copies, both described by :func:`describe` (numpy's linear
-    percentiles); throughput as in :func:`sim.metrics.latency.throughput` (completions within
-    [warmup, duration] per second); reordering as in :mod:`sim.metrics.reordering`;
-    mean_depth = mean of the sampled depths, max_depth from the queue's counters.
+    published_at over delivered copies, queueing = started_at - published_at over copies
+    whose processing started (wait plus any time in a worker's prefetch buffer), all
+    described by :func:`describe` (numpy's linear percentiles); throughput as in
+    :func:`sim.metrics.latency.throughput` (completions within [warmup, duration] per
+    second); reordering as in :mod:`sim.metrics.reordering`; mean_depth = mean of the
+    sampled depths, max_depth from the queue's counters.
 
     Memory: the columns are read in place and each figure is computed from arrays of the rows
     it needs, released before the next, so the temporaries stay a few dozen bytes per row.
@@ -50,6 +52,7 @@ def summarize(
     published_at = messages["published_at"].to_numpy(np.float64)
     completed_at = messages["completed_at"].to_numpy(np.float64)
     delivered_at = messages["first_delivered_at"].to_numpy(np.float64)
+    started_at = _column(messages, "started_at")
 
     # Reordering first: its sorts need the most memory, so nothing else is held meanwhile.
     ordered = _measured(published_at, completed_at, warmup)
@@ -61,7 +64,7 @@ def summarize(
     del ordered, key
 
     copies = copy_counts(messages, queue, n_queues)
-    overall = _timing(published_at, completed_at, delivered_at, warmup, window_end)
+    overall = _timing(published_at, completed_at, delivered_at, started_at, warmup, window_end)
     queue_counters = counters.get("queues", {})
     mean_depth = _mean_depth(timeseries)
     everything = slice(0, len(messages))
@@ -74,7 +77,8 @@ def summarize(
             timing = {k: dict(v) if isinstance(v, dict) else v for k, v in overall.items()}
         else:
             timing = _timing(
-                published_at[rows], completed_at[rows], delivered_at[rows], warmup, window_end
+                published_at[rows], completed_at[rows], delivered_at[rows], started_at[rows],
+                warmup, window_end,
             )
         queues[name] = {
             "totals": queue_totals(copies[index], queue_counters.get(name, {})),
@@ -82,6 +86,8 @@ def summarize(
             "reordering": reordering_queues[index],
             "max_depth": _int_or_none(queue_counters.get(name, {}).get("max_depth")),
             "mean_depth": mean_depth.get(name),
+            # Publish attempts refused, retries included (totals.rejected: final refusals).
+            "refused_attempts": _int_or_none(queue_counters.get(name, {}).get("refused_attempts")),
         }
 
     return {
@@ -105,15 +111,24 @@ def _timing(
     published_at: np.ndarray,
     completed_at: np.ndarray,
     delivered_at: np.ndarray,
+    started_at: np.ndarray,
     warmup: float,
     window_end: float,
 ) -> dict[str, Any]:
-    """``latency``, ``wait`` and ``throughput`` of the given rows (in row order)."""
+    """``latency``, ``wait``, ``queueing`` and ``throughput`` of the given rows (row order)."""
     return {
         "latency": _describe_span(published_at, completed_at, warmup),
         "wait": _describe_span(published_at, delivered_at, warmup),
+        "queueing": _describe_span(published_at, started_at, warmup),
         "throughput": throughput(published_at, completed_at, warmup, window_end),
     }
+
+
+def _column(messages: pd.DataFrame, name: str) -> np.ndarray:
+    """A float column, all NaN when the table predates it (a results folder written before)."""
+    if name in messages:
+        return messages[name].to_numpy(np.float64)
+    return np.full(len(messages), np.nan)
 
 
 def _measured(published_at: np.ndarray, end: np.ndarray, warmup: float) -> np.ndarray:

@@ -94,7 +94,7 @@ class Broker:
         attempt: int,
     ) -> None:
         if self.down or queue.rejects():
-            queue.rejected += 1
+            queue.refused += 1  # every refused attempt; `rejected` counts final refusals
             message = (queue, producer, message_id, published_at, key, type_, priority, service)
             producer.rejected_publish(message, attempt)
             return

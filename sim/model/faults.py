@@ -1,4 +1,4 @@
-"""Faults (§9): crashes, clean stops, broker outages and slowdowns, on the simulation clock.
+"""Faults: crashes, clean stops, broker outages and slowdowns, on the simulation clock.
 
 Each fault only calls the components' own transitions (``Worker.crash``, ``Worker.start``,
 ``Broker.outage``); what happens to the messages follows from the broker's mechanisms and the

@@ -128,6 +128,7 @@ class Producer:
             Call(self.env, self._retry[1], self._retry_publish, (message, attempt + 1))
         else:
             self.rejected += 1
+            message[0].rejected += 1  # the publish gave up: a final refusal, counted once
 
     def _retry_publish(self, event: Call) -> None:
         message, attempt = event._value

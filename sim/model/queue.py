@@ -121,7 +121,8 @@ class Queue:
         # Cumulative counts, sampled into the time series.
         self.enqueued = 0
         self.completed = 0
-        self.rejected = 0
+        self.rejected = 0  # publishes finally refused (after any retries)
+        self.refused = 0  # refused publish attempts, retries included
 
     # -- publishing ---------------------------------------------------------------------
     def rejects(self) -> bool:

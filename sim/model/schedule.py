@@ -8,7 +8,6 @@ where a SimPy process would also resume a generator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
 
 from simpy import Environment
@@ -19,7 +18,8 @@ class Call(Event):
     """An event that calls ``callback(event)`` after ``delay``; its value is ``value``.
 
     Cancel a pending call with :meth:`cancel` (a crash stopping work in progress): the event
-    stays in SimPy's heap but does nothing when its time comes.
+    stays in SimPy's heap but does nothing when its time comes, so nothing that happens once
+    per message may rely on cancelling (lease timers keep one wake-up per queue instead).
     """
 
     def __init__(
@@ -29,9 +29,7 @@ class Call(Event):
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        # Environment.schedule() inlined (as SimPy's own Timeout does with Event.__init__):
-        # this runs twice per message, so the saved call is worth the private names.
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        env.schedule(self, NORMAL, delay)
 
     def cancel(self) -> None:
         if self.callbacks:

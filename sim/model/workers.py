@@ -68,7 +68,15 @@ class WorkerPool:
         self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
         self.retry_requeue: bool = spec["retry"]["requeue"]
         self.retry_delay: float = spec["retry"]["delay"]
-        self.processed: set[int] | None = set() if spec["idempotent"] else None
+        # Idempotent consumers remember the copies whose processing had its effect. at_start:
+        # a dedupe check as processing begins skips a copy already done (a repeat that overlaps
+        # the first processing still runs, and counts). at_commit: a unique constraint refuses
+        # the repeat's effect when it commits (it still costs worker time), so at most one
+        # processing of a copy has an effect.
+        mode = "at_start" if spec["idempotent"] is True else spec["idempotent"]
+        self.processed: set[int] | None = set() if mode else None
+        self.seen_at_start = self.processed if mode == "at_start" else None
+        self.unique_at_commit = mode == "at_commit"
         self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
@@ -288,7 +296,11 @@ class Worker:
         pool = self.pool
         cid = token & CID_MASK
         self.busy += 1
-        if pool.processed is not None and cid in pool.processed:
+        started = pool.records.started_at
+        if started[cid] != started[cid]:  # NaN: the copy's first processing starts now
+            started[cid] = self.env.now
+        seen = pool.seen_at_start
+        if seen is not None and cid in seen:
             # Idempotent consumer: already done, acknowledged without running again.
             pool.records.absorbed[cid] += 1
             call = Call(self.env, 0.0, self._absorbed, token)
@@ -322,9 +334,14 @@ class Worker:
             self._failed(token)
             return
         cid = token & CID_MASK
-        pool.records.processings[cid] += 1
-        if pool.processed is not None:
-            pool.processed.add(cid)
+        processed = pool.processed
+        if processed is None:
+            pool.records.processings[cid] += 1
+        elif cid in processed and pool.unique_at_commit:
+            pool.records.absorbed[cid] += 1  # the unique constraint refuses the second effect
+        else:
+            pool.records.processings[cid] += 1
+            processed.add(cid)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
         if self.buffer:
