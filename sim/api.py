@@ -31,7 +31,16 @@ def run(scenario: Scenario, seed: int | None = None, progress: Progress | None =
     messages = outcome.messages()
     timeseries = outcome.timeseries_frame()
     summary = summarize(messages, timeseries, outcome.counters, outcome.meta)
+    summary["warnings"] = scenario_warnings(scenario)
     return Result(scenario=data, summary=summary, messages=messages, timeseries=timeseries)
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """What loading the scenario warned about (valid, but probably not what was meant).
+
+    Every summary carries them as ``warnings``, a list of strings, empty when there are none.
+    """
+    return [str(text) for text in getattr(scenario, "warnings", None) or []]
 
 
 def seeds(scenario: Scenario, n: int) -> list[int]:
@@ -45,7 +54,10 @@ def run_replications(scenario: Scenario, n: int | None = None,
     """Run ``n`` replications (default ``run.replications``) and aggregate them.
 
     With one replication this is :func:`run`. Otherwise the summary holds each figure's mean
-    and 95% confidence half-width, and ``Result.replications`` the runs themselves.
+    and 95% confidence half-width (run settings such as ``warmup`` stay plain values: see
+    :func:`sim.metrics.aggregate`), ``replication_summaries`` each run's own summary, and
+    ``Result.replications`` the runs themselves. The result's ``messages`` and
+    ``timeseries`` are the first replication's, and so are its plots.
     """
     n = n or scenario.data["run"]["replications"]
     if n == 1:
@@ -55,6 +67,7 @@ def run_replications(scenario: Scenario, n: int | None = None,
         part = None if progress is None else _scaled(progress, i, n)
         runs.append(run(scenario, seed=seed, progress=part))
     summary = aggregate([r.summary for r in runs])
+    summary["warnings"] = scenario_warnings(scenario)
     summary["replication_summaries"] = [r.summary for r in runs]
     first = runs[0]
     return Result(scenario=scenario.data, summary=summary, messages=first.messages,
@@ -67,7 +80,7 @@ def replicate(scenario: Scenario, n: int = 10) -> Replications:
     return Replications(rows)
 
 
-HEADLINE = ("totals", "latency", "wait", "throughput", "reordering")
+HEADLINE = ("totals", "latency", "wait", "queueing", "throughput", "reordering")
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,10 @@
 """The ``mqsim`` command line: argument parsing and printing only.
 
-Exit codes: 0 ok, 2 the scenario (or the command line) is invalid, 1 anything else.
+Exit codes: 0 ok, 2 the scenario or the command line is invalid (including an ``--out`` folder
+that cannot be written, found before simulating), 1 anything else. The scenario's warnings
+(valid, but probably not what was meant) are printed to stderr as ``warning: TEXT`` lines by
+``run`` (before simulating, even with ``--quiet``) and ``validate``. An undefined figure (None
+in the summary: the latency of a queue where nothing completed, say) prints as ``-``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from sim.format import duration
+from sim.format import MISSING, duration, number, percent
+from sim.results import OutputError, check_writable
 from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
 
@@ -29,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except ScenarioError as error:
         print(error, file=sys.stderr)
+        return EXIT_INVALID
+    except OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
@@ -56,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="results root (default: results/)")
     _add_set(run)
     run.add_argument("--no-plots", action="store_true", help="do not draw the plots")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--quiet", action="store_true",
+                     help="print nothing but the scenario's warnings and errors")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
@@ -107,8 +116,15 @@ def _load(args: argparse.Namespace) -> Any:
         args.set, getattr(args, "seed", None), getattr(args, "replications", None)))
 
 
+def _warn(scenario: Any) -> None:
+    """One ``warning: TEXT`` line on stderr per warning the scenario's loading raised."""
+    for text in getattr(scenario, "warnings", None) or []:
+        print(f"warning: {text}", file=sys.stderr)
+
+
 def _validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
+    _warn(scenario)  # on stderr: stdout stays the resolved YAML, fit for a file
     sys.stdout.write(yaml.safe_dump(scenario.data, sort_keys=False, allow_unicode=True))
     return EXIT_OK
 
@@ -117,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
     import sim
 
     scenario = _load(args)
+    check_writable(args.out, scenario.data["name"])  # before the run, not after it
+    _warn(scenario)
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
     result = sim.run_replications(scenario, progress=bar)
     if bar is not None:
@@ -132,6 +150,7 @@ def _plot(args: argparse.Namespace) -> int:
     from sim.results import Result
 
     result = Result.load(args.results_dir)
+    # A replicated run's tables are its first replication's; the figures say so in their title.
     for path in save_all(Path(args.results_dir), result.messages, result.timeseries,
                          result.summary):
         print(path)
@@ -169,29 +188,38 @@ class ProgressBar:
 
 
 # -- the printed summary ---------------------------------------------------------------------
+# Every figure goes through sim.format (number, percent, duration), which prints an undefined
+# one (None, NaN) as MISSING: a run where nothing was published, completed or measured still
+# prints its table.
+TOTALS = ("published", "rejected", "completed", "dead_lettered", "expired", "lost", "pending")
+
+
 def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     """A readable table of a run's headline figures."""
     if "replication_summaries" in summary:
         return _format_replicated(summary, path)
-    totals = summary["totals"]
+    totals = summary.get("totals") or {}
+    name = summary.get("scenario") or MISSING
     lines = [
-        f"{summary['scenario']}  seed {summary['seed']}  published for "
-        f"{_secs(summary['duration'])}, simulated to {_secs(summary['sim_end'])} "
-        f"in {summary['wall_seconds']:.2f} s of wall time",
+        f"{name}  seed {number(summary.get('seed'), '')}  published for "
+        f"{_secs(summary.get('duration'))}, simulated to {_secs(summary.get('sim_end'))} "
+        f"in {_secs(summary.get('wall_seconds'), '.2f')} of wall time",
         "",
         "messages   " + "  ".join(
-            f"{name} {totals[name]:,}"
-            for name in ("published", "rejected", "completed", "dead_lettered", "expired",
-                         "lost", "pending")
-            if totals[name] or name in ("published", "completed")
+            f"{name} {number(totals.get(name))}"
+            for name in TOTALS
+            if totals.get(name) or name in ("published", "completed")
         ),
-        f"latency    {_percentiles(summary['latency'])}",
-        f"wait       {_percentiles(summary['wait'])}",
-        f"throughput {summary['throughput']:.2f} msg/s",
+        f"latency    {_percentiles(summary.get('latency'))}",
+        f"wait       {_percentiles(summary.get('wait'))}",
+        f"queueing   {_percentiles(summary.get('queueing'))}",
+        f"throughput {_rate(summary.get('throughput'))}",
     ]
-    reordering = summary["reordering"]
+    if summary.get("drain_timed_out"):
+        lines.append(f"drain      timed out: {number(totals.get('pending'))} copies left pending")
+    reordering = summary.get("reordering") or {}
     duplicates = [
-        f"{label} {totals[name]:,}"
+        f"{label} {number(totals.get(name))}"
         for name, label in (("duplicate_deliveries", "redelivered"),
                             ("duplicate_processing", "processed twice"),
                             ("duplicates_absorbed", "absorbed"))
@@ -201,30 +229,33 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         lines.append("duplicates " + "  ".join(duplicates))
     if reordering.get("reordered"):
         lines.append(
-            f"reordering {reordering['reordered']:,} reordered "
-            f"({reordering['reordered_ratio']:.2%}), {reordering['inversions']:,} inversions, "
-            f"max displacement {reordering['max_displacement']}"
+            f"reordering {number(reordering.get('reordered'))} reordered "
+            f"({percent(reordering.get('reordered_ratio'), 2)}), "
+            f"{number(reordering.get('inversions'))} inversions, "
+            f"max displacement {number(reordering.get('max_displacement'))}"
         )
     lines += ["", _table(
         ["queue", "enqueued", "completed", "rejected", "max depth", "mean depth", "p50", "p99"],
         [
-            [name, f"{q['totals']['enqueued']:,}", f"{q['totals']['completed']:,}",
-             f"{q['totals'].get('rejected', 0):,}", f"{q['max_depth']:,}",
-             f"{q['mean_depth']:.1f}", duration(q["latency"].get("p50")),
-             duration(q["latency"].get("p99"))]
-            for name, q in summary["queues"].items()
+            [name, number(_get(q, "totals", "enqueued")),
+             number(_get(q, "totals", "completed")),
+             number(_get(q, "totals", "rejected") or 0), number(q.get("max_depth")),
+             number(q.get("mean_depth"), ".1f"), duration(_get(q, "latency", "p50")),
+             duration(_get(q, "latency", "p99"))]
+            for name, q in _entries(summary, "queues")
         ],
     )]
     lines += ["", _table(
         ["workers", "utilization", "crashes", "mean up"],
-        [[name, f"{w['utilization']:.1%}", str(w["crashes"]), f"{w['mean_up']:.2f}"]
-         for name, w in summary["workers"].items()],
+        [[name, percent(w.get("utilization")), number(w.get("crashes")),
+          number(w.get("mean_up"), ".2f")]
+         for name, w in _entries(summary, "workers")],
     )]
     lines += ["", _table(
         ["producer", "sent", "errors", "response p50", "response p99"],
-        [[name, f"{p['sent']:,}", f"{p['errors']:,}", duration(p["response_time"].get("p50")),
-          duration(p["response_time"].get("p99"))]
-         for name, p in summary["producers"].items()],
+        [[name, number(p.get("sent")), number(p.get("errors")),
+          duration(_get(p, "response_time", "p50")), duration(_get(p, "response_time", "p99"))]
+         for name, p in _entries(summary, "producers")],
     )]
     if path is not None:
         lines += ["", f"results: {path}"]
@@ -233,24 +264,38 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
     def ci(entry: Any, fmt: Any = duration) -> str:
-        if not isinstance(entry, dict) or entry.get("mean") is None:
-            return "-"
+        if not isinstance(entry, dict) or number(entry.get("mean")) == MISSING:
+            return MISSING
         half = entry.get("ci95")
-        return fmt(entry["mean"]) + ("" if half is None else f" ± {fmt(half)}")
+        return fmt(entry["mean"]) + ("" if number(half) == MISSING else f" ± {fmt(half)}")
 
     n = summary.get("replications")
-    lat = summary["latency"]
+    latency = summary.get("latency") or {}
+    totals = summary.get("totals") or {}
+    name = summary.get("scenario") or MISSING
     lines = [
-        f"{summary['scenario']}: {n} replications (mean ± 95% confidence half-width)",
+        f"{name}: {n} replications (mean ± 95% confidence half-width)",
         "",
-        "latency    " + "  ".join(f"{k} {ci(lat.get(k))}" for k in ("mean", "p50", "p99")),
-        f"throughput {ci(summary['throughput'], lambda v: f'{v:.2f} msg/s')}",
-        "completed  " + ci(summary["totals"]["completed"], lambda v: f"{v:,.1f}"),
-        "lost       " + ci(summary["totals"]["lost"], lambda v: f"{v:,.1f}"),
+        "latency    " + "  ".join(f"{k} {ci(latency.get(k))}" for k in ("mean", "p50", "p99")),
+        f"throughput {ci(summary.get('throughput'), lambda v: f'{v:.2f} msg/s')}",
+        "completed  " + ci(totals.get("completed"), lambda v: f"{v:,.1f}"),
+        "lost       " + ci(totals.get("lost"), lambda v: f"{v:,.1f}"),
     ]
     if path is not None:
-        lines += ["", f"results: {path}"]
+        lines += ["", f"results: {path}  (tables and plots: the first replication's)"]
     return "\n".join(lines)
+
+
+def _entries(summary: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
+    """The (name, figures) pairs of a per-component section, empty when it is missing."""
+    entries = summary.get(section) or {}
+    return [(str(name), e if isinstance(e, dict) else {}) for name, e in entries.items()]
+
+
+def _get(entry: dict[str, Any], section: str, key: str) -> Any:
+    """``entry[section][key]``, or None when either is missing."""
+    inner = entry.get(section)
+    return inner.get(key) if isinstance(inner, dict) else None
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -263,15 +308,21 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def _percentiles(figures: dict[str, Any]) -> str:
-    if figures.get("mean") is None:
-        return "-"
+def _percentiles(figures: Any) -> str:
+    if not isinstance(figures, dict) or number(figures.get("mean")) == MISSING:
+        return MISSING
     keys = ("mean", "p50", "p90", "p99", "max")
     return "  ".join(f"{k} {duration(figures.get(k))}" for k in keys)
 
 
-def _secs(seconds: float) -> str:
-    return f"{seconds:,.1f} s"
+def _rate(value: Any) -> str:
+    text = number(value, ".2f")
+    return text if text == MISSING else f"{text} msg/s"
+
+
+def _secs(seconds: Any, spec: str = ",.1f") -> str:
+    text = number(seconds, spec)
+    return text if text == MISSING else f"{text} s"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
+
+from simpy import Environment
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import Event
 
 from sim.model.build import Model
 from sim.model.monitor import Monitor
@@ -23,6 +28,18 @@ Progress = Callable[[float], None]
 
 # Tests set this to check the model's internal bookkeeping at the end of every run.
 AUDIT = False
+
+# The clock must move: a model that handles this many events without time advancing (plus a
+# generous allowance per message sent at that instant: a burst is not a loop) is in a loop
+# that takes no time (say, a copy failing instantly and requeued at once, forever), and would
+# otherwise never end.
+STILL_CLOCK_EVENTS = 1_000_000
+STILL_CLOCK_EVENTS_PER_SEND = 20
+_CHECK_EVERY = 1 << 16  # events between two looks at the clock
+
+
+class ModelStuck(RuntimeError):
+    """The simulation clock stood still for too many events (see STILL_CLOCK_EVENTS)."""
 
 
 def simulate(scenario: dict[str, Any], seed: int | None = None,
@@ -76,7 +93,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     # allocates millions of short-lived events (a quarter of the run time otherwise).
     gc.freeze()
     try:
-        env.run(until=done)
+        _run_until(env, done, lambda: model.budget.next_id)
     finally:
         gc.unfreeze()
     for queue in model.queues.values():
@@ -87,9 +104,10 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             raise AssertionError("model bookkeeping: " + "; ".join(problems))
     monitor.sample()
     sim_end = env.now
-    # The publishing window: run.duration, unless the message budget ran out first.
-    by_budget = model.duration is None or model.budget.left == 0
-    duration = model.publish_end if by_budget else model.duration
+    # The publishing window: run.duration, unless the message budget or the arrivals ran out
+    # first (publish_end is infinite while publishing goes on).
+    duration = model.publish_end if model.duration is None else min(
+        model.duration, model.publish_end)
     return RunData(
         records=model.records,
         timeseries=monitor.columns,
@@ -104,6 +122,33 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             "wall_seconds": time.perf_counter() - started,
         },
     )
+
+
+def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
+    """``env.run(until=done)``, watching that the clock moves (see STILL_CLOCK_EVENTS);
+    ``sent()`` is how many messages the producers have sent so far."""
+    done.callbacks.append(StopSimulation.callback)
+    step, still, last, sent_before = env.step, 0, env.now, sent()
+    try:
+        while True:
+            for _ in repeat(None, _CHECK_EVERY):
+                step()
+            if env.now != last:
+                still, last, sent_before = 0, env.now, sent()
+                continue
+            still += _CHECK_EVERY
+            allowed = STILL_CLOCK_EVENTS + STILL_CLOCK_EVENTS_PER_SEND * (sent() - sent_before)
+            if still >= allowed:
+                raise ModelStuck(
+                    f"the simulation clock stood still at t = {last:g} s for {still:,} events: "
+                    "the model is in a loop that takes no time (e.g. a pool whose every "
+                    "processing fails at once and is requeued at once); give the work some "
+                    "service_time, a retry delay, or the queue a max_deliveries"
+                )
+    except StopSimulation:
+        return
+    except EmptySchedule:
+        return  # nothing left to happen (the monitor normally keeps ticking)
 
 
 def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any]]]:

@@ -1,14 +1,40 @@
-"""Numbers for people: durations in the unit that reads naturally (CLI tables, plot labels)."""
+"""Numbers for people: durations in the unit that reads naturally (CLI tables, plot labels).
+
+A figure can be undefined (``None`` in the summary: the latency of a queue where nothing
+completed, the utilization of a pool that was never up); every helper here prints such a
+figure, and NaN or infinity, as :data:`MISSING` instead of failing.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
+
+MISSING = "-"  # an undefined figure, everywhere mqsim prints one
+
+
+def defined(value: Any) -> bool:
+    """True for a finite real number (numpy's too, not a bool): a figure that can be printed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(value)
+
+
+def number(value: Any, spec: str = ",") -> str:
+    """``format(value, spec)``, or :data:`MISSING` when the figure is undefined."""
+    return format(value, spec) if defined(value) else MISSING
+
+
+def percent(value: Any, digits: int = 1) -> str:
+    """A fraction as a percentage (``0.123`` reads ``12.3%``), or :data:`MISSING`."""
+    return number(value, f".{digits}%")
 
 
 def duration(seconds: float | None) -> str:
     """Three significant figures in µs, ms, s or min: ``850 µs``, ``12.3 ms``, ``4.56 s``."""
-    if seconds is None or seconds != seconds:
-        return "-"
+    if not defined(seconds):
+        return MISSING
     magnitude = abs(seconds)
     if magnitude == 0:
         return "0 s"

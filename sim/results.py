@@ -5,6 +5,7 @@ A run folder is ``ROOT/<scenario name>/<run-id>/`` holding ``scenario.yaml`` (re
 ``plots/``. It is written into a hidden temporary folder beside its final place and renamed
 into place at the end, so a failed or interrupted run leaves nothing half-written, and a
 run-id already taken is never reused, so no earlier run is ever overwritten.
+:func:`check_writable` tells, before a run, whether its folder can be written at all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -57,7 +59,8 @@ class Result:
         tmp = base / f".tmp-{stamp}-{os.getpid()}"
         try:
             self._write(tmp, plots, command)
-            final = _claim(base, f"{stamp}-seed{self.summary.get('seed', 0)}", tmp)
+            seed = self.summary.get("seed")
+            final = _claim(base, stamp if seed is None else f"{stamp}-seed{seed}", tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -104,13 +107,46 @@ class Result:
             raise FileNotFoundError(
                 f"{folder} is not a results folder (missing {', '.join(missing)})"
             )
+        summary = json.loads((folder / "summary.json").read_text())
+        summary.setdefault("warnings", [])  # folders written before summaries carried them
         return cls(
             scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
-            summary=json.loads((folder / "summary.json").read_text()),
+            summary=summary,
             messages=pd.read_parquet(folder / "messages.parquet"),
             timeseries=pd.read_parquet(folder / "timeseries.parquet"),
             path=folder,
         )
+
+
+class OutputError(Exception):
+    """The results root cannot hold a run folder (a file in the way, no permission, ...)."""
+
+
+def check_writable(root: str | os.PathLike[str], name: str) -> Path:
+    """Check, before a run, that :meth:`Result.save` can write scenario ``name``'s folder
+    under ``root``; return the folder runs of ``name`` go to. Leaves nothing behind.
+
+    The nearest folder that already exists on the way to ``ROOT/<name>`` must be a folder in
+    which a folder can be created (probed by creating and removing a hidden one: permission
+    bits alone say nothing when running as root, nor on a read-only file system).
+    """
+    target = Path(root) / _safe(name)
+    existing = target
+    try:
+        while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            what = "a file" if existing.exists() else "a broken link"
+            raise OutputError(
+                f"cannot write results to {root}: {existing} is {what}, not a folder"
+            )
+        os.rmdir(tempfile.mkdtemp(prefix=".mqsim-check-", dir=existing))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(
+            f"cannot write results to {root}: cannot create a folder in {existing} ({reason})"
+        ) from None
+    return target
 
 
 def _claim(base: Path, run_id: str, tmp: Path) -> Path:

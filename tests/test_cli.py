@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli import format_summary, main
+from sim.format import MISSING
 
 SMALL = """\
 name: small
@@ -148,3 +149,212 @@ def test_progress_bar_waits_then_draws_and_clears():
     assert "50.0%" in stream.getvalue() and "#" * 15 in stream.getvalue()
     bar.close()
     assert stream.getvalue().endswith("\r")
+
+
+# -- undefined figures --------------------------------------------------------------------------
+def test_a_run_with_nothing_published_prints_its_summary(tmp_path, capsys):
+    # rate 0: nothing is published, so latency, utilization, mean up... are undefined (None).
+    path = tmp_path / "idle.yaml"
+    path.write_text(SMALL.replace("rate: 5", "rate: 0"))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    [folder] = run_folders(out)
+    assert (folder / "plots" / "latency_cdf.png").is_file()
+    workers_row = next(line for line in captured.out.splitlines() if line.startswith("w "))
+    assert workers_row.split()[1] == MISSING  # utilization
+    assert f"latency    {MISSING}" in captured.out
+
+
+def _undefined_summary() -> dict:
+    """A summary with every figure that can be None set to None."""
+    percentiles = dict.fromkeys(("mean", "p50", "p90", "p95", "p99", "p999", "max"))
+    totals = dict.fromkeys(("published", "rejected", "enqueued", "completed", "lost", "pending"), 0)
+    return {
+        "scenario": "empty", "seed": None, "duration": None, "warmup": 0.0, "sim_end": None,
+        "wall_seconds": None, "totals": {**totals, "duplicate_deliveries": 2},
+        "latency": percentiles, "wait": {**percentiles, "mean": 1.5}, "throughput": None,
+        "reordering": {"reordered": 1, "reordered_ratio": None, "inversions": None,
+                       "max_displacement": None},
+        "queues": {"q": {"totals": totals, "latency": percentiles, "max_depth": None,
+                         "mean_depth": None, "throughput": None}},
+        "workers": {"w": {"utilization": None, "crashes": None, "mean_up": None}},
+        "producers": {"p": {"sent": None, "errors": None, "response_time": percentiles}},
+        "warnings": [],
+    }
+
+
+def test_every_undefined_figure_prints_as_missing():
+    text = format_summary(_undefined_summary(), Path("results/x"))
+    assert "None" not in text and "nan" not in text
+    lines = text.splitlines()
+    assert lines[0] == (f"empty  seed {MISSING}  published for {MISSING}, simulated to "
+                        f"{MISSING} in {MISSING} of wall time")
+    assert f"throughput {MISSING}" in lines
+    assert f"reordering 1 reordered ({MISSING}), {MISSING} inversions, " \
+           f"max displacement {MISSING}" in lines
+    assert f"wait       mean 1.50 s  p50 {MISSING}  p90 {MISSING}  p99 {MISSING}  max " \
+           f"{MISSING}" in lines
+    for name in ("q", "w", "p"):
+        row = next(line for line in lines if line.startswith(f"{name} "))
+        assert set(row.split()[1:]) <= {MISSING, "0"}, row
+    # A summary without its sections (an old or partial one) prints too.
+    assert format_summary({"scenario": "bare"}).startswith("bare")
+
+
+def test_undefined_figures_of_replications_print_as_missing():
+    from sim.metrics import aggregate
+
+    summary = aggregate([_undefined_summary(), _undefined_summary()])
+    summary["replication_summaries"] = []
+    text = format_summary(summary)
+    assert f"latency    mean {MISSING}  p50 {MISSING}  p99 {MISSING}" in text
+    assert f"throughput {MISSING}" in text and "completed  0.0 ± 0.0" in text
+
+
+# -- replications -------------------------------------------------------------------------------
+def test_replications_draw_plots_and_redraw_them(scenario, tmp_path, capsys):
+    out = tmp_path / "out"
+    warm = SMALL.replace("seed: 2", "seed: 2, warmup: 2")
+    scenario.write_text(warm)
+    assert main(["run", str(scenario), "--out", str(out), "--replications", "3"]) == 0
+    [folder] = run_folders(out)
+    for name in ("latency_cdf.png", "timeseries.png"):
+        assert (folder / "plots" / name).is_file()
+    summary = json.loads((folder / "summary.json").read_text())
+    # Run settings stay plain values; figures are {mean, ci95}.
+    assert (summary["scenario"], summary["warmup"], summary["duration"]) == ("small", 2.0, 20.0)
+    assert set(summary["throughput"]) == {"mean", "ci95"}
+    assert len(summary["seeds"]) == 3 and summary["seed"] == summary["seeds"][0]
+    assert isinstance(summary["wall_seconds"], float)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert isinstance(manifest["wall_seconds"], float)
+    capsys.readouterr()
+    assert main(["plot", str(folder)]) == 0
+    assert capsys.readouterr().out.count(".png") == 2
+
+
+def test_plots_of_a_replicated_result_in_python(scenario, tmp_path):
+    import sim
+    from sim.results import Result
+
+    result = sim.run_replications(sim.load(scenario), n=2)
+    fig = result.plot_latency_cdf()
+    assert "first of 2 replications" in fig.axes[0].get_title(loc="left")
+    assert "first of 2 replications" in result.plot_timeseries()._suptitle.get_text()
+    loaded = Result.load(result.save(tmp_path / "out", plots=False))
+    loaded.plot_latency_cdf()
+    loaded.plot_timeseries()
+
+
+# -- the results root -----------------------------------------------------------------------------
+def _no_simulation(monkeypatch):
+    import sim.api
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated although --out cannot be written")
+
+    monkeypatch.setattr(sim.api, "simulate", refuse)
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "under_proc"])
+def test_unwritable_out_is_refused_before_simulating(scenario, tmp_path, capsys, monkeypatch,
+                                                     where):
+    # Root-proof: nothing, not even root, creates a folder inside a regular file or in /proc.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    out = blocker / "results" if where == "under_a_file" else Path("/proc/mqsim-results")
+    _no_simulation(monkeypatch)
+    assert main(["run", str(scenario), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write results to {out}") and "Traceback" not in err
+    assert blocker.read_text() == "not a folder\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "small.yaml"]
+
+
+def test_check_writable_leaves_nothing_behind(tmp_path):
+    from sim.results import check_writable
+
+    assert check_writable(tmp_path / "new" / "root", "a b") == tmp_path / "new" / "root" / "a_b"
+    assert list(tmp_path.iterdir()) == []  # the probe folder is gone, nothing was created
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "taken").write_text("")  # the scenario's folder is a file
+    from sim.results import OutputError
+
+    with pytest.raises(OutputError, match="is a file"):
+        check_writable(tmp_path / "root", "taken")
+
+
+# -- warnings -------------------------------------------------------------------------------------
+WARNINGS = ["run.warmup is longer than run.duration", "queues.q: nothing consumes it"]
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """``sim.load`` returning scenarios with ``warnings`` (as the scenario loader gives them)."""
+    import sim
+
+    real = sim.load
+
+    def load(*args, **kwargs):
+        scenario = real(*args, **kwargs)
+        object.__setattr__(scenario, "warnings", list(WARNINGS))
+        return scenario
+
+    monkeypatch.setattr(sim, "load", load)
+    return WARNINGS
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_run_prints_warnings_first_and_saves_them(scenario, tmp_path, capsys, monkeypatch,
+                                                  warned, quiet):
+    import sim.api
+
+    seen_before_run: list[str] = []
+    real = sim.api.simulate
+
+    def simulate(*args, **kwargs):
+        seen_before_run.append(capsys.readouterr().err)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim.api, "simulate", simulate)
+    out = tmp_path / "out"
+    args = ["run", str(scenario), "--out", str(out), "--no-plots"] + (["--quiet"] * quiet)
+    assert main(args) == 0
+    expected = "".join(f"warning: {text}\n" for text in warned)
+    assert seen_before_run[0] == expected
+    [folder] = run_folders(out)
+    assert json.loads((folder / "summary.json").read_text())["warnings"] == warned
+    if quiet:
+        assert capsys.readouterr().out == ""
+
+
+def test_validate_shows_warnings_on_stderr(scenario, capsys, warned):
+    assert main(["validate", str(scenario)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "".join(f"warning: {text}\n" for text in warned)
+    assert "warning" not in captured.out  # stdout stays the resolved YAML
+
+
+def test_summary_always_has_warnings(scenario, tmp_path, warned):
+    import sim
+
+    assert sim.run(sim.load(scenario)).summary["warnings"] == warned
+    replicated = sim.run_replications(sim.load(scenario), n=2)
+    assert replicated.summary["warnings"] == warned
+    assert all(s["warnings"] == warned for s in replicated.summary["replication_summaries"])
+
+
+def test_summary_warnings_empty_without_any(scenario, tmp_path):
+    import sim
+
+    class Bare:  # a scenario object without the attribute
+        data = sim.load(scenario).data
+
+    assert sim.run(Bare()).summary["warnings"] == []
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--no-plots", "--quiet"]) == 0
+    [folder] = run_folders(out)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["warnings"] == list(getattr(sim.load(scenario), "warnings", []))  # i.e. []

@@ -8,6 +8,9 @@ from __future__ import annotations
 import pytest
 from conftest import burst, by_id, run_checked, scenario_from
 
+import sim
+from sim import engine
+
 
 def dead_letter_scenario(trace_path, *, queue: str, workers: str = "",
                          dlq_workers: str = "service_time: 1", run: str = "") -> str:
@@ -147,3 +150,58 @@ def test_a_finished_drain_is_not_a_time_out(trace):
     result = run_checked(scenario_from(text))
     assert result.summary["sim_end"] == 3.0
     assert result.summary["drain_timed_out"] is False
+
+
+def test_arrivals_that_run_out_end_the_publishing_window_before_the_duration():
+    # Rate 0 for a 20 s run: nothing will ever arrive, so publishing (and the run) ends at
+    # once, and the summary's publishing window says so instead of claiming 20 s.
+    text = """
+        name: silent
+        run: {duration: 20, sample_interval: 1}
+        producers:
+          p: {arrivals: {process: poisson, rate: 0}, publish: q}
+        queues:
+          q: {}
+        workers:
+          w: {consumes: q, service_time: 1}
+    """
+    summary = run_checked(scenario_from(text)).summary
+    assert (summary["duration"], summary["sim_end"]) == (0.0, 0.0)
+    assert summary["workers"]["w"]["utilization"] is None
+
+
+def test_a_loop_that_takes_no_time_is_stopped_with_a_clear_error(monkeypatch):
+    # Every processing fails at once and is requeued at once: the clock would never move
+    # again. The engine notices the still clock and says what is wrong instead of hanging.
+    monkeypatch.setattr(engine, "STILL_CLOCK_EVENTS", 50_000)
+    text = """
+        name: zero-time-loop
+        run: {messages: 1, sample_interval: 1}
+        producers:
+          p: {arrivals: {process: poisson, rate: 1}, publish: q}
+        queues:
+          q: {}
+        workers:
+          w: {consumes: q, service_time: 0, error_rate: 1.0}
+    """
+    with pytest.raises(engine.ModelStuck, match="clock stood still"):
+        sim.run(scenario_from(text))
+
+
+def test_a_burst_at_one_instant_is_not_mistaken_for_a_loop(trace, monkeypatch):
+    # 20,000 messages at t = 0 cost far more events at that instant than the (lowered) still
+    # clock limit: the allowance per message sent at that instant lets the burst through.
+    monkeypatch.setattr(engine, "STILL_CLOCK_EVENTS", 1_000)
+    path = trace(burst(20_000))
+    text = f"""
+        name: burst
+        run: {{duration: 1000}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{}}
+        workers:
+          w: {{consumes: q, count: 4, service_time: 0.001}}
+    """
+    result = run_checked(scenario_from(text))
+    assert result.summary["totals"]["completed"] == 20_000

@@ -113,3 +113,20 @@ def test_aggregate_single_replication_and_conservation():
 def test_aggregate_needs_summaries():
     with pytest.raises(ValueError):
         aggregate([])
+
+
+def test_run_settings_stay_plain_values():
+    runs = [
+        {"scenario": "demo", "seed": s, "duration": 60.0, "warmup": 5.0, "sim_end": end,
+         "wall_seconds": 0.25, "throughput": 1.0}
+        for s, end in ((1, 61.0), (2, 63.0))
+    ]
+    result = aggregate(runs)
+    # Settings, not statistics: the plain value every replication shares.
+    assert (result["scenario"], result["duration"], result["warmup"]) == ("demo", 60.0, 5.0)
+    assert result["wall_seconds"] == 0.5  # the wall time of all replications
+    assert result["sim_end"]["mean"] == pytest.approx(62.0)  # a measurement like any other
+    # A message budget ends each publishing window at its own time: no common duration.
+    runs[1]["duration"] = 58.0
+    assert aggregate(runs)["duration"] is None
+    assert aggregate(runs)["warmup"] == 5.0

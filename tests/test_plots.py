@@ -216,3 +216,57 @@ def test_many_queues_sum_their_rates() -> None:
     published = next(ln for ln in bottom.lines if ln.get_label() == "published/s")
     assert max(published.get_ydata()) == pytest.approx(4 * 20.0)
     assert len(_legend_labels(top)) == 8  # ready and in flight for each queue
+
+
+# --------------------------------------------------------------------------- undefined figures
+
+
+def test_undefined_settings_are_ignored() -> None:
+    summary = {"scenario": None, "warmup": None, "duration": None, "sim_end": None,
+               "run": {"sample_interval": None}, "throughput": None}
+    ax = plots.latency_cdf(_messages(n=500), summary).axes[0]
+    assert ax.get_title(loc="left") == "Latency distribution"
+    assert "warm-up" not in ax.get_legend().get_title().get_text()
+    fig = plots.timeseries(_timeseries(), summary)
+    assert fig._suptitle.get_text() == "Queues over time"
+    assert "warm-up (excluded)" not in _legend_labels(fig.axes[0])
+
+
+def test_a_replicated_summary_draws_its_first_replication() -> None:
+    first = {"scenario": "spike", "seed": 7, "warmup": 5.0, "duration": 50.0}
+    aggregated = {
+        "scenario": "spike", "seed": 7, "replications": 3,
+        # Written by older versions: run settings as statistics.
+        "warmup": {"mean": 5.0, "ci95": 0.0}, "duration": {"mean": 52.0, "ci95": 1.0},
+        "replication_summaries": [first, {**first, "seed": 8}, {**first, "seed": 9}],
+    }
+    msgs = _messages(n=1000)
+    ax = plots.latency_cdf(msgs, aggregated).axes[0]
+    assert ax.get_title(loc="left") == (
+        "Latency distribution — spike (first of 3 replications, seed 7)"
+    )
+    assert f"{int((msgs['published_at'] >= 5.0).sum()):,} messages, after 5 s warm-up" == (
+        ax.get_legend().get_title().get_text()
+    )
+    fig = plots.timeseries(_timeseries(), aggregated)
+    assert "first of 3 replications" in fig._suptitle.get_text()
+    assert {"warm-up (excluded)", "publishing stops"} <= set(_legend_labels(fig.axes[0]))
+    # Without the replications' own summaries, an old aggregate's means are read.
+    del aggregated["replication_summaries"]
+    assert len(measured(msgs, aggregated)) == int((msgs["published_at"] >= 5.0).sum())
+    plots.timeseries(_timeseries(), aggregated)
+
+
+def test_a_run_that_published_nothing_draws() -> None:
+    # One sample at t = 0, all zeros, and no messages: panels with a visible axis, no errors.
+    ts = _timeseries().iloc[:1].assign(time=0.0, depth=0.0, in_flight=0.0, published=0.0,
+                                       completed=0.0)
+    fig = plots.timeseries(ts, {"scenario": "idle", "duration": 20.0, "warmup": None})
+    top, bottom = fig.axes
+    assert bottom.get_xlim() == (0.0, 20.0)  # the publishing window
+    assert top.get_ylim()[1] >= 1.0 and bottom.get_ylim()[1] >= 1.0
+    assert all(line.get_marker() == "o" for line in top.lines)  # one point still shows
+    no_messages = _messages(n=5).iloc[:0]
+    assert "no completed messages" in " ".join(_texts(plots.latency_cdf(no_messages, {})))
+    partial = _messages(n=50).drop(columns=["completed_at"])
+    assert "no completed messages" in " ".join(_texts(plots.latency_cdf(partial, {})))

@@ -1,4 +1,6 @@
-"""Summaries of replications: each figure's mean and its 95% confidence half-width (§10).
+"""Summaries of replications: each figure's mean and its 95% confidence half-width.
+
+(The summary's shape is in docs/scenario-reference.md, "Results".)
 
 Replications are independent runs of the same scenario with different seeds, so each figure is
 an i.i.d. sample of size n and the half-width is the Student t one:
@@ -65,22 +67,47 @@ def mean_ci95(values: Sequence[float]) -> dict[str, float | None]:
     return {"mean": mean, "ci95": t_quantile_975(n - 1) * math.sqrt(variance / n)}
 
 
+# Run settings, not measurements: the same in every replication of one scenario, so they stay
+# plain values in the aggregate (a plot reads ``warmup`` as a number of seconds, say).
+PARAMETERS = ("scenario", "duration", "warmup")
+
+
 def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One summary for several replications, with the same nested shape.
 
     Every numeric leaf (or None: an undefined figure) becomes ``{"mean": m, "ci95": h}`` over
-    the replications where it is defined; other leaves (the scenario name) are copied from the
-    first summary. ``seed`` keeps the first replication's seed, ``seeds`` lists them all, and
-    ``replications`` is n. A key missing from some replications (a queue that saw nothing)
-    counts as undefined there.
+    the replications where it is defined; other leaves are copied from the first summary. A key
+    missing from some replications (a queue that saw nothing) counts as undefined there.
+
+    The run's settings are not statistics and stay plain values: ``scenario``, ``duration``
+    and ``warmup`` (see ``PARAMETERS``) hold the value the replications share, or None where
+    they differ (a ``run.messages`` budget ends each replication's publishing window at its
+    own time; each replication's value is in its own summary). ``seed`` is the first
+    replication's seed, ``seeds`` lists them all, ``replications`` is n and ``wall_seconds``
+    the wall time of all of them together. ``sim_end`` (when the drain ended) is a
+    measurement like any other figure.
     """
     if not summaries:
         raise ValueError("aggregate needs at least one summary")
     result = _merge(list(summaries))
+    for key in PARAMETERS:
+        if any(key in summary for summary in summaries):
+            result[key] = _common([summary.get(key) for summary in summaries])
     result["seed"] = summaries[0].get("seed")
     result["seeds"] = [summary.get("seed") for summary in summaries]
     result["replications"] = len(summaries)
+    if any("wall_seconds" in summary for summary in summaries):
+        walls = [summary.get("wall_seconds") for summary in summaries]
+        result["wall_seconds"] = (
+            math.fsum(walls) if all(_is_number(w) for w in walls) else None
+        )
     return result
+
+
+def _common(values: list[Any]) -> Any:
+    """The value every replication shares, else None."""
+    first = values[0]
+    return first if all(v == first for v in values[1:]) else None
 
 
 def _is_number(value: Any) -> bool:

@@ -1,7 +1,9 @@
 """Empirical latency CDF of a run, drawn from its messages table (never from the model).
 
 Latency is first completion minus publish, over completed copies published at or after the
-warm-up (§10 of the contract), so the curve agrees with the summary's percentiles.
+warm-up (docs/scenario-reference.md, "Figures"), so the curve agrees with the summary's
+percentiles. A replicated result is drawn from its first replication (see
+``style.plotted_run``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ MAX_POINTS = 4000  # points per drawn curve; more adds nothing visible and costs
 def measured(messages: pd.DataFrame, summary: dict) -> pd.DataFrame:
     """Completed copies published at or after warm-up, with ``latency`` and ``wait`` columns.
 
-    A copy is completed when it has a ``completed_at`` (its first completion), as in §10.
+    A copy is completed when it has a ``completed_at`` (its first completion), as in the
+    summary's ``latency``.
     """
-    warmup = _warm(summary or {})
-    if messages is None or len(messages) == 0 or "published_at" not in messages:
+    warmup = _warm(style.plotted_run(summary)[0])
+    if (messages is None or len(messages) == 0
+            or not {"published_at", "completed_at"} <= set(messages.columns)):
         return pd.DataFrame({"queue": [], "latency": [], "wait": []})
     done = messages["completed_at"].notna() & (messages["published_at"] >= warmup)
     rows = messages.loc[done]
@@ -56,7 +60,7 @@ def latency_cdf(
     ``show_wait`` adds the waiting-time CDF dashed (time to first delivery); by default it is
     drawn when there is a single queue, where it does not clutter the figure.
     """
-    summary = summary or {}
+    summary, note = style.plotted_run(summary)
     data = measured(messages, summary)
     data = data[np.isfinite(data["latency"])]
     queues = sorted(data["queue"].unique())
@@ -65,7 +69,7 @@ def latency_cdf(
     with style.styled():
         fig = style.new_figure(8.0, 4.8)
         ax = fig.add_subplot()
-        ax.set_title(title or _default_title(summary), loc="left")
+        ax.set_title(title or style.title("Latency distribution", summary, note), loc="left")
         if data.empty:
             style.no_data(ax, "no completed messages after warm-up")
             return fig
@@ -110,13 +114,8 @@ def latency_cdf(
     return fig
 
 
-def _default_title(summary: dict) -> str:
-    name = summary.get("scenario")
-    return f"Latency distribution — {name}" if name else "Latency distribution"
-
-
 def _warm(summary: dict) -> float:
-    return float(style.setting(summary, "warmup") or 0.0)
+    return style.setting(summary, "warmup") or 0.0
 
 
 def _wide_spread(values: np.ndarray) -> bool:

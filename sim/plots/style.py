@@ -15,6 +15,8 @@ import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.format import defined
+
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
 PALETTE = (
     "#0072B2",  # blue
@@ -78,12 +80,44 @@ def no_data(ax: Axes, message: str = "no data") -> None:
     ax.set_frame_on(False)
 
 
-def setting(summary: dict, key: str) -> Any:
-    """A run setting from the summary: top level first, then its ``run`` section, else None.
+def setting(summary: dict, key: str) -> float | None:
+    """A run setting (seconds) from the summary: top level first, then its ``run`` section.
 
-    Figures must work on any summary (old runs, partial ones), so a missing key is not an error.
+    Figures must work on any summary (old runs, partial ones, undefined figures), so a missing,
+    None or non-numeric value is None, never an error. A ``{mean, ci95}`` entry (the aggregate
+    of replications as written before run settings stayed plain values) gives its mean.
     """
+    summary = summary if isinstance(summary, dict) else {}
     value = summary.get(key)
     if value is None and isinstance(summary.get("run"), dict):
         value = summary["run"].get(key)
-    return value
+    if isinstance(value, dict):
+        value = value.get("mean")
+    return float(value) if defined(value) else None
+
+
+def plotted_run(summary: dict | None) -> tuple[dict, str | None]:
+    """The summary of the run whose tables a figure draws, and a note for its title.
+
+    A replicated result keeps the first replication's tables (``messages``, ``timeseries``,
+    the run folder's parquet files; see docs/scenario-reference.md, "Results"), so its figures
+    are drawn with that replication's own summary (its warm-up, its publishing window) and
+    their title says so. Any other summary is returned as it is, with no note.
+    """
+    summary = summary if isinstance(summary, dict) else {}
+    runs = summary.get("replication_summaries")
+    if not (isinstance(runs, list) and runs and isinstance(runs[0], dict)):
+        return summary, None
+    first = dict(runs[0])
+    first.setdefault("scenario", summary.get("scenario"))
+    n = summary.get("replications") or len(runs)
+    seed = first.get("seed")
+    note = f"first of {n} replications" + (f", seed {seed}" if seed is not None else "")
+    return first, note
+
+
+def title(what: str, summary: dict, note: str | None) -> str:
+    """``what — scenario (note)``, leaving out what is unknown."""
+    name = summary.get("scenario")
+    text = f"{what} — {name}" if name else what
+    return f"{text} ({note})" if note else text

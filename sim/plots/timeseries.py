@@ -21,7 +21,7 @@ SMOOTH_TARGET_POINTS = 60  # roughly how many independent points the smoothed ra
 
 def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Figure:
     """Depth, in-flight, throughput and publish rate per queue against simulated time."""
-    summary = summary or {}
+    summary, note = style.plotted_run(summary)
     frame = _prepare(ts)
     queues = sorted(frame["queue"].unique()) if not frame.empty else []
     show_workers = not frame.empty and "workers_up" in frame and _varies(frame, "workers_up")
@@ -29,7 +29,8 @@ def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Fig
         fig = style.new_figure(9.0, 7.2 if show_workers else 6.0)
         ratios = [3, 3, 1.3] if show_workers else [1, 1]
         axes = fig.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios})
-        fig.suptitle(title or _default_title(summary), x=0.01, ha="left", fontweight="bold")
+        fig.suptitle(title or style.title("Queues over time", summary, note), x=0.01, ha="left",
+                     fontweight="bold")
         if frame.empty:
             for ax in axes:
                 style.no_data(ax)
@@ -43,7 +44,9 @@ def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Fig
         t_end = float(frame["time"].max())
         _mark_phases(axes, summary, t_end)
         axes[-1].set_xlabel("Simulated time (s)")
-        axes[-1].set_xlim(0.0, t_end if t_end > 0 else 1.0)
+        # A run that ended before its publishing window (nothing to publish) still shows it.
+        window = style.setting(summary, "duration") or 0.0
+        axes[-1].set_xlim(0.0, max(t_end, window) or 1.0)
         for ax in axes:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
@@ -53,6 +56,8 @@ def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
     if ts is None or len(ts) == 0 or "time" not in ts:
         return pd.DataFrame({"time": [], "queue": []})
     frame = ts.copy()
+    frame["time"] = pd.to_numeric(frame["time"], errors="coerce").astype(float)
+    frame = frame[np.isfinite(frame["time"])].copy()
     frame["queue"] = frame["queue"].astype(str) if "queue" in frame else "all"
     for column in ("depth", "in_flight", "workers_up", "published", "completed", "rejected"):
         if column in frame:
@@ -60,16 +65,11 @@ def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
     return frame.sort_values(["queue", "time"], kind="stable").reset_index(drop=True)
 
 
-def _default_title(summary: dict) -> str:
-    name = summary.get("scenario")
-    return f"Queues over time — {name}" if name else "Queues over time"
-
-
 def _interval(frame: pd.DataFrame, summary: dict) -> float:
     """The sampling interval: from the summary if given, else the typical gap between samples."""
     given = style.setting(summary, "sample_interval")
-    if given and float(given) > 0:
-        return float(given)
+    if given is not None and given > 0:
+        return given
     times = np.unique(frame["time"].to_numpy(dtype=float))
     gaps = np.diff(np.concatenate([[0.0], times]))
     gaps = gaps[gaps > 0]
@@ -91,14 +91,16 @@ def _depth_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
         colour = style.color(i)
         if "depth" in sub:
             label = "ready (queued)" if single else f"{queue} ready"
-            ax.plot(sub["time"], sub["depth"], color=colour, linewidth=1.3, label=label)
+            ax.plot(sub["time"], sub["depth"], color=colour, linewidth=1.3, label=label,
+                    marker=_marker(sub))
         if "in_flight" in sub:
             label = "in flight (delivered, unacked)" if single else f"{queue} in flight"
             ax.plot(sub["time"], sub["in_flight"], color=colour, linestyle="--", linewidth=1.1,
-                    alpha=0.8, label=label)
+                    alpha=0.8, label=label, marker=_marker(sub))
     ax.set_ylabel("Messages")
     ax.set_title("Queue depth" + (f": {queues[0]}" if single else ""), loc="left")
-    ax.set_ylim(bottom=0)
+    _from_zero(ax)
+    ax.yaxis.get_major_locator().set_params(integer=True)  # whole messages
 
 
 def _rate_panel(ax: Axes, frame: pd.DataFrame, queues: list[str], interval: float) -> None:
@@ -135,7 +137,7 @@ def _rate_panel(ax: Axes, frame: pd.DataFrame, queues: list[str], interval: floa
         notes.append(f"rolling mean over {window * interval:g} s")
     note = f" ({'; '.join(notes)})" if notes else ""
     ax.set_title("Throughput and publish rate" + note, loc="left")
-    ax.set_ylim(bottom=0)
+    _from_zero(ax)
 
 
 def _rate_line(
@@ -145,7 +147,18 @@ def _rate_line(
     if window > 1:
         ax.plot(t, rate, color=colour, linewidth=0.6, alpha=0.25)
         rate = pd.Series(rate).rolling(window, center=True, min_periods=1).mean().to_numpy()
-    ax.plot(t, rate, color=colour, linestyle=linestyle, linewidth=linewidth, label=label)
+    ax.plot(t, rate, color=colour, linestyle=linestyle, linewidth=linewidth, label=label,
+            marker="o" if len(t) < 2 else None)
+
+
+def _marker(sub: pd.DataFrame) -> str | None:
+    """A dot when a series has a single sample: a line through one point draws nothing."""
+    return "o" if len(sub) < 2 else None
+
+
+def _from_zero(ax: Axes) -> None:
+    """Counts and rates start at 0; an all-zero panel still spans one message (not 0.05)."""
+    ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))
 
 
 def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
@@ -160,12 +173,12 @@ def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
 
 def _mark_phases(axes: np.ndarray, summary: dict, t_end: float) -> None:
     """Shade the warm-up and mark when publishing stopped (the drain that follows)."""
-    warmup = float(style.setting(summary, "warmup") or 0.0)
+    warmup = style.setting(summary, "warmup") or 0.0
     duration = style.setting(summary, "duration")
     for k, ax in enumerate(axes):
         if warmup > 0:
             ax.axvspan(0.0, warmup, color=style.SHADE, alpha=0.3, linewidth=0,
                        label="warm-up (excluded)" if k == 0 else None)
-        if duration is not None and 0 < float(duration) < t_end:
-            ax.axvline(float(duration), color=style.MUTED, linestyle="-.", linewidth=1.0,
+        if duration is not None and 0 < duration < t_end:
+            ax.axvline(duration, color=style.MUTED, linestyle="-.", linewidth=1.0,
                        label="publishing stops" if k == 0 else None)
