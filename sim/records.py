@@ -64,7 +64,7 @@ class Records:
         # Columns whose value at creation is always the same are grown a chunk at a time
         # (one C-level extend per CHUNK copies) instead of one append per copy.
         self.capacity = 0
-        self.copy = array("h")
+        self.copy = array("i")  # a dead-letter cycle can pass a message round many times
         self.queue = array("h")
         self.producer = array("h")
         self.key = array("i")
@@ -116,7 +116,7 @@ class Records:
     def _grow(self) -> None:
         n = CHUNK
         self.capacity += n
-        self.copy.extend(array("h", bytes(2 * n)))
+        self.copy.extend(array("i", bytes(4 * n)))
         self.first_delivered_at.extend(_NANS)
         self.started_at.extend(_NANS)
         self.completed_at.extend(_NANS)

@@ -1,7 +1,7 @@
 """Broker mechanisms and faults on small deterministic scenarios, with exact counts.
 
 Each test is a ground-truth rule of a real broker (see docs/presets.md) or a mechanism of the
-contract (§5, §6, §8, §9), written as the smallest scenario that shows it.
+scenario reference (docs/scenario-reference.md), written as the smallest scenario that shows it.
 """
 
 from __future__ import annotations

@@ -171,18 +171,23 @@ def test_arrivals_that_run_out_end_the_publishing_window_before_the_duration():
 
 
 def test_a_loop_that_takes_no_time_is_stopped_with_a_clear_error(monkeypatch):
-    # Every processing fails at once and is requeued at once: the clock would never move
-    # again. The engine notices the still clock and says what is wrong instead of hanging.
+    # Two queues dead-letter into each other, and their pools fail every copy at once: each
+    # failure makes a new copy in the other queue at the same instant, forever. (The simpler
+    # loop, one queue requeueing at once without max_deliveries, is refused when the scenario
+    # is loaded.) The engine notices the still clock and says what is wrong, instead of
+    # hanging.
     monkeypatch.setattr(engine, "STILL_CLOCK_EVENTS", 50_000)
     text = """
         name: zero-time-loop
         run: {messages: 1, sample_interval: 1}
         producers:
-          p: {arrivals: {process: poisson, rate: 1}, publish: q}
+          p: {arrivals: {process: poisson, rate: 1}, publish: a}
         queues:
-          q: {}
+          a: {max_deliveries: 1, dead_letter: b}
+          b: {max_deliveries: 1, dead_letter: a}
         workers:
-          w: {consumes: q, service_time: 0, error_rate: 1.0}
+          wa: {consumes: a, service_time: 0, error_rate: 1.0}
+          wb: {consumes: b, service_time: 0, error_rate: 1.0}
     """
     with pytest.raises(engine.ModelStuck, match="clock stood still"):
         sim.run(scenario_from(text))
@@ -205,3 +210,30 @@ def test_a_burst_at_one_instant_is_not_mistaken_for_a_loop(trace, monkeypatch):
     """
     result = run_checked(scenario_from(text))
     assert result.summary["totals"]["completed"] == 20_000
+
+
+def test_a_drain_stuck_for_a_day_skips_the_samples_that_would_repeat(trace):
+    # The only worker crashes for good at 0.5 s with copies waiting: nothing can happen until
+    # the one-day drain timeout. Sampling every millisecond, that used to be 86 million
+    # samples; the monitor jumps over the stretch where nothing is scheduled.
+    path = trace(burst(5))
+    text = f"""
+        name: stuck
+        run: {{duration: 1000, drain_timeout: 1d, sample_interval: 1ms}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: q}}
+        queues:
+          q: {{}}
+        workers:
+          w: {{consumes: q, service_time: 1}}
+        faults:
+          - {{crash: w, workers: 1, at: 0.5}}
+    """
+    result = run_checked(scenario_from(text))
+    summary = result.summary
+    assert summary["drain_timed_out"] is True
+    assert summary["sim_end"] == pytest.approx(86400.0)
+    assert (summary["totals"]["pending"], summary["totals"]["completed"]) == (5, 0)
+    assert len(result.timeseries) < 2000
+    # The depth was 4 (one copy held by the worker) for 0.5 s, then 5 for the rest of the day.
+    assert summary["queues"]["q"]["mean_depth"] == pytest.approx(5.0, abs=1e-4)

@@ -18,7 +18,7 @@ def brute_inversions(values) -> int:
 
 
 def brute_reordering(queue, key, seq, completed_at, n_queues):
-    """The definitions of §10 written out with Python loops, per (queue, key) group: the
+    """The definitions of docs/scenario-reference.md written out with loops, per (queue, key): the
     publish order is (seq, row); a copy completed strictly before another is "before" it."""
     rows = list(range(len(queue)))
 

@@ -296,3 +296,24 @@ def test_from_dict_problems_have_paths_but_no_lines() -> None:
 def test_error_message_format_matches_the_contract() -> None:
     for line in problems(replace("orders: {}", "orders: {max_length: -3, overflow: x}")):
         assert re.match(r"^s\.yaml:\d+: [\w.\-\[\]]+: \S", line), line
+
+
+def test_a_failure_loop_that_takes_no_time_is_refused():
+    import textwrap
+
+    text = """
+        name: zero-time-loop
+        run: {messages: 1}
+        producers:
+          p: {arrivals: {process: poisson, rate: 1}, publish: q}
+        queues:
+          q: {}
+        workers:
+          w: {consumes: q, service_time: 0, error_rate: 1.0}
+    """
+    with pytest.raises(ScenarioError, match=r"workers\.w\.error_rate: every processing fails"):
+        scenario.loads(textwrap.dedent(text))
+    # Any one of time, a retry delay or a delivery limit makes it a valid (finite) scenario.
+    for fix in ("service_time: 0.1", "service_time: 0, retry: {delay: 1}"):
+        scenario.loads(textwrap.dedent(text.replace("service_time: 0", fix)))
+    scenario.loads(textwrap.dedent(text.replace("q: {}", "q: {max_deliveries: 3}")))

@@ -1,4 +1,4 @@
-"""Faults (§9): every input form resolved to its ``kind:`` form, in file order, and every
+"""Faults: every input form resolved to its ``kind:`` form, in file order, and every
 mistake reported at its path and line."""
 
 from __future__ import annotations

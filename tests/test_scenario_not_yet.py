@@ -139,4 +139,4 @@ def test_values_of_unsupported_features_are_still_checked() -> None:
 
 
 def test_the_table_covers_every_section() -> None:
-    assert set(NOT_YET) == {"top", "producers", "brokers", "queues", "workers"}
+    assert set(NOT_YET) == {"top", "producers", "message", "brokers", "queues", "workers"}

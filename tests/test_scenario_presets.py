@@ -256,7 +256,7 @@ def test_workers_failure_settings_resolve() -> None:
         },
     )
     pool = d["workers"]["pool"]
-    assert pool["error_rate"] == 0.05 and pool["idempotent"] is True
+    assert pool["error_rate"] == 0.05 and pool["idempotent"] == "at_start"  # true is at_start
     assert pool["retry"] == {"requeue": True, "delay": 2.0} and pool["ack"] == "on_delivery"
     lines = problems(
         "queues: {orders: {}}\n"

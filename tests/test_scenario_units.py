@@ -1,4 +1,4 @@
-"""Durations and rates as users write them (§1 of the scenario format)."""
+"""Durations and rates as users write them (docs/scenario-reference.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Metrics: turn the records of one run into the summary of summary.json (§10 of the contract).
+"""Metrics: turn the records of one run into the summary of summary.json.
 
 No SimPy here: the input is the messages table, the sampled time series, the counters and the
 run's meta data, and the output is a plain dict. ``aggregate`` combines replications;

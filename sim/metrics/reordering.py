@@ -1,4 +1,4 @@
-"""Reordering of completions against publish order (§10 of the contract, after RFC 4737).
+"""Reordering of completions against publish order (after RFC 4737).
 
 A *group* is the copies of one ordering key in one queue (copies without a key form one group
 per queue). Inside a group the sequence is the publish order: by ``published_at``, ties broken

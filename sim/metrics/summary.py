@@ -197,11 +197,24 @@ def _queue_index(
 
 
 def _mean_depth(timeseries: pd.DataFrame) -> dict[str, float]:
-    """Per queue, the mean of the sampled depths (samples are evenly spaced in time)."""
+    """Per queue, the time average of the sampled depths: each sample stands for the time since
+    the one before (the monitor skips samples while nothing can change, so rows are not
+    always evenly spaced; the last one, at the end of the run, is usually closer)."""
     if len(timeseries) == 0 or "queue" not in timeseries or "depth" not in timeseries:
         return {}
-    means = timeseries.groupby("queue", observed=True)["depth"].mean()
-    return {str(name): float(value) for name, value in means.items() if not math.isnan(value)}
+    out: dict[str, float] = {}
+    for name, rows in timeseries.groupby("queue", observed=True):
+        time = rows["time"].to_numpy(np.float64) if "time" in rows else np.arange(len(rows))
+        depth = rows["depth"].to_numpy(np.float64)
+        weight = np.diff(time, prepend=0.0)
+        if len(depth) == 0 or np.isnan(depth).all():
+            continue
+        if not weight.sum() > 0:
+            weight = np.ones_like(depth)
+        value = float(np.average(depth, weights=weight))
+        if not math.isnan(value):
+            out[str(name)] = value
+    return out
 
 
 def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, Any]]:

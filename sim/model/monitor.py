@@ -1,7 +1,14 @@
-"""The time series of a run: every queue sampled each ``sample_interval``."""
+"""The time series of a run: every queue sampled each ``sample_interval``.
+
+While nothing at all is scheduled before a later instant (a drain stuck on a crashed pool,
+waiting for its timeout), every sample until then would repeat the last one: the monitor jumps
+over them, so a fine interval over a long idle stretch costs no events. Rows are therefore not
+always evenly spaced; each row's counts are for the interval since the row before.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +50,14 @@ class Monitor:
 
     def _tick(self, _event: Call) -> None:
         self.sample()
+        env = self.env
         if self.on_tick is not None:
-            self.on_tick(self.env.now)
-        Call(self.env, self.interval, self._tick)
+            self.on_tick(env.now)
+        quiet = env.peek() - env.now  # nothing can change before then
+        if quiet == math.inf:
+            return  # nothing will ever happen again: the run is over
+        steps = max(1, math.floor(quiet / self.interval))
+        Call(env, steps * self.interval, self._tick)
 
     def sample(self) -> None:
         """Append one row per queue for the interval ending now."""

@@ -4,13 +4,14 @@
 and notebooks. The result is a `Scenario` whose ``data`` is the resolved plain dict the model
 is built from; anything invalid raises `ScenarioError` listing every problem found.
 
-Choices where the contract is silent: with both ``run.duration`` and ``run.messages``,
-publishing stops at whichever comes first; the implicit broker is named ``default`` unless a
-component already has that name (then ``default-broker``); an override never creates a component
-by passing through its name (a typo), only by setting it whole (``queues.extra={...}``); problems
-in values that came from overrides are reported as ``--set PATH: ...`` (no line), including for
-``overrides=`` given in Python. Features specified but not implemented yet are refused by the
-table in `sim.scenario.not_yet`.
+Choices made here (docs/scenario-reference.md states them): with both ``run.duration`` and
+``run.messages``, publishing stops at whichever comes first; the implicit broker is named
+``default`` unless a component already has that name (then ``default-broker``); an override never
+creates a component by passing through its name (a typo), only by setting it whole
+(``queues.extra={...}``); problems in values that came from overrides are reported as
+``--set PATH: ...`` (no line), including for ``overrides=`` given in Python. Features specified
+but not implemented yet are refused by the table in `sim.scenario.not_yet`. `Scenario.warnings`
+lists what is valid but suspicious (`sim.scenario.warnings`).
 """
 
 from __future__ import annotations

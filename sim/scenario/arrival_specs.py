@@ -1,4 +1,4 @@
-"""Arrival processes (§4), resolved to the shapes `sim.random.arrivals` takes:
+"""Arrival processes, resolved to the shapes `sim.random.arrivals` takes:
 
 ``{process: poisson, rate: R}`` or ``{process: poisson, schedule: [{until: T, rate: R}, ...,
 {rate: R}]}``, ``{process: constant, interval: I}`` (a ``rate`` becomes ``1/rate``),
@@ -23,6 +23,12 @@ from sim.scenario.checks import (
 from sim.scenario.dist_specs import distribution
 from sim.scenario.errors import Path
 from sim.scenario.random_checks import build
+
+
+def arrival_key(spec: Any) -> str:
+    """A resolved arrivals spec as a key (equal specs, equal keys)."""
+    return repr(spec)
+
 
 # Each process and its keys; where a list of groups is given, exactly one group is required.
 PROCESSES: dict[str, list[tuple[str, ...]]] = {
@@ -114,6 +120,8 @@ def arrivals(ctx: Ctx, value: Any, path: Path) -> Any:
         out["file"] = existing_file(ctx, value["file"], (*path, "file"))
     if any(v is INVALID for v in out.values()):
         return INVALID
-    if build(ctx, path, "arrivals", out) is INVALID:
+    process = build(ctx, path, "arrivals", out)
+    if process is INVALID:
         return INVALID
+    ctx.arrivals[arrival_key(out)] = process  # the estimates reuse it (a trace is read once)
     return out

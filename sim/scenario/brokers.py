@@ -1,4 +1,4 @@
-"""``brokers`` (§5) and ``queues`` (§6): presets of defaults, per-queue settings, references.
+"""``brokers`` and ``queues``: presets of defaults, per-queue settings, references.
 
 A broker's keys come from its type's preset (`sim.presets`) unless set on the broker; a queue's
 mechanism keys from its broker unless set on the queue. Latencies, capacity and durability are
@@ -152,6 +152,14 @@ def resolve_queues(
             "ordering": ctx.field(given, path, "ordering", one_of(*ORDERING), ordering),
             **mechanisms(ctx, given, path, base, kind),
         }
+        overflow = out["overflow"]
+        if overflow in ("block", "drop-head") and out["max_length"] is None:
+            # Without a bound the queue is never full: the policy would silently do nothing.
+            out["overflow"] = ctx.error(
+                (*path, "overflow"),
+                f"overflow: {overflow} needs max_length (how many ready copies make the queue "
+                "full); without it the queue is never full and the policy does nothing",
+            )
         # Refused below, but checked first so their typos show too.
         extra = {"partitions": ctx.field(given, path, "partitions", whole(1), None)}
         per_queue = broker_settings(ctx, given, path, base)

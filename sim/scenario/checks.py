@@ -82,6 +82,9 @@ class Ctx:
         self.source = source
         self.base_dir = base_dir or FsPath.cwd()
         self.problems: list[Problem] = []
+        # Arrival processes built while checking, by `arrival_key` of their resolved spec: the
+        # estimates of the run defaults and the warnings reuse them (a trace is read once).
+        self.arrivals: dict[str, Any] = {}
 
     def error(self, path: Path, message: str) -> Any:
         """Record a problem at ``path``; returns INVALID, so ``return ctx.error(...)`` works."""

@@ -1,22 +1,24 @@
-"""``run`` (§3) and the defaults that depend on the rest of the scenario.
+"""``run`` and the defaults that depend on the rest of the scenario.
 
-``drain_timeout`` defaults to ``10 * duration`` (one day when only ``messages`` is given) and
-``sample_interval`` to ``duration / 500``. With only ``messages``, the duration is estimated as
-the time the producers need, on average, to publish that many messages (from the expected
-counts of their arrival processes: rates, schedules, traces), so a short run still gets about
-500 samples; if that cannot be estimated (e.g. a schedule that ends at rate 0 before enough
-messages), 1 s is used.
+``drain_timeout`` defaults to ``10 * duration`` (one day when only ``messages`` is given).
+``sample_interval`` defaults to the estimated run length / 500 (`sim.scenario.estimates`: the
+publishing window, extended while the pools work through a backlog or a burst), never below
+1 ms; when the run is expected to take no time at all (nothing ever arrives, or a burst of
+instant work) or cannot be estimated, 1 s. So the default gives at most about 500 samples
+over the estimated run. An explicit ``sample_interval`` must be at least 1 µs and give at most
+a million samples over the estimated run; anything finer is an error.
 With both ``duration`` and ``messages``, publishing stops at whichever comes first.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
-
-from sim.random.arrivals import make as make_arrivals
-from sim.scenario.checks import INVALID, Ctx, boolean, duration, nullable, whole
+from sim.format import duration as show_duration
+from sim.scenario.checks import INVALID, Checker, Ctx, boolean, duration, nullable, show, whole
+from sim.scenario.errors import Path
+from sim.scenario.estimates import Estimates
 
 RUN_KEYS = [
     "duration",
@@ -28,41 +30,84 @@ RUN_KEYS = [
     "replications",
     "sample_interval",
 ]
-SAMPLES_PER_RUN = 500
+SAMPLES_PER_RUN = 500  # the default: about this many samples over the estimated run
+MIN_DEFAULT_SAMPLE_INTERVAL = 1e-3  # the default never samples more often than every 1 ms
+FALLBACK_SAMPLE_INTERVAL = 1.0  # when the run takes no time or its length is unknown
+MIN_SAMPLE_INTERVAL = 1e-6  # an explicit value below 1 µs is an error
+MAX_SAMPLES = 1_000_000  # ... and so is one giving more samples over the estimated run
 DRAIN_FACTOR = 10
 MESSAGES_DRAIN_TIMEOUT = 86400.0
-FALLBACK_SAMPLE_INTERVAL = 1.0
 
 
-def expected_publish_time(messages: int, producers: dict[str, Any]) -> float | None:
-    """Mean time for all producers together to publish ``messages`` (None if unknown)."""
-    processes = [
-        (producer["count"], make_arrivals(producer["arrivals"], np.random.default_rng(0)))
-        for producer in producers.values()
-    ]
-    if not processes:
+def default_sample_interval(length: float | None) -> float:
+    """The default ``sample_interval`` for a run expected to last ``length`` seconds."""
+    if length is None or not length > 0 or math.isinf(length):
+        return FALLBACK_SAMPLE_INTERVAL
+    return max(length / SAMPLES_PER_RUN, MIN_DEFAULT_SAMPLE_INTERVAL)
+
+
+def smallest_sample_interval(length: float | None) -> float:
+    """The smallest explicit ``sample_interval`` accepted for a run of ``length`` seconds."""
+    if length is None or math.isinf(length):
+        return MIN_SAMPLE_INTERVAL
+    return max(MIN_SAMPLE_INTERVAL, length / MAX_SAMPLES)
+
+
+def _sample_interval(length: float | None) -> Checker:
+    """Checker: a positive duration, not absurdly fine for a run of ``length`` seconds."""
+    positive = duration(0.0, exclusive=True)
+    smallest = smallest_sample_interval(length)
+
+    def check(ctx: Ctx, value: Any, path: Path) -> Any:
+        seconds = positive(ctx, value, path)
+        if seconds is INVALID or seconds >= smallest:
+            return seconds
+        if smallest > MIN_SAMPLE_INTERVAL:
+            why = (
+                f"at most {MAX_SAMPLES:,} samples over the run, expected to last about "
+                f"{show_duration(length)}"
+            )
+        else:
+            why = "finer intervals only multiply the samples"
+        return ctx.error(
+            path, f"must be at least {show_duration(smallest)} ({why}), got {show(value)}"
+        )
+
+    return check
+
+
+def estimated_length(
+    ctx: Ctx,
+    run: dict[str, Any],
+    producers: dict[str, Any] | None,
+    queues: dict[str, Any] | None,
+    workers: dict[str, Any] | None,
+) -> float | None:
+    """The run's expected length, or None when it cannot be estimated (invalid sections)."""
+    if producers is None or any(run[k] is INVALID for k in ("drain", "drain_timeout")):
+        return None
+    data = {
+        "run": run,
+        "producers": producers,
+        "queues": queues if queues is not None and workers is not None else {},
+        "workers": workers if queues is not None and workers is not None else {},
+    }
+    try:
+        return Estimates(data, ctx.arrivals).run_length()
+    except (ValueError, TypeError):  # reported with the producers, if a problem at all
         return None
 
-    def total(t: float) -> float:
-        return sum(n * process.expected_count(0.0, t) for n, process in processes)
 
-    high = 1.0
-    while total(high) < messages:
-        high *= 2
-        if high > 1e12:
-            return None
-    low = 0.0
-    for _ in range(100):  # bisection to float precision
-        mid = (low + high) / 2
-        if total(mid) < messages:
-            low = mid
-        else:
-            high = mid
-    return high if high > 0 else None
-
-
-def resolve_run(ctx: Ctx, top: dict[Any, Any], producers: dict[str, Any] | None) -> Any:
-    """The ``run`` section with every default; ``producers`` (None if invalid) for estimates."""
+def resolve_run(
+    ctx: Ctx,
+    top: dict[Any, Any],
+    producers: dict[str, Any] | None,
+    queues: dict[str, Any] | None = None,
+    workers: dict[str, Any] | None = None,
+) -> Any:
+    """The ``run`` section with every default. ``producers`` (None if invalid) give the
+    publishing time; ``queues`` and ``workers`` (None if anything is invalid) how long the
+    pools need for what was published."""
     if "run" not in top:
         return ctx.error((), "missing required key 'run' (it needs duration or messages)")
     path = ("run",)
@@ -79,16 +124,9 @@ def resolve_run(ctx: Ctx, top: dict[Any, Any], producers: dict[str, Any] | None)
         warmup = ctx.error(
             (*path, "warmup"), f"must be shorter than run.duration ({length:g} s), got {warmup:g} s"
         )
-    estimate: float | None = length if isinstance(length, float) else None
-    if estimate is None and isinstance(messages, int) and producers:
-        try:
-            estimate = expected_publish_time(messages, producers)
-        except (ValueError, TypeError):  # reported with the producers, if a problem at all
-            estimate = None
     drain_default = MESSAGES_DRAIN_TIMEOUT
     if isinstance(length, float):
         drain_default = DRAIN_FACTOR * length
-    sample_default = estimate / SAMPLES_PER_RUN if estimate else FALLBACK_SAMPLE_INTERVAL
     out = {
         "duration": length,
         "messages": messages,
@@ -97,6 +135,11 @@ def resolve_run(ctx: Ctx, top: dict[Any, Any], producers: dict[str, Any] | None)
         "drain_timeout": ctx.field(given, path, "drain_timeout", duration(0.0), drain_default),
         "seed": ctx.field(given, path, "seed", whole(0), 0),
         "replications": ctx.field(given, path, "replications", whole(1), 1),
-        "sample_interval": ctx.field(given, path, "sample_interval", positive, sample_default),
     }
+    estimate = None
+    if length is not INVALID and messages is not INVALID and (length or messages):
+        estimate = estimated_length(ctx, out, producers, queues, workers)
+    default = default_sample_interval(estimate)
+    check = _sample_interval(estimate)
+    out["sample_interval"] = ctx.field(given, path, "sample_interval", check, default)
     return INVALID if any(v is INVALID for v in out.values()) else out

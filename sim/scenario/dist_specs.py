@@ -1,4 +1,4 @@
-"""Distributions (§1): a number or duration string is a constant, else ``{dist: NAME, ...}``.
+"""Distributions: a number or duration string is a constant, else ``{dist: NAME, ...}``.
 
 Keys and alternatives come from `sim.random.spec` (shared with the samplers), each parameter is
 converted by its kind (durations to seconds, rates to per second), and the result is built once

@@ -1,4 +1,4 @@
-"""``exchanges`` (§7): checked in full (names, references, units) so a scenario written for
+"""``exchanges``: checked in full (names, references, units) so a scenario written for
 later versions gets its typos reported, then refused by `not_yet`.
 """
 

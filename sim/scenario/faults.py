@@ -1,4 +1,4 @@
-"""``faults`` (§9): each fault, in file order, resolved to one form naming its ``kind`` and
+"""``faults``: each fault, in file order, resolved to one form naming its ``kind`` and
 ``target``.
 
 Users write ``{crash: POOL, workers: 2, at: 5m}``; the resolved form ``{kind: crash, target:

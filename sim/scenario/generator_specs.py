@@ -1,9 +1,10 @@
-"""Message fields (§4): each a value generator (§1), checked here and built once by
+"""Message fields: each a value generator, checked here and built once by
 `sim.random.values` to catch bad values (weights, bounds) at the right path.
 
 Fields: ``key`` (ordering key), ``type`` (selects service_time_by_type, default routing key),
 ``priority`` (an integer), ``size`` (bytes), ``headers`` (a mapping of generators). A null field
-is the same as an absent one.
+is the same as an absent one. ``size`` and ``headers`` are checked, then refused by
+`sim.scenario.not_yet` until the model uses them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sim.scenario.checks import INVALID, Ctx, show, suggest
 from sim.scenario.errors import Path
+from sim.scenario.not_yet import refuse
 from sim.scenario.random_checks import build
 
 MESSAGE_FIELDS = ("key", "type", "priority", "size", "headers")
@@ -115,4 +117,5 @@ def message(ctx: Ctx, value: Any, path: Path) -> Any:
                 out[field] = INVALID
         else:
             out[field] = generator(ctx, m[field], (*path, field), field)
+    refuse(ctx, "message", m, out, path)
     return INVALID if any(v is INVALID for v in out.values()) else out

@@ -1,7 +1,8 @@
-"""Broker mechanism keys (§5): how messages reach workers and what brings unacknowledged ones
-back. Each broker resolves them from its type's preset (`sim.presets`) and its own keys; each
-queue from its broker and its own keys. Postgres users write ``claim: lease|transaction``, which
-resolves ``redelivery``; the rules between keys are checked on the resolved values.
+"""Broker mechanism keys (docs/presets.md): how messages reach workers and what brings
+unacknowledged ones back. Each broker resolves them from its type's preset (`sim.presets`) and
+its own keys; each queue from its broker and its own keys. Postgres users write
+``claim: lease|transaction``, which resolves ``redelivery``; the rules between keys are checked
+on the resolved values.
 """
 
 from __future__ import annotations

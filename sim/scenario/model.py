@@ -13,6 +13,7 @@ from sim.scenario.checks import Ctx
 from sim.scenario.errors import OVERRIDE_SOURCE, Problem, ScenarioError
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.validate import resolve
+from sim.scenario.warnings import compute as compute_warnings
 from sim.scenario.yaml_lines import Lines
 
 
@@ -22,7 +23,9 @@ class Scenario:
 
     ``data`` is the resolved plain dict (docs/architecture.md, "The resolved scenario"), ``raw``
     the user's dict after overrides, ``source`` the file it came from (None for a dict),
-    ``base_dir`` the folder relative paths are resolved against, ``overrides`` those applied.
+    ``base_dir`` the folder relative paths are resolved against, ``overrides`` those applied,
+    ``warnings`` what is valid but suspicious (`sim.scenario.warnings`: one line each, starting
+    with the YAML path it is about), computed from ``data``.
     """
 
     data: dict[str, Any]
@@ -30,6 +33,7 @@ class Scenario:
     source: str | None
     base_dir: Path
     overrides: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     _original: Any = field(default=None, repr=False)  # the file's data, before overrides
     _lines: Lines = field(default_factory=dict, repr=False)
 
@@ -91,6 +95,7 @@ def build(
         source=source,
         base_dir=base_dir,
         overrides=dict(overrides or {}),
+        warnings=compute_warnings(data, ctx.arrivals),
         _original=copy.deepcopy(original),
         _lines=lines,
     )

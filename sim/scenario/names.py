@@ -1,4 +1,4 @@
-"""Component names: one namespace across producers, queues, exchanges, workers and brokers (§2),
+"""Component names: one namespace across producers, queues, exchanges, workers and brokers,
 so a reference such as ``publish: orders`` is never ambiguous; and the checkers of references.
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 from sim.scenario.checks import INVALID, Checker, Ctx, boolean, duration, one_of
 from sim.scenario.errors import Path
 
-# Every broker type of §5, and the ones the model implements.
+# Every broker type of the format (docs/presets.md), and the ones the model implements.
 BROKER_TYPES = ("ideal", "rabbitmq", "sqs", "sqs-fifo", "kafka", "postgres", "redis", "in-process")
 SUPPORTED_BROKER_TYPES = tuple(t for t in BROKER_TYPES if t != "kafka")
 
@@ -43,6 +43,12 @@ NOT_YET: dict[str, dict[str, NotYet]] = {
         "timeout": NotYet("a call timeout (timeout:)"),
         "routing_key": NotYet("a routing key (routing_key:)"),
     },
+    # Message fields (producers.NAME.message.FIELD): checked, then refused while the model
+    # does not use them (they would change nothing).
+    "message": {
+        "size": NotYet("a message size (size:)", hint="the model does not use it yet: remove it"),
+        "headers": NotYet("message headers (headers:)", hint="nothing reads them yet: remove them"),
+    },
     "brokers": {},
     "queues": {
         "partitions": NotYet("partitioning (partitions:)"),
@@ -64,7 +70,7 @@ NOT_YET: dict[str, dict[str, NotYet]] = {
     },
 }
 
-# Broker keys of §5 for later issues (kafka's consumer groups, Celery's reject_on_worker_lost),
+# Broker keys for later issues (kafka's consumer groups, Celery's reject_on_worker_lost),
 # on a broker or per queue, with the check of their values.
 LATER_BROKER_KEYS: dict[str, Checker] = {
     "session_timeout": duration(0.0, exclusive=True),

@@ -1,4 +1,4 @@
-"""``producers`` (§4): arrivals, message fields, where messages go, and what a reject does."""
+"""``producers``: arrivals, message fields, where messages go, and what a reject does."""
 
 from __future__ import annotations
 

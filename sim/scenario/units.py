@@ -1,4 +1,4 @@
-"""Durations and rates as users write them (§1): numbers are seconds / per second, strings carry
+"""Durations and rates as users write them: numbers are seconds / per second, strings carry
 a unit (``"250us"``, ``"1.5s"``, ``"5m"``, ``"300/m"``, ``"2/ms"``). Everything becomes float
 seconds or float messages per second, so no later layer ever sees a unit.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 
-# Seconds per unit. `m` is minutes (as in the contract's `5m`); `ms` is milliseconds.
+# Seconds per unit. `m` is minutes (`5m` is five minutes); `ms` is milliseconds.
 DURATION_UNITS: dict[str, float] = {
     "ns": 1e-9,
     "us": 1e-6,

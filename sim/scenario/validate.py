@@ -75,8 +75,16 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     workers = resolve_workers(ctx, raw, names, queues)
     before = len(ctx.problems)
     producers = resolve_producers(ctx, raw, names)
-    # The run defaults use the producers' rates: only when those are sound.
-    out["run"] = resolve_run(ctx, raw, producers if len(ctx.problems) == before else None)
+    # The run defaults use the producers' rates, and the pools' speed on what reaches their
+    # queues: each only when sound.
+    sound = not ctx.problems
+    out["run"] = resolve_run(
+        ctx,
+        raw,
+        producers if len(ctx.problems) == before else None,
+        queues if sound else None,
+        workers if sound else None,
+    )
     out["producers"] = producers
     out["brokers"] = brokers
     out["queues"] = queues

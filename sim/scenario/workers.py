@@ -1,4 +1,4 @@
-"""``workers`` (§8): consumer pools, their service times, acknowledgement mode and failures."""
+"""``workers``: consumer pools, their service times, acknowledgement mode and failures."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sim.scenario.checks import (
     nullable,
     number,
     one_of,
+    show,
+    suggest,
     whole,
 )
 from sim.scenario.dist_specs import constant, distribution
@@ -38,6 +40,10 @@ WORKER_KEYS = [
     "autoscale",
 ]
 ACK_MODES = ("after_processing", "on_start", "on_delivery")
+# idempotent: false (no dedupe), "at_start" (a dedupe check when processing begins: a copy
+# processed before is acknowledged without running again; `true` means the same), or
+# "at_commit" (the effect is committed under a unique constraint that refuses the second one).
+IDEMPOTENCE = ("at_start", "at_commit")
 DEFAULT_RETRY = {"requeue": True, "delay": 0.0}  # a failed message is requeued at once
 
 
@@ -47,6 +53,23 @@ def _by_type(ctx: Ctx, value: Any, path: Path) -> Any:
         return INVALID
     out = {key: distribution(ctx, dist, (*path, key)) for key, dist in given.items()}
     return INVALID if any(v is INVALID for v in out.values()) else out
+
+
+def idempotence(ctx: Ctx, value: Any, path: Path) -> Any:
+    """Checker: false, true (= "at_start"), "at_start" or "at_commit"; resolved to false,
+    "at_start" or "at_commit"."""
+    if value is False:
+        return False
+    if value is True:
+        return "at_start"
+    if isinstance(value, str) and value in IDEMPOTENCE:
+        return value
+    hint = suggest(value, IDEMPOTENCE) if isinstance(value, str) else ""
+    return ctx.error(
+        path,
+        "must be false, at_start (a dedupe check when processing begins; true means the same) "
+        f"or at_commit (a unique constraint refuses the second effect), got {show(value)}{hint}",
+    )
 
 
 def _settings(ctx: Ctx, value: Any, path: Path, fields: dict[str, tuple[Any, Any]]) -> Any:
@@ -105,16 +128,41 @@ def resolve_workers(
             "service_time_by_type": ctx.field(given, path, "service_time_by_type", _by_type, {}),
             "error_rate": ctx.field(given, path, "error_rate", number(0.0, 1.0), 0.0),
             "retry": ctx.field(given, path, "retry", _mapping_of(retry), dict(DEFAULT_RETRY)),
-            "idempotent": ctx.field(given, path, "idempotent", boolean, False),
+            "idempotent": ctx.field(given, path, "idempotent", idempotence, False),
         }
         extra = {
             key: ctx.field(given, path, key, _mapping_of(fields), None)
             for key, fields in later.items()
         }
         refuse(ctx, "workers", given, {**out, **extra}, path)
-        return INVALID if any(v is INVALID for v in out.values()) else out
+        if any(v is INVALID for v in out.values()):
+            return INVALID
+        if _loops_without_time(out, queue):
+            ctx.error(
+                (*path, "error_rate"),
+                f"every processing fails at once (error_rate: 1, no service time) and is "
+                f"requeued at once (retry.delay: 0) with no max_deliveries on queue "
+                f"{consumes}: the copies would loop forever without the clock moving; give "
+                f"the pool a service_time, a retry.delay, or the queue a max_deliveries",
+            )
+            return INVALID
+        return out
 
     return each(ctx, top, "workers", names, WORKER_KEYS, pool)
+
+
+def _loops_without_time(pool: dict[str, Any], queue: dict[str, Any] | None) -> bool:
+    """Whether a pool's failures would requeue copies forever at one instant: every processing
+    fails, takes no time, and goes straight back to a queue that never gives up on it."""
+    if pool["error_rate"] < 1 or not pool["retry"]["requeue"] or pool["retry"]["delay"] > 0:
+        return False
+    if queue is None or queue.get("max_deliveries") is not None:
+        return False
+    services = [pool["service_time"], *pool["service_time_by_type"].values()]
+    return all(
+        isinstance(s, dict) and s.get("dist") == "constant" and s.get("value") == 0
+        for s in services
+    )
 
 
 def _mapping_of(fields: dict[str, tuple[Any, Any]]) -> Any:
