@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,55 @@ def trace(tmp_path: Path):
         return write_trace(tmp_path / name, times, **columns)
 
     return make
+
+
+def reordering_reference(queue, key, published_at, ids, completed_at, measured=None, queues=None):
+    """(overall figures, {queue: figures}) from the definition, with plain Python loops.
+
+    A copy counts when it completed (``completed_at`` not NaN) and is measured. Inside a
+    (queue, key) its sequence is (published_at, id) (then its row, for identical entries).
+    b overtook a when b completed strictly before a although published after it:
+    reordered = copies overtaken at least once, inversions = (overtaker, overtaken) pairs,
+    displacement = completion position - publish position, simultaneous completions counted
+    in publish order.
+    """
+    n = len(queue)
+    counted = [
+        r for r in range(n) if not math.isnan(completed_at[r]) and (measured is None or measured[r])
+    ]
+
+    def publish(r):
+        return (published_at[r], ids[r], r)
+
+    def figures(members):
+        groups = {}
+        for r in members:
+            groups.setdefault((queue[r], key[r]), []).append(r)
+        reordered = inversions = 0
+        max_disp = None
+        for group in groups.values():
+            for a in group:
+                overtakers = [
+                    b
+                    for b in group
+                    if completed_at[b] < completed_at[a] and publish(b) > publish(a)
+                ]
+                reordered += bool(overtakers)
+                inversions += len(overtakers)
+                pub_pos = sum(1 for b in group if publish(b) < publish(a))
+                done_pos = sum(
+                    1
+                    for b in group
+                    if (completed_at[b], publish(b)) < (completed_at[a], publish(a))
+                )
+                disp = done_pos - pub_pos
+                max_disp = disp if max_disp is None else max(max_disp, disp)
+        return {
+            "reordered": reordered,
+            "reordered_ratio": reordered / len(members) if members else None,
+            "inversions": inversions,
+            "max_displacement": max_disp,
+        }
+
+    names = sorted(set(queue)) if queues is None else queues
+    return figures(counted), {q: figures([r for r in counted if queue[r] == q]) for q in names}

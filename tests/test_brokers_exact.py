@@ -401,3 +401,28 @@ def test_requeue_position(trace, requeue, completed):
                     faults="[{crash: w, at: 0.5, restart_after: 1}]")
     m = by_id(run_checked(scenario_from(text)))
     assert m["completed_at"].tolist() == completed
+
+
+def test_per_key_a_key_freed_by_an_ack_goes_to_a_worker_that_already_had_room(trace):
+    # One worker with prefetch 2, two copies of one key: the second waits for the first's ack
+    # at 1 s and must then go to the same worker, which had a free slot all along.
+    path = trace([0.0, 0.1], key=["k", "k"])
+    text = scenario(path, queue="{ordering: per-key}", workers="prefetch: 2")
+    rows = by_id(run_checked(scenario_from(text)))
+    assert rows["completed_at"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(("queue", "workers"), [
+    ("{ordering: per-key, ttl: 0.5}", ""),  # the second expires at the head at 1 s
+    ("{ordering: per-key, max_deliveries: 1}", "error_rate: 1.0"),  # the first is lost
+    ("{ordering: per-key}", "error_rate: 1.0, retry: {requeue: false}"),
+])
+def test_per_key_a_copy_that_ends_without_an_ack_frees_its_key(trace, queue, workers):
+    # Three copies of one key: however a copy ends (expired, lost after its last delivery,
+    # dead without requeue), the key is free again and the next copy is served.
+    path = trace([0.0, 0.0, 0.0], key=["k", "k", "k"])
+    result = run_checked(scenario_from(scenario(path, queue=queue, workers=workers)))
+    summary = result.summary
+    assert summary["totals"]["pending"] == 0
+    assert summary["drain_timed_out"] is False
+    assert summary["sim_end"] < 5.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import reordering_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,47 +19,12 @@ def brute_inversions(values) -> int:
 
 
 def brute_reordering(queue, key, seq, completed_at, n_queues):
-    """The definitions of docs/scenario-reference.md written out with loops, per (queue, key): the
-    publish order is (seq, row); a copy completed strictly before another is "before" it."""
-    rows = list(range(len(queue)))
-
-    def publish(r):
-        return (seq[r], r)
-
-    def figures(members):
-        reordered = inversions = 0
-        max_disp = None
-        groups = {}
-        for r in members:
-            groups.setdefault((queue[r], key[r]), []).append(r)
-        for group in groups.values():
-            for a in group:
-                # copies of the group completed before a although published after it
-                overtaken_by = [
-                    b
-                    for b in group
-                    if completed_at[b] < completed_at[a] and publish(b) > publish(a)
-                ]
-                reordered += bool(overtaken_by)
-                inversions += len(overtaken_by)
-                pub_pos = sum(1 for b in group if publish(b) < publish(a))
-                # completion position; simultaneous completions count in publish order
-                done_pos = sum(
-                    1
-                    for b in group
-                    if (completed_at[b], publish(b)) < (completed_at[a], publish(a))
-                )
-                d = done_pos - pub_pos
-                max_disp = d if max_disp is None else max(max_disp, d)
-        n = len(members)
-        return {
-            "reordered": reordered,
-            "reordered_ratio": reordered / n if n else None,
-            "inversions": inversions,
-            "max_displacement": max_disp,
-        }
-
-    return figures(rows), [figures([r for r in rows if queue[r] == q]) for q in range(n_queues)]
+    """The definitions of docs/scenario-reference.md written out with loops (conftest's
+    reference), with ``seq`` as the publish order; figures per queue as a list."""
+    n = len(queue)
+    total, per_queue = reordering_reference(
+        queue, key, list(seq), [0] * n, completed_at, queues=list(range(n_queues)))
+    return total, [per_queue[q] for q in range(n_queues)]
 
 
 def one_group(completion_seqs):

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import reordering_reference as reference
 from conftest import run_checked, scenario_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,58 +22,6 @@ from hypothesis import strategies as st
 import sim
 from sim.metrics.reordering import reordering
 from sim.records import _sequence
-
-
-def reference(queue, key, published_at, ids, completed_at, measured=None, queues=None):
-    """(overall figures, {queue: figures}) from the definition, with plain Python loops.
-
-    A copy counts when it completed (``completed_at`` not NaN) and is measured. Inside a
-    (queue, key) its sequence is (published_at, id) (then its row, for identical entries).
-    b overtook a when b completed strictly before a although published after it:
-    reordered = copies overtaken at least once, inversions = (overtaker, overtaken) pairs,
-    displacement = completion position - publish position, simultaneous completions counted
-    in publish order.
-    """
-    n = len(queue)
-    counted = [
-        r for r in range(n) if not math.isnan(completed_at[r]) and (measured is None or measured[r])
-    ]
-
-    def publish(r):
-        return (published_at[r], ids[r], r)
-
-    def figures(members):
-        groups = {}
-        for r in members:
-            groups.setdefault((queue[r], key[r]), []).append(r)
-        reordered = inversions = 0
-        max_disp = None
-        for group in groups.values():
-            for a in group:
-                overtakers = [
-                    b
-                    for b in group
-                    if completed_at[b] < completed_at[a] and publish(b) > publish(a)
-                ]
-                reordered += bool(overtakers)
-                inversions += len(overtakers)
-                pub_pos = sum(1 for b in group if publish(b) < publish(a))
-                done_pos = sum(
-                    1
-                    for b in group
-                    if (completed_at[b], publish(b)) < (completed_at[a], publish(a))
-                )
-                disp = done_pos - pub_pos
-                max_disp = disp if max_disp is None else max(max_disp, disp)
-        return {
-            "reordered": reordered,
-            "reordered_ratio": reordered / len(members) if members else None,
-            "inversions": inversions,
-            "max_displacement": max_disp,
-        }
-
-    names = sorted(set(queue)) if queues is None else queues
-    return figures(counted), {q: figures([r for r in counted if queue[r] == q]) for q in names}
 
 
 def vectorised(queue, key, published_at, ids, completed_at, n_queues, measured=None):

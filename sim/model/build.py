@@ -79,8 +79,22 @@ class Model:
         for name, spec in scenario["queues"].items():
             if spec.get("dead_letter"):
                 self.queues[name].dead_letter = self.queues[spec["dead_letter"]]
-        for spec in pool_specs.values():
-            self.queues[spec["consumes"]].work = self.work
+        # Work in progress: copies in consumed queues, and in queues whose copies expire into
+        # one (they expire on time, since no consumer reaches them at the head).
+        consumed = {spec["consumes"] for spec in pool_specs.values()}
+        tracked = set(consumed)
+        growing = True
+        while growing:
+            onward = {
+                name for name, spec in scenario["queues"].items()
+                if spec["ttl"] is not None and spec.get("dead_letter") in tracked
+            }
+            growing = not onward <= tracked
+            tracked |= onward
+        for name in tracked:
+            self.queues[name].work = self.work
+            if name not in consumed:
+                self.queues[name].expire_on_time()
 
         self.pools: dict[str, WorkerPool] = {}
         first_code = 0
@@ -140,6 +154,9 @@ class Model:
     def start(self) -> None:
         for pool in self.pools.values():
             pool.start()
+        # Every instance counts as active before any starts: one whose arrivals never come must
+        # not end publishing for the others.
+        self.budget.active = len(self.producers)
         for producer in self.producers:
             producer.start()
         self.faults.start()
@@ -161,6 +178,10 @@ class Model:
                 problems.append(f"queue {q.name}: open {q.open} but {pending} copies pending")
             if q.in_flight < 0:
                 problems.append(f"queue {q.name}: in_flight {q.in_flight} < 0")
+        for q in self.queues.values():
+            held = {t for w in q.consumers for t in w.holding}
+            if q.orphans - held:
+                problems.append(f"queue {q.name}: orphaned deliveries nobody holds")
         for pool in self.pools.values():
             for w in pool.workers:
                 leases = list(w.holding.values())

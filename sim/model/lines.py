@@ -105,7 +105,7 @@ class KeyedLine:
         self._keys = records.key
         self._groups: dict[int, deque[int]] = {}
         self._available: deque[int] = deque()
-        self._busy: set[int] = set()
+        self._busy: dict[int, int] = {}  # key -> the copy of it in flight
         self._n = 0
 
     def __len__(self) -> int:
@@ -131,7 +131,7 @@ class KeyedLine:
         cid = group.popleft()
         if not group:
             del self._groups[key]
-        self._busy.add(key)
+        self._busy[key] = cid
         self._n -= 1
         return cid
 
@@ -158,15 +158,17 @@ class KeyedLine:
                 group.clear()
                 group.extend(items)
             self._n += 1
-            self._release(key)
+            self._release(key, cid)
 
     def done(self, cid: int) -> None:
-        self._release(self._keys[cid])
+        """The copy settled (or ended): its key is free again if it was the one in flight.
+        Safe to call for any copy, any number of times."""
+        self._release(self._keys[cid], cid)
 
-    def _release(self, key: int) -> None:
-        if key in self._busy:
-            self._busy.discard(key)
-        if key in self._groups and key not in self._available:
+    def _release(self, key: int, cid: int) -> None:
+        if self._busy.get(key) == cid:
+            del self._busy[key]
+        if key in self._groups and key not in self._busy and key not in self._available:
             self._available.append(key)
 
     def remove(self, cid: int) -> None:

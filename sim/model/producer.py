@@ -78,7 +78,7 @@ class Producer:
         self.rejected = 0
 
     def start(self) -> None:
-        self._budget.active += 1
+        """Schedule the first arrival (the model counts every instance as active first)."""
         self._schedule()
 
     def stop(self) -> None:

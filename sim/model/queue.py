@@ -112,6 +112,12 @@ class Queue:
         self._due_head = 0  # first deadline not yet handled
         self._wake: Call | None = None  # the one pending wake-up for the head deadline
         self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
+        self.orphans: set[int] = set()  # deliveries still held, whose copy ended (see _orphan)
+        self._dispatching = False  # a copy ending inside dispatch must not start another one
+        # Expiry is lazy (at the head, as RabbitMQ does) where consumers take copies; a queue
+        # nobody consumes whose expired copies go on to a consumed one expires them on time.
+        self._expiries: deque[tuple[float, int]] | None = None
+        self._expiry_wake: Call | None = None
         self.open = 0  # copies here not yet in an end state
         # Work in progress (the drain's count). The model gives a consumed queue the run's
         # tracker; an unconsumed queue keeps an inert one: its copies never hold a drain open.
@@ -164,6 +170,8 @@ class Queue:
         ready.put(cid)
         if len(ready) > self.max_depth:
             self.max_depth = len(ready)
+        if self._expiries is not None:
+            self._expire_later(cid)
         self._after_put()
 
     def _after_put(self) -> None:
@@ -216,6 +224,30 @@ class Queue:
             self._dead_letter_or(cid, EXPIRED)
         return None
 
+    def expire_on_time(self) -> None:
+        """Expire copies when their ttl runs out, not when a consumer reaches them (the model
+        asks this of an unconsumed queue whose expired copies are dead-lettered onward)."""
+        self._expiries = deque()
+
+    def _expire_later(self, cid: int) -> None:
+        due = self.env.now + self.ttl  # type: ignore[operator]
+        self._expiries.append((due, cid))  # type: ignore[union-attr]
+        if self._expiry_wake is None:
+            self._expiry_wake = Call(self.env, self.ttl, self._expire_due)  # type: ignore[arg-type]
+
+    def _expire_due(self, _event: Call) -> None:
+        expiries, now, rec = self._expiries, self.env.now, self.records
+        assert expiries is not None
+        while expiries and expiries[0][0] <= now:
+            _, cid = expiries.popleft()
+            if rec.state[cid] == PENDING:  # (not dropped meanwhile)
+                with suppress(ValueError, KeyError):
+                    self.ready.remove(cid)
+                    self._dead_letter_or(cid, EXPIRED)
+        self._expiry_wake = (
+            Call(self.env, expiries[0][0] - now, self._expire_due) if expiries else None
+        )
+
     def expire_overdue(self) -> None:
         """End-of-run sweep: ready copies whose ttl has passed expire (lazy expiry's rest)."""
         if self.ttl is None:
@@ -228,8 +260,15 @@ class Queue:
 
     def dispatch(self) -> None:
         """Hand ready copies to waiting consumers, then admit blocked publishes."""
-        if self.broker.down:
+        if self.broker.down or self._dispatching:
             return
+        self._dispatching = True
+        try:
+            self._dispatch()
+        finally:
+            self._dispatching = False
+
+    def _dispatch(self) -> None:
         free, ready = self.free, self.ready
         take = ready.take if self.ttl is None else self._take
         while free and ready:
@@ -305,14 +344,10 @@ class Queue:
 
     def _deliver(self, cid: int, worker: Worker) -> None:
         rec = self.records
-        deliveries = rec.deliveries[cid] + 1
-        rec.deliveries[cid] = deliveries
+        rec.deliveries[cid] += 1
         lease = rec.lease[cid] + 1
         rec.lease[cid] = lease
         delivery = cid | (lease << LEASE_SHIFT)
-        # A held delivery is work in progress until the worker lets go of it: a repeat of a
-        # copy completed meanwhile still runs, and the drain waits for it (Work.enter inlined).
-        self.work.count += 1
         if worker.auto_ack:
             worker.holding[delivery] = -1  # acknowledged on delivery: the broker forgets it
             if not self._fifo:
@@ -324,15 +359,12 @@ class Queue:
                 self._open_timed_lease(cid, delivery)
         if not worker.unbounded:
             worker.held += 1
+        # first_delivered_at is set by the worker as a delivery arrives: one lost on the way
+        # (its worker stopped, its lease ran out first) never reached a consumer.
         if self.deliver_latency is None:
-            if deliveries == 1:
-                rec.first_delivered_at[cid] = self.env.now
             worker.receive(delivery)
         else:
-            delay = self.deliver_latency()
-            if deliveries == 1:
-                rec.first_delivered_at[cid] = self.env.now + delay
-            Call(self.env, delay, worker.received, delivery)
+            Call(self.env, self.deliver_latency(), worker.received, delivery)
 
     # -- acknowledgements and returns ---------------------------------------------------
     def ack(self, cid: int, lease: int) -> bool:
@@ -365,6 +397,23 @@ class Queue:
                 self.ready.done(cid)
         return rec.state[cid] == PENDING
 
+    def _orphan_holders(self, cid: int) -> None:
+        """The copy has just ended, but workers may still hold earlier deliveries of it (a
+        visibility timeout ran out, a connection dropped in an outage): their processing runs
+        to its end and counts, so the drain waits for each to be let go."""
+        orphans = self.orphans
+        for worker in self.consumers:
+            for token in worker.holding:
+                if token & CID_MASK == cid and token not in orphans:
+                    orphans.add(token)
+                    self.work.enter()
+
+    def let_go(self, token: int) -> None:
+        """A worker is done with an orphaned delivery (see _orphan)."""
+        if token in self.orphans:
+            self.orphans.remove(token)
+            self.work.leave()
+
     def _withdraw(self, cid: int) -> None:
         """Take a copy whose visibility ran out off the line (or the restore list)."""
         if cid in self.timed_out:
@@ -382,8 +431,12 @@ class Queue:
                 self.free.append(worker)
                 if self.ready or self.blocked:
                     self.dispatch()
+            elif not self._fifo and self.free and self.ready:
+                self.dispatch()  # the ack freed a key whose next copy can go to anyone free
         else:
             worker.poll()
+            if not self._fifo and self.pollers and self.ready:
+                self.dispatch()  # a long poll returns as soon as a freed key's copy is there
 
     def settle_failed(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
         """A nack: processing failed. Requeue (now or after ``delay``) or dead-letter."""
@@ -586,14 +639,25 @@ class Queue:
         rec.state[cid] = COMPLETED
         rec.completed_at[cid] = at
         rec.worker[cid] = worker_code
+        if rec.deliveries[cid] > 1:  # the only way another worker can still hold it
+            self._orphan_holders(cid)
         self.completed += 1
         self.open -= 1
-        self.work.leave()
+        work = self.work  # (Work.leave, inlined: once per copy)
+        work.count -= 1
+        if not work.count and not work.publishing:
+            work.idle()
 
     def _end(self, cid: int, state: int) -> None:
         rec = self.records
         if rec.state[cid] != PENDING:
             return
         rec.state[cid] = state
+        if rec.deliveries[cid]:
+            self._orphan_holders(cid)
+        if not self._fifo:
+            self.ready.done(cid)  # a per-key line frees the key if this copy held it
+            if self.ready and (self.free or self.pollers):
+                self.dispatch()
         self.open -= 1
         self.work.leave()

@@ -32,14 +32,19 @@ class Work:
 
     def leave(self, n: int = 1) -> None:
         self.count -= n
-        if not self.count and not self.publishing and self.on_idle is not None:
+        if not self.count and not self.publishing:
+            self.idle()
+
+    def idle(self) -> None:
+        """Nothing is in progress and publishing is over."""
+        if self.on_idle is not None:
             self.on_idle()
 
     def publishing_ended(self) -> None:
         """No more publishes will start: from now on, zero means drained."""
         self.publishing = False
-        if not self.count and self.on_idle is not None:
-            self.on_idle()
+        if not self.count:
+            self.idle()
 
 
 def inert() -> Work:

@@ -159,6 +159,10 @@ class Worker:
         self._ack_after = pool.ack == AFTER_PROCESSING
         self._instant_ack_after = self._ack_after and pool.ack_latency is None
         self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
+        # Record columns used on every copy (arrays grow in place: the references hold).
+        self._started_at = pool.records.started_at
+        self._first_delivered_at = pool.records.first_delivered_at
+        self._processings = pool.records.processings
         # Pull delivery state: a receive in progress, a long poll, or a sleep.
         self.polling = False
         self._poll_timer: Call | None = None
@@ -201,13 +205,15 @@ class Worker:
         queue.sleepers.discard(self)
         self._cancel_poll()
         held = sorted((t & CID_MASK, lease) for t, lease in self.holding.items())
+        tokens = list(self.holding) if queue.orphans else ()
         self.holding.clear()
         self.running.clear()
         self.acks.clear()
         self.buffer.clear()
         self.held = self.busy = 0
         queue.consumer_lost(held, silent, clean)
-        queue.work.leave(len(held))  # after the copies' fates are settled: a hand-off
+        for token in tokens:  # after the copies' fates are settled: a hand-off
+            queue.let_go(token)
 
     # -- receiving ----------------------------------------------------------------------
     def received(self, event: Call) -> None:
@@ -217,6 +223,10 @@ class Worker:
         """A delivery arrives: process it now or keep it in the local buffer."""
         if token not in self.holding:
             return  # delivered to a process that has died since
+        first = self._first_delivered_at
+        cid = token & CID_MASK
+        if first[cid] != first[cid]:  # NaN: the copy's first delivery to reach a consumer
+            first[cid] = self.env.now
         if self.busy < self.concurrency and not self.buffer:
             self._start(token)
         else:
@@ -295,16 +305,17 @@ class Worker:
     def _start(self, token: int) -> None:
         pool = self.pool
         cid = token & CID_MASK
+        now = self.env.now
         self.busy += 1
-        started = pool.records.started_at
+        started = self._started_at
         if started[cid] != started[cid]:  # NaN: the copy's first processing starts now
-            started[cid] = self.env.now
+            started[cid] = now
         seen = pool.seen_at_start
         if seen is not None and cid in seen:
             # Idempotent consumer: already done, acknowledged without running again.
             pool.records.absorbed[cid] += 1
             call = Call(self.env, 0.0, self._absorbed, token)
-            call.due = self.env.now
+            call.due = now
         else:
             plain = self.plain_service
             service = plain() if plain is not None else pool.service_time(cid)
@@ -312,10 +323,10 @@ class Worker:
                 service *= pool.slowdown
             pool.busy_time += service
             call = Call(self.env, service, self._finished, token)
-            call.due = self.env.now + service
+            call.due = now + service
         self.running[token] = call
         if self._ack_on_start:
-            self._send_ack(token, self.env.now)
+            self._send_ack(token, now)
 
     def _absorbed(self, event: Call) -> None:
         token = event._value
@@ -336,7 +347,7 @@ class Worker:
         cid = token & CID_MASK
         processed = pool.processed
         if processed is None:
-            pool.records.processings[cid] += 1
+            self._processings[cid] += 1
         elif cid in processed and pool.unique_at_commit:
             pool.records.absorbed[cid] += 1  # the unique constraint refuses the second effect
         else:
@@ -353,7 +364,8 @@ class Worker:
             self.held -= 1
             if queue.ack(cid, token >> LEASE_SHIFT):
                 queue.complete(cid, self.env.now, self.code)
-            queue.work.leave()  # the delivery is let go
+            if queue.orphans:
+                queue.let_go(token)
             queue.release(self)
             return
         self._settle(token, self.env.now)
@@ -419,6 +431,7 @@ class Worker:
         queue.release(self)
 
     def _let_go(self, token: int) -> None:
-        """The worker is done with a delivery: it leaves the work in progress."""
-        if self.holding.pop(token, None) is not None:
-            self.queue.work.leave()
+        """The worker is done with a delivery."""
+        self.holding.pop(token, None)
+        if self.queue.orphans:
+            self.queue.let_go(token)
