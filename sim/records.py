@@ -60,10 +60,11 @@ class Records:
         self.workers = Codes(workers)
         self.keys = Codes()
         self.types = Codes()
-        self.id = array("q")
-        # Columns whose value at creation is always the same are grown a chunk at a time
-        # (one C-level extend per CHUNK copies) instead of one append per copy.
+        # Every column is grown a chunk at a time (one C-level extend per CHUNK copies), and a
+        # new copy's values are stored by index: cheaper than one append per column per copy.
+        self.n = 0  # copies so far
         self.capacity = 0
+        self.id = array("q")
         self.copy = array("i")  # a dead-letter cycle can pass a message round many times
         self.queue = array("h")
         self.producer = array("h")
@@ -88,7 +89,7 @@ class Records:
         self.service_time: array | None = None
 
     def __len__(self) -> int:
-        return len(self.id)
+        return self.n
 
     def add(
         self,
@@ -101,21 +102,29 @@ class Records:
         accepted_at: float,
     ) -> int:
         """Append a copy (copy number 0, pending, never delivered) and return its id."""
-        cid = len(self.id)
+        cid = self.n
         if cid == self.capacity:
             self._grow()
-        self.id.append(message_id)
-        self.queue.append(queue)
-        self.producer.append(producer)
-        self.key.append(key)
-        self.type.append(type_)
-        self.published_at.append(published_at)
-        self.accepted_at.append(accepted_at)
+        self.n = cid + 1
+        self.id[cid] = message_id
+        self.queue[cid] = queue
+        self.producer[cid] = producer
+        self.key[cid] = key
+        self.type[cid] = type_
+        self.published_at[cid] = published_at
+        self.accepted_at[cid] = accepted_at
         return cid
 
     def _grow(self) -> None:
         n = CHUNK
         self.capacity += n
+        self.id.extend(array("q", bytes(8 * n)))
+        self.queue.extend(array("h", bytes(2 * n)))
+        self.producer.extend(array("h", bytes(2 * n)))
+        self.key.extend(_MINUS_ONES)
+        self.type.extend(_MINUS_ONES)
+        self.published_at.extend(_NANS)
+        self.accepted_at.extend(_NANS)
         self.copy.extend(array("i", bytes(4 * n)))
         self.first_delivered_at.extend(_NANS)
         self.started_at.extend(_NANS)
@@ -138,7 +147,7 @@ class Records:
     def view(self, name: str) -> np.ndarray:
         """A column as a numpy array over the copies that exist (a view: no copy is made)."""
         column = getattr(self, name)
-        n = len(self.id)
+        n = self.n
         if n == 0:
             return np.zeros(0, dtype=column.typecode)
         return np.frombuffer(column, dtype=column.typecode)[:n]

@@ -61,9 +61,9 @@ class Broker:
         attempt: int = 0,
     ) -> None:
         """A producer sends a message now; it reaches the broker after the publish latency."""
-        if self._instant:
+        if self._instant:  # accepted as it is sent (a retry is sent now, not at published_at)
             self._accept(queue, producer, message_id, published_at, key, type_, priority,
-                         service, attempt)
+                         service, attempt, published_at if attempt == 0 else self.env.now)
             return
         delay = 0.0 if self.publish_latency is None else self.publish_latency()
         if self.service is not None:
@@ -78,7 +78,7 @@ class Broker:
         Call(self.env, delay, self._arrived, message)
 
     def _arrived(self, event: Call) -> None:
-        self._accept(*event._value)
+        self._accept(*event._value, self.env.now)
         self.work.leave()  # after the copy (if any) entered: a hand-off, never a gap
 
     def _accept(
@@ -92,16 +92,16 @@ class Broker:
         priority: int,
         service: float | None,
         attempt: int,
+        now: float,
     ) -> None:
-        if self.down or queue.rejects():
+        if self.down or (queue.max_length is not None and queue.rejects()):
             queue.refused += 1  # every refused attempt; `rejected` counts final refusals
             message = (queue, producer, message_id, published_at, key, type_, priority, service)
             producer.rejected_publish(message, attempt)
             return
         producer.accepted += 1
         rec = self.records
-        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at,
-                      self.env.now)
+        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at, now)
         if priority:
             rec.priority[cid] = priority
         if service is not None:

@@ -73,6 +73,8 @@ class Producer:
         self._budget = budget
         self._until = until
         self._pending: Call | None = None
+        self._now = 0.0  # the instant of the arrival being handled (saves reading the clock)
+        self._next_at = 0.0
         self.sent = 0
         self.accepted = 0
         self.rejected = 0
@@ -93,9 +95,11 @@ class Producer:
             if at is None:
                 self._budget.producer_done()
             return
-        self._pending = Call(self.env, at - self.env.now, self._arrive)
+        self._next_at = at
+        self._pending = Call(self.env, at - self._now, self._arrive)
 
     def _arrive(self, _event: Call) -> None:
+        now = self._now = self._next_at  # the clock reads this instant now
         budget = self._budget
         message_id = budget.next_id
         budget.next_id = message_id + 1
@@ -112,7 +116,7 @@ class Producer:
         if self._priority is not None:
             priority = int(self._priority())
         self._broker.publish(
-            self._queue, self, message_id, self.env.now, key, type_, priority, service_time
+            self._queue, self, message_id, now, key, type_, priority, service_time
         )
         if budget.left > 0:
             budget.left -= 1

@@ -118,7 +118,6 @@ class Queue:
         # nobody consumes whose expired copies go on to a consumed one expires them on time.
         self._expiries: deque[tuple[float, int]] | None = None
         self._expiry_wake: Call | None = None
-        self.open = 0  # copies here not yet in an end state
         # Work in progress (the drain's count). The model gives a consumed queue the run's
         # tracker; an unconsumed queue keeps an inert one: its copies never hold a drain open.
         self.work: Work = inert()
@@ -147,7 +146,6 @@ class Queue:
 
     def put(self, cid: int) -> None:
         """Place an accepted copy: straight to a waiting consumer, else in the ready line."""
-        self.open += 1
         self.work.count += 1  # (Work.enter, inlined: once per copy)
         self.enqueued += 1
         if self._fifo and (self.free or self.pollers) and not self.broker.down:
@@ -262,13 +260,9 @@ class Queue:
         """Hand ready copies to waiting consumers, then admit blocked publishes."""
         if self.broker.down or self._dispatching:
             return
+        # A copy that ends in here (expired at the head) may free a key and ask to dispatch:
+        # this loop goes on anyway, so that inner call returns at once.
         self._dispatching = True
-        try:
-            self._dispatch()
-        finally:
-            self._dispatching = False
-
-    def _dispatch(self) -> None:
         free, ready = self.free, self.ready
         take = ready.take if self.ttl is None else self._take
         while free and ready:
@@ -284,6 +278,7 @@ class Queue:
             if cid is None:
                 break
             self._hand_to_poller(cid)
+        self._dispatching = False
         if self.blocked:
             self._admit_blocked()
 
@@ -389,12 +384,14 @@ class Queue:
             else:  # visible again, waiting for a restore check, or for a delayed requeue
                 self._withdraw(cid)
             return True
-        if self.lease_timeout is not None and cid not in self.timed:
+        if self.lease_timeout is None:
+            self.in_flight -= 1  # (_end_lease without a timer: the common case, inlined)
+        elif cid not in self.timed:
             self._withdraw(cid)
         else:
             self._end_lease(cid)
-            if not self._fifo:
-                self.ready.done(cid)
+        if not self._fifo:
+            self.ready.done(cid)
         return rec.state[cid] == PENDING
 
     def _orphan_holders(self, cid: int) -> None:
@@ -642,7 +639,6 @@ class Queue:
         if rec.deliveries[cid] > 1:  # the only way another worker can still hold it
             self._orphan_holders(cid)
         self.completed += 1
-        self.open -= 1
         work = self.work  # (Work.leave, inlined: once per copy)
         work.count -= 1
         if not work.count and not work.publishing:
@@ -659,5 +655,4 @@ class Queue:
             self.ready.done(cid)  # a per-key line frees the key if this copy held it
             if self.ready and (self.free or self.pollers):
                 self.dispatch()
-        self.open -= 1
         self.work.leave()

@@ -223,12 +223,13 @@ class Worker:
         """A delivery arrives: process it now or keep it in the local buffer."""
         if token not in self.holding:
             return  # delivered to a process that has died since
+        now = self.env.now
         first = self._first_delivered_at
         cid = token & CID_MASK
         if first[cid] != first[cid]:  # NaN: the copy's first delivery to reach a consumer
-            first[cid] = self.env.now
+            first[cid] = now
         if self.busy < self.concurrency and not self.buffer:
-            self._start(token)
+            self._start(token, now)
         else:
             self.buffer.append(token)
 
@@ -302,10 +303,9 @@ class Worker:
     # A worker tracks *deliveries*, not copies: a token is the copy id with its lease in the
     # high bits, so a copy delivered twice to the same worker (a visibility timeout ran out
     # while it was still here) is two separate pieces of work.
-    def _start(self, token: int) -> None:
+    def _start(self, token: int, now: float) -> None:
         pool = self.pool
         cid = token & CID_MASK
-        now = self.env.now
         self.busy += 1
         started = self._started_at
         if started[cid] != started[cid]:  # NaN: the copy's first processing starts now
@@ -355,24 +355,25 @@ class Worker:
             processed.add(cid)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
+        now = self.env.now
         if self.buffer:
-            self._start(self.buffer.popleft())
+            self._start(self.buffer.popleft(), now)
         if self._instant_ack_after:
             # The common case, inlined: a manual ack that reaches the broker at once.
             queue = self.queue
             del self.holding[token]
             self.held -= 1
             if queue.ack(cid, token >> LEASE_SHIFT):
-                queue.complete(cid, self.env.now, self.code)
+                queue.complete(cid, now, self.code)
             if queue.orphans:
                 queue.let_go(token)
             queue.release(self)
             return
-        self._settle(token, self.env.now)
+        self._settle(token, now)
 
     def _next(self) -> None:
         if self.buffer and self.busy < self.concurrency:
-            self._start(self.buffer.popleft())
+            self._start(self.buffer.popleft(), self.env.now)
 
     def _settle(self, token: int, now: float) -> None:
         """Processing ended well: acknowledge (manual ack) or complete (already acked)."""
