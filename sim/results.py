@@ -85,10 +85,10 @@ class Result:
                 (rep_folder / "summary.json").write_text(
                     json.dumps(rep.summary, indent=2, allow_nan=False) + "\n"
                 )
-                rep.messages.to_parquet(rep_folder / "messages.parquet", index=False)
-                rep.timeseries.to_parquet(rep_folder / "timeseries.parquet", index=False)
-        self.messages.to_parquet(folder / "messages.parquet", index=False)
-        self.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
+                write_parquet(rep.messages, rep_folder / "messages.parquet")
+                write_parquet(rep.timeseries, rep_folder / "timeseries.parquet")
+        write_parquet(self.messages, folder / "messages.parquet")
+        write_parquet(self.timeseries, folder / "timeseries.parquet")
         if plots:
             from sim.plots import save_all
 
@@ -116,6 +116,37 @@ class Result:
             timeseries=pd.read_parquet(folder / "timeseries.parquet"),
             path=folder,
         )
+
+
+PARQUET_ROWS = 1 << 17  # rows converted to Arrow at a time
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, rows: int = PARQUET_ROWS) -> None:
+    """Write ``frame`` as Parquet with bounded memory: a block of rows is converted to Arrow
+    at a time, and only low-cardinality columns (names, states, small counts) are dictionary
+    encoded. Dictionary-encoding a million distinct times or ids builds hash tables as large
+    as the table itself, and would raise a long run's peak memory by half as it is saved."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    small = [
+        name for name, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) or (dtype.kind in "iub" and dtype.itemsize <= 4)
+    ]
+    columns = {name: frame[name] for name in frame.columns}
+
+    def block(start: int) -> pa.Table:
+        # Column by column: slicing the whole frame could make pandas consolidate it first
+        # (a copy of every column, the very memory this function saves).
+        part = pd.DataFrame({n: c.iloc[start : start + rows] for n, c in columns.items()})
+        return pa.Table.from_pandas(part, preserve_index=False)
+
+    first = block(0)
+    with pq.ParquetWriter(path, first.schema, use_dictionary=small) as writer:
+        writer.write_table(first)
+        del first
+        for start in range(rows, len(frame), rows):
+            writer.write_table(block(start).cast(writer.schema))
 
 
 class OutputError(Exception):
