@@ -237,3 +237,26 @@ def test_a_drain_stuck_for_a_day_skips_the_samples_that_would_repeat(trace):
     assert len(result.timeseries) < 2000
     # The depth was 4 (one copy held by the worker) for 0.5 s, then 5 for the rest of the day.
     assert summary["queues"]["q"]["mean_depth"] == pytest.approx(5.0, abs=1e-4)
+
+
+def test_an_unconsumed_queue_expires_on_time_into_a_consumed_one(trace):
+    # Nobody consumes `parking`; its copies expire after 0.5 s into `work`, which a pool
+    # serves. The expiry happens on time (no consumer ever reaches the head), and the drain
+    # waits for it: the copy is completed at 1.5 s.
+    path = trace([0.0])
+    text = f"""
+        name: parking
+        run: {{duration: 1000}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {path}}}, publish: parking}}
+        queues:
+          parking: {{ttl: 0.5, dead_letter: work}}
+          work: {{}}
+        workers:
+          w: {{consumes: work, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    rows = by_id(result)
+    assert rows["state"].tolist() == ["dead_lettered", "completed"]
+    assert rows["completed_at"].tolist()[1] == 1.5
+    assert result.summary["drain_timed_out"] is False

@@ -112,7 +112,8 @@ class Queue:
         self._due_head = 0  # first deadline not yet handled
         self._wake: Call | None = None  # the one pending wake-up for the head deadline
         self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
-        self.orphans: set[int] = set()  # deliveries still held, whose copy ended (see _orphan)
+        # Deliveries still held by a worker although their copy ended (see _orphan_holders).
+        self.orphans: set[int] = set()
         self._dispatching = False  # a copy ending inside dispatch must not start another one
         # Expiry is lazy (at the head, as RabbitMQ does) where consumers take copies; a queue
         # nobody consumes whose expired copies go on to a consumed one expires them on time.
@@ -238,10 +239,13 @@ class Queue:
         assert expiries is not None
         while expiries and expiries[0][0] <= now:
             _, cid = expiries.popleft()
-            if rec.state[cid] == PENDING:  # (not dropped meanwhile)
-                with suppress(ValueError, KeyError):
-                    self.ready.remove(cid)
-                    self._dead_letter_or(cid, EXPIRED)
+            if rec.state[cid] != PENDING:
+                continue  # dropped meanwhile
+            try:
+                self.ready.remove(cid)
+            except (ValueError, KeyError):
+                continue  # not in the line (still blocked outside it)
+            self._dead_letter_or(cid, EXPIRED)
         self._expiry_wake = (
             Call(self.env, expiries[0][0] - now, self._expire_due) if expiries else None
         )
@@ -406,7 +410,7 @@ class Queue:
                     self.work.enter()
 
     def let_go(self, token: int) -> None:
-        """A worker is done with an orphaned delivery (see _orphan)."""
+        """A worker is done with a delivery: if it was orphaned, the drain no longer waits."""
         if token in self.orphans:
             self.orphans.remove(token)
             self.work.leave()
