@@ -44,6 +44,7 @@ import os
 import textwrap
 from typing import Any
 
+import numpy as np
 import pytest
 import simpy
 import yaml
@@ -539,8 +540,9 @@ def idle_backlogs(result: sim.Result, data: dict) -> list[str]:
     nothing completing for longer than any processing or receive loop can explain.
 
     In every sample of such a stretch ``depth > 0``, ``in_flight == 0`` and
-    ``workers_up > 0``, and no sample after its first counts a completion: copies wait,
-    nobody holds an unacknowledged one, and no work finishes. (Rows need not be evenly
+    ``workers_up > 0``, and no sample after its first counts a completion or sees a delivery
+    or a processing start: copies wait, nobody holds an unacknowledged one, and no work
+    begins or finishes. (Rows need not be evenly
     spaced: the monitor jumps over stretches where nothing is scheduled.) Work acknowledged
     early (on_start, on_delivery) is not in flight, so the stretch must outlast three of the
     slowest services (mean + 4 sd, times the largest slowdown) plus 5 s, and on a pull queue
@@ -563,14 +565,25 @@ def idle_backlogs(result: sim.Result, data: dict) -> list[str]:
             gap += 3 * (_mean(queue["api_latency"]) + queue["wait_time"] + queue["poll_interval"])
         outages = [(f["at"] - 1, f["at"] + f["duration"] + 1) for f in data["faults"]
                    if f["kind"] == "outage" and f["target"] == queue["broker"]]
+        # Work that starts is activity too: early-acked copies that fail are never in flight
+        # and never complete, yet their worker is busy.
+        here = result.messages[result.messages["queue"] == name]
+        starts = np.sort(np.concatenate([
+            here[column].dropna().to_numpy(float)
+            for column in ("first_delivered_at", "started_at") if column in here
+        ] or [np.zeros(0)]))
         start = None
+        previous = 0.0
         for row in timeseries[timeseries["queue"] == name].itertuples():
             idle = (row.depth > 0 and row.in_flight == 0 and row.workers_up > 0
                     and not any(a <= row.time <= b for a, b in outages))
+            began = np.searchsorted(starts, row.time, "right") > np.searchsorted(
+                starts, previous, "right")
+            previous = row.time
             if not idle:
                 start = None
                 continue
-            if start is None or row.completed:
+            if start is None or row.completed or began:
                 start = row.time  # (completions counted in a row happened before its time)
                 continue
             if row.time - start > gap:
@@ -814,6 +827,23 @@ MINIMISED = {
           q: {broker: b}
         workers:
           w: {consumes: q, count: 2, service_time: 0.01}
+    """,
+    # (checker) early-acked copies that fail are never in flight and never complete, yet the
+    # worker is busy: the idle-backlog check took 11 s of such failures for a stuck queue.
+    "auto-acked-failures-are-work-not-an-idle-backlog": """
+        name: busy-failing
+        run: {messages: 19, seed: 4, drain_timeout: 0.5, drain: false, sample_interval: 0.619}
+        producers:
+          p0: {arrivals: {process: poisson, rate: 0.5}, publish: q0,
+               message: {priority: {choice: [0, 1, 2]}}}
+          p1: {arrivals: {process: poisson, rate: 0.5}, publish: q0,
+               message: {priority: {choice: [0, 1, 2]}}}
+        queues:
+          q0: {dead_letter: idle, priority: true}
+          idle: {}
+        workers:
+          w0: {consumes: q0, ack: on_delivery, service_time: 2.0, error_rate: 0.5,
+               retry: {requeue: false}}
     """,
 }
 
