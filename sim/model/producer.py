@@ -73,8 +73,7 @@ class Producer:
         self._budget = budget
         self._until = until
         self._pending: Call | None = None
-        self._now = 0.0  # the instant of the arrival being handled (saves reading the clock)
-        self._next_at = 0.0
+        self._next_at = 0.0  # the instant of the next arrival (saves reading the clock)
         self.sent = 0
         self.accepted = 0
         self.rejected = 0
@@ -95,11 +94,12 @@ class Producer:
             if at is None:
                 self._budget.producer_done()
             return
+        # (called at start, when the clock reads 0, or from _arrive, at the last arrival)
+        self._pending = Call(self.env, at - self._next_at, self._arrive)
         self._next_at = at
-        self._pending = Call(self.env, at - self._now, self._arrive)
 
     def _arrive(self, _event: Call) -> None:
-        now = self._now = self._next_at  # the clock reads this instant now
+        now = self._next_at  # the clock reads this instant now
         budget = self._budget
         message_id = budget.next_id
         budget.next_id = message_id + 1

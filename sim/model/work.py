@@ -1,11 +1,12 @@
 """Work in progress: the one count that decides when a drained run is over.
 
 Everything that can still change a copy's fate is counted here while it exists: a publish on its
-way to the broker, a refused publish waiting to be retried, and every open copy in a queue that
-has consumers. Each hand-off enters the new piece of work *before* leaving the old one (a
-dead-lettered copy's new copy exists before the old one ends), so the count never touches zero
-while something is still owed. No component decides alone that the model is empty: when
-publishing is over and the count reaches zero, the run is drained.
+way to the broker, a refused publish waiting to be retried, every open copy in a queue that has
+consumers (or that expires into one), and a delivery a worker still runs although its copy has
+ended (an orphan: its processing still counts). Each hand-off enters the new piece of work
+*before* leaving the old one (a dead-lettered copy's new copy exists before the old one ends),
+so the count never touches zero while something is still owed. No component decides alone that
+the model is empty: when publishing is over and the count reaches zero, the run is drained.
 
 A copy in a queue that nothing consumes can never be processed; such queues count into an
 `inert` tracker, so they never hold a drain open.
@@ -30,8 +31,8 @@ class Work:
     def enter(self) -> None:
         self.count += 1
 
-    def leave(self, n: int = 1) -> None:
-        self.count -= n
+    def leave(self) -> None:
+        self.count -= 1
         if not self.count and not self.publishing:
             self.idle()
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sim.format import duration as show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
+from sim.scenario.workers import retries_forever
 
 HUGE_MESSAGES = 50_000_000
 BYTES_PER_MESSAGE = 200
@@ -230,9 +231,7 @@ def _endless_retries(data: Mapping[str, Any]) -> list[str]:
     run, out = data["run"], []
     for name, pool in data["workers"].items():
         queue = pool["consumes"]
-        if pool["error_rate"] < 1 or not pool["retry"]["requeue"]:
-            continue
-        if data["queues"][queue]["max_deliveries"] is not None:
+        if not retries_forever(pool, data["queues"].get(queue)):
             continue
         until = (
             f"until the drain gives up (drain_timeout {_time(run['drain_timeout'])})"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from sim.random import distributions
 from sim.scenario.checks import (
     INVALID,
     REQUIRED,
@@ -151,17 +153,25 @@ def resolve_workers(
     return each(ctx, top, "workers", names, WORKER_KEYS, pool)
 
 
+def retries_forever(pool: Mapping[str, Any], queue: Mapping[str, Any] | None) -> bool:
+    """Whether a pool's copies would be retried without end: every processing fails and goes
+    back to a queue that never gives up on it (no ``max_deliveries``)."""
+    return (
+        pool["error_rate"] >= 1
+        and pool["retry"]["requeue"]
+        and queue is not None
+        and queue.get("max_deliveries") is None
+    )
+
+
 def _loops_without_time(pool: dict[str, Any], queue: dict[str, Any] | None) -> bool:
-    """Whether a pool's failures would requeue copies forever at one instant: every processing
-    fails, takes no time, and goes straight back to a queue that never gives up on it."""
-    if pool["error_rate"] < 1 or not pool["retry"]["requeue"] or pool["retry"]["delay"] > 0:
-        return False
-    if queue is None or queue.get("max_deliveries") is not None:
+    """Whether a pool's failures would requeue copies forever at one instant: they retry
+    forever (see retries_forever), at once, and every processing takes no time."""
+    if not retries_forever(pool, queue) or pool["retry"]["delay"] > 0:
         return False
     services = [pool["service_time"], *pool["service_time_by_type"].values()]
     return all(
-        isinstance(s, dict) and s.get("dist") == "constant" and s.get("value") == 0
-        for s in services
+        (dist := distributions.make(spec)).is_constant and dist.mean == 0 for spec in services
     )
 
 
