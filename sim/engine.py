@@ -15,6 +15,7 @@ from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
+import numpy as np
 from simpy import Environment
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import Event
@@ -80,7 +81,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         if not model.publishing:
             progress(1.0)
         elif run["messages"] is not None:
-            progress(model.budget.next_id / run["messages"])
+            progress(min(1.0, model.budget.sent / run["messages"]))
         else:
             progress(now / model.duration)
 
@@ -93,7 +94,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     # allocates millions of short-lived events (a quarter of the run time otherwise).
     gc.freeze()
     try:
-        _run_until(env, done, lambda: model.budget.next_id)
+        _run_until(env, done, lambda: model.budget.next_id)  # every message made counts
     finally:
         gc.unfreeze()
     for queue in model.queues.values():
@@ -153,16 +154,26 @@ def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
 
 def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any]]]:
     producers: dict[str, dict[str, Any]] = {}
-    for producer in model.producers:
+    publishers = [*model.producers, *(p.then for p in model.pools.values() if p.then)]
+    for producer in publishers:
         entry = producers.setdefault(producer.name, {"sent": 0, "accepted": 0, "rejected": 0})
         entry["sent"] += producer.sent
         entry["accepted"] += producer.accepted
         entry["rejected"] += producer.rejected
+        if getattr(producer, "calls", False):
+            for cause in ("unavailable", "timeouts", "failed"):
+                entry[cause] = entry.get(cause, 0) + getattr(producer, cause)
+            entry.setdefault("call_times", []).append(producer.call_times)
+    for entry in producers.values():
+        if "call_times" in entry:  # (published_at, response time) pairs of answered calls
+            pairs = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in
+                                    entry["call_times"]])
+            entry["call_times"] = pairs.reshape(-1, 2)
     queues = {
-        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth,
-               "unroutable": 0}
+        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth}
         for name, q in model.queues.items()
     }
+    exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
     workers = {
         name: {
             "count": len(pool.workers),
@@ -173,4 +184,5 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
         }
         for name, pool in model.pools.items()
     }
-    return {"producers": producers, "queues": queues, "workers": workers}
+    return {"producers": producers, "queues": queues, "exchanges": exchanges,
+            "workers": workers}

@@ -65,6 +65,7 @@ class Records:
         self.n = 0  # copies so far
         self.capacity = 0
         self.id = array("q")
+        self.flow = array("q")  # id of the producer's message a pipeline started from
         self.copy = array("i")  # a dead-letter cycle can pass a message round many times
         self.queue = array("h")
         self.producer = array("h")
@@ -87,6 +88,9 @@ class Records:
         self.lease = array("i")
         # Per-copy service time given by a trace (NaN: draw from the pool's distribution).
         self.service_time: array | None = None
+        # Headers of the messages that have any, by message id (read by follow-ups and
+        # dead letters, which are routed again).
+        self.headers: dict[int, dict[str, object]] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -119,6 +123,7 @@ class Records:
         n = CHUNK
         self.capacity += n
         self.id.extend(array("q", bytes(8 * n)))
+        self.flow.extend(array("q", bytes(8 * n)))
         self.queue.extend(array("h", bytes(2 * n)))
         self.producer.extend(array("h", bytes(2 * n)))
         self.key.extend(_MINUS_ONES)
@@ -161,6 +166,7 @@ class Records:
             {
                 "id": view("id"),
                 "copy": view("copy"),
+                "flow": view("flow"),
                 "queue": self.queues.decode(queue),
                 "producer": self.producers.decode(view("producer")),
                 "key": self.keys.decode(key),

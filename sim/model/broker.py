@@ -3,14 +3,15 @@
 The broker's own cost is its publish latency (the producer's response time on the ideal path),
 its ``capacity`` (a broker is itself a server: beyond so many publishes per second, publishes
 wait their turn) and its delivery latency (applied by each queue as it pushes). A publish is
-accepted when it reaches the broker; only then is a copy created in the records, so a refused
-publish leaves no row and is counted as ``rejected`` by the queue and the producer.
+routed when it reaches the broker (`sim.model.routing`), and only then is a copy created in the
+records for each queue that takes it, so a refused publish leaves no row; what a refusal costs
+is the sender's policy (`sim.model.publishing`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.model.schedule import Call
 from sim.model.work import Work
@@ -18,7 +19,8 @@ from sim.model.work import Work
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.producer import Producer
+    from sim.model.message import Message
+    from sim.model.publishing import Publisher
     from sim.model.queue import Queue
     from sim.records import Records
 
@@ -48,22 +50,11 @@ class Broker:
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self._instant = publish_latency is None and capacity is None
 
-    def publish(
-        self,
-        queue: Queue,
-        producer: Producer,
-        message_id: int,
-        published_at: float,
-        key: int,
-        type_: int,
-        priority: int,
-        service: float | None,
-        attempt: int = 0,
-    ) -> None:
-        """A producer sends a message now; it reaches the broker after the publish latency."""
+    def publish(self, message: Message, route: Any, sender: Publisher, attempt: int) -> None:
+        """``sender`` sends a message now; it reaches the broker after the publish latency."""
         if self._instant:  # accepted as it is sent (a retry is sent now, not at published_at)
-            self._accept(queue, producer, message_id, published_at, key, type_, priority,
-                         service, attempt, published_at if attempt == 0 else self.env.now)
+            self.accept(message, route, sender, attempt,
+                        message.published_at if attempt == 0 else self.env.now)
             return
         delay = 0.0 if self.publish_latency is None else self.publish_latency()
         if self.service is not None:
@@ -72,41 +63,47 @@ class Broker:
             start = max(now + delay, self._next_free)
             self._next_free = start + self.service
             delay = start + self.service - now
-        message = (queue, producer, message_id, published_at, key, type_, priority, service,
-                   attempt)
         self.work.enter()  # a publish on its way: the drain waits for it
-        Call(self.env, delay, self._arrived, message)
+        Call(self.env, delay, self._arrived, (message, route, sender, attempt))
 
     def _arrived(self, event: Call) -> None:
-        self._accept(*event._value, self.env.now)
-        self.work.leave()  # after the copy (if any) entered: a hand-off, never a gap
+        message, route, sender, attempt = event._value
+        self.accept(message, route, sender, attempt, self.env.now)
+        self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
 
-    def _accept(
-        self,
-        queue: Queue,
-        producer: Producer,
-        message_id: int,
-        published_at: float,
-        key: int,
-        type_: int,
-        priority: int,
-        service: float | None,
-        attempt: int,
-        now: float,
-    ) -> None:
-        if self.down or (queue.max_length is not None and queue.rejects()):
-            queue.refused += 1  # every refused attempt; `rejected` counts final refusals
-            message = (queue, producer, message_id, published_at, key, type_, priority, service)
-            producer.rejected_publish(message, attempt)
-            return
-        producer.accepted += 1
+    def accept(self, message: Message, route: Any, sender: Publisher, attempt: int,
+               now: float) -> bool:
+        """The publish reaches the broker now: route it, and give each queue with room a copy.
+
+        Returns whether every queue it was routed to took its copy; the ones that refused are
+        handed to the sender (`Publisher.refused`). A message no binding matched is accepted
+        and goes nowhere (its exchange counted it unroutable).
+        """
+        queues = route.route(message)
+        refused: list[Queue] | None = None
         rec = self.records
-        cid = rec.add(message_id, queue.code, producer.code, key, type_, published_at, now)
-        if priority:
-            rec.priority[cid] = priority
-        if service is not None:
-            rec.service_time[cid] = service  # type: ignore[index]
-        queue.put(cid)
+        for queue in queues:
+            if self.down or (queue.max_length is not None and queue.rejects()):
+                queue.refused += 1  # every refused attempt; `rejected` counts final refusals
+                if refused is None:
+                    refused = []
+                refused.append(queue)
+                continue
+            cid = rec.add(message.id, queue.code, message.producer, message.key, message.type,
+                          message.published_at, now)
+            rec.flow[cid] = message.flow
+            if message.priority:
+                rec.priority[cid] = message.priority
+            if message.service is not None:
+                rec.service_time[cid] = message.service  # type: ignore[index]
+            if message.copy:
+                rec.copy[cid] = message.copy
+            queue.put(cid)
+        if refused is not None:
+            sender.refused(message, refused, attempt)
+            return False
+        sender.accepted += 1
+        return True
 
     # -- outages --------------------------------------------------------------------------
     def outage(self, duration: float) -> None:

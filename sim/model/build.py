@@ -15,9 +15,14 @@ import numpy as np
 from simpy import Environment
 
 from sim.model.broker import Broker
+from sim.model.calls import CallPool
 from sim.model.faults import Faults
+from sim.model.pipeline import FollowUps
 from sim.model.producer import Producer, PublishBudget
+from sim.model.publishing import Publisher
 from sim.model.queue import Queue
+from sim.model.exchanges import make_exchange, routing_key_function
+from sim.model.routing import ToQueues
 from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
@@ -52,7 +57,10 @@ class Model:
         worker_names = [
             f"{pool}/{i}" for pool, spec in pool_specs.items() for i in range(spec["count"])
         ]
-        producer_names = list(scenario["producers"])
+        # Publishers: the producers, then the pools whose `then` publishes follow-ups.
+        producer_names = list(scenario["producers"]) + [
+            name for name, spec in pool_specs.items() if spec.get("then")
+        ]
         self.records = rec = Records(list(scenario["queues"]), producer_names, worker_names)
 
         self.brokers: dict[str, Broker] = {}
@@ -76,12 +84,26 @@ class Model:
             queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler)
             broker.queues.append(queue)
             self.queues[name] = queue
+        # Dead-lettering publishes again, through the same path as everything else.
+        self.internal = Publisher(env, "dead-letters", -1, self.work, None)
         for name, spec in scenario["queues"].items():
             if spec.get("dead_letter"):
-                self.queues[name].dead_letter = self.queues[spec["dead_letter"]]
+                target = self.queues[spec["dead_letter"]]
+                self.queues[name].dead_letter = target
+                self.queues[name].dead_letter_route = ToQueues((target,), target.broker)
+                self.queues[name].dead_letters = self.internal
+        # Routes: every queue is its own default direct exchange; then the exchanges.
+        self.routes: dict[str, Any] = {
+            name: ToQueues((queue,), queue.broker) for name, queue in self.queues.items()
+        }
+        self.exchanges = {
+            name: make_exchange(name, spec, self.queues, self.brokers, rec)
+            for name, spec in scenario.get("exchanges", {}).items()
+        }
+        self.routes.update(self.exchanges)
         # Work in progress: copies in consumed queues, and in queues whose copies expire into
         # one (they expire on time, since no consumer reaches them at the head).
-        consumed = {spec["consumes"] for spec in pool_specs.values()}
+        consumed = {spec["consumes"] for spec in pool_specs.values() if spec["consumes"]}
         tracked = set(consumed)
         growing = True
         while growing:
@@ -96,7 +118,8 @@ class Model:
             if name not in consumed:
                 self.queues[name].expire_on_time()
 
-        self.pools: dict[str, WorkerPool] = {}
+        self.budget = PublishBudget(run["messages"], self.end_publishing)
+        self.pools: dict[str, Any] = {}
         first_code = 0
         for name, spec in pool_specs.items():
             by_type = {
@@ -106,49 +129,69 @@ class Model:
             failure = None
             if spec["error_rate"] > 0:
                 failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
-            self.pools[name] = WorkerPool(
-                env,
-                name,
-                self.queues[spec["consumes"]],
-                rec,
-                spec,
+            options = dict(
                 ack_latency=sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency"),
-                service=sampler(spec["service_time"], seed, f"workers.{name}.service")
-                or _zero,
+                service=sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero,
                 service_by_type={k: v or _zero for k, v in by_type.items()},
                 failure=failure,
                 first_worker_code=first_code,
             )
+            if spec["consumes"] is None:
+                pool: Any = CallPool(env, name, rec, spec, self.work, **options)
+            else:
+                pool = WorkerPool(env, name, self.queues[spec["consumes"]], rec, spec,
+                                  **options)
+            if spec.get("then"):
+                pool.then = self._follow_ups(name, spec["then"])
+            self.pools[name] = pool
             first_code += spec["count"]
 
-        self.budget = PublishBudget(run["messages"], self.end_publishing)
         until = self.duration if self.duration is not None else float("inf")
         self.producers: list[Producer] = []
         for name, spec in scenario["producers"].items():
-            queue = self.queues[spec["publish"]]
-            broker = self.brokers[scenario["queues"][queue.name]["broker"]]
             fields = {
                 field: values.make(gen, stream(seed, f"producers.{name}.message.{field}")).next
                 for field, gen in spec["message"].items()
                 if field in ("key", "type", "priority")
             }
+            if spec["message"].get("headers"):
+                fields["headers"] = _headers(spec["message"]["headers"], seed, name)
             retry = spec["retry"] if spec["on_reject"] == "retry" else None
+            routing_key = routing_key_function(spec.get("routing_key"), rec, name)
             for i in range(spec["count"]):
                 rng = stream(seed, f"producers.{name}[{i}].arrivals")
                 process = arrivals.make(spec["arrivals"], rng)
                 rows = getattr(process, "rows", None)
                 if rows and "service_time" in rows:
                     rec.enable_service_times()
-                self.producers.append(
-                    Producer(
-                        env, name, rec.producers.code(name), process.times(), rows, fields,
-                        broker, queue, rec.keys, rec.types, self.budget, until, retry,
-                    )
+                producer = Producer(
+                    env, name, rec.producers.code(name), process.times(), rows, fields,
+                    rec.keys, rec.types, self.budget, until, self.work,
+                    None if retry is None else (retry["attempts"], retry["backoff"]),
+                    routing_key, rec.headers,
                 )
+                if spec.get("call"):
+                    producer.call(self.pools[spec["call"]], spec["timeout"])
+                else:
+                    producer.publish_to(self.routes[spec["publish"]])
+                self.producers.append(producer)
 
         self.faults = Faults(
             env, scenario["faults"], self.pools, self.brokers,
             lambda spec, name: sampler(spec, seed, name) or _zero,
+        )
+
+    def _follow_ups(self, pool: str, spec: dict[str, Any]) -> FollowUps:
+        """A pool's ``then``: the publisher of its follow-up messages."""
+        retry = spec.get("retry") if spec.get("on_reject") == "retry" else None
+        probability = spec["probability"]
+        return FollowUps(
+            self.env, pool, self.records.producers.code(pool), self.work,
+            None if retry is None else (retry["attempts"], retry["backoff"]),
+            routing_key_function(spec.get("routing_key"), self.records, pool),
+            self.routes[spec["publish"]], self.records, self.budget,
+            None if probability >= 1 else sampler(_UNIFORM, self.seed, f"workers.{pool}.then"),
+            probability,
         )
 
     def start(self) -> None:
@@ -181,6 +224,8 @@ class Model:
             if q.orphans - held:
                 problems.append(f"queue {q.name}: orphaned deliveries nobody holds")
         for pool in self.pools.values():
+            if not isinstance(pool, WorkerPool):
+                continue
             for w in pool.workers:
                 leases = list(w.holding.values())
                 counted = sum(1 for lease in leases if lease >= 0)
@@ -207,6 +252,15 @@ class Model:
         for callback in self._on_publishing_end:
             callback()
         self.work.publishing_ended()
+
+
+def _headers(spec: dict[str, Any], seed: int, producer: str) -> Callable[[], dict[str, Any]]:
+    """A generator of a message's headers: one value stream per header."""
+    makers = [
+        (name, values.make(gen, stream(seed, f"producers.{producer}.message.headers.{name}")).next)
+        for name, gen in spec.items()
+    ]
+    return lambda: {name: make() for name, make in makers}
 
 
 def _zero() -> float:

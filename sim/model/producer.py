@@ -1,32 +1,40 @@
 """Producers: instances that send messages at the instants of their arrival process.
 
 Each instance walks its own iterator of arrival times (numpy blocks behind it) and, at each
-instant, draws the message's fields and publishes it. Publishing is asynchronous: the producer
+instant, draws the message's fields and sends it. Publishing is asynchronous: the producer
 does not wait for processing, only for the broker to accept (the queue design of the notes).
+A producer with ``call`` waits for a pool to process the message instead (the synchronous
+baseline, `sim.model.calls`).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sim.model.message import Message
+from sim.model.publishing import Publisher
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.broker import Broker
-    from sim.model.queue import Queue
+    from sim.model.work import Work
     from sim.records import Codes
 
 
 class PublishBudget:
-    """Shared stop rule: publishing ends at ``duration`` or after ``messages`` sends."""
+    """Shared stop rule: publishing ends at ``duration`` or after ``messages`` sends.
+
+    It also hands out message ids (follow-ups take theirs here too, without counting
+    against ``messages``, which counts what the producers send)."""
 
     def __init__(self, messages: int | None, on_exhausted: Callable[[], None]) -> None:
         self.left = messages if messages is not None else -1
         self.on_exhausted = on_exhausted
         self.next_id = 0
+        self.sent = 0  # messages the producers sent
         self.active = 0  # producer instances that still have arrivals to come
 
     def producer_done(self) -> None:
@@ -36,8 +44,12 @@ class PublishBudget:
             self.on_exhausted()
 
 
-class Producer:
-    """One producer instance publishing to one queue."""
+class Producer(Publisher):
+    """One producer instance: at each arrival, a new message sent to its target.
+
+    ``send(message)`` is where its messages go: a route (``publish``, through the broker) or
+    a pool's synchronous ``call``, chosen when the model is built.
+    """
 
     def __init__(
         self,
@@ -47,36 +59,49 @@ class Producer:
         times: Iterator[float],
         rows: dict[str, list[Any]] | None,
         fields: dict[str, Callable[[], Any]],
-        broker: Broker,
-        queue: Queue,
         keys: Codes,
         types: Codes,
         budget: PublishBudget,
         until: float,
-        retry: dict[str, Any] | None,
+        work: Work,
+        retry: tuple[int, float] | None,
+        routing_key: Callable[[Message], str] | None,
+        headers: dict[int, dict[str, Any]],
     ) -> None:
-        self.env = env
-        self.name = name
-        self.code = code
+        super().__init__(env, name, code, work, retry, routing_key)
         self._times = times
         self._rows = rows
         self._row = 0
         self._key = fields.get("key")
         self._type = fields.get("type")
         self._priority = fields.get("priority")
-        # on_reject: retry -> (attempts, backoff); None -> a refused publish is an error.
-        self._retry = None if retry is None else (retry["attempts"], retry["backoff"])
-        self._broker = broker
-        self._queue = queue
+        self._headers = fields.get("headers")
+        self._headers_by_id = headers
         self._keys = keys
         self._types = types
         self._budget = budget
         self._until = until
         self._pending: Call | None = None
         self._next_at = 0.0  # the instant of the next arrival (saves reading the clock)
-        self.sent = 0
-        self.accepted = 0
-        self.rejected = 0
+        self._route: Any = None
+        self.send: Callable[[Message], None] = self._publish
+        # Synchronous calls (see sim.model.calls): the timeout, the errors by cause, and
+        # (published_at, response time) of each answered call, flat.
+        self.calls = False
+        self.timeout: float | None = None
+        self.unavailable = self.timeouts = self.failed = 0
+        self.call_times = array("d")
+
+    def publish_to(self, route: Any) -> None:
+        """Send messages along ``route`` (a queue or an exchange)."""
+        self._route = route
+        self.send = self._publish if route.needs_key else self._publish_fast
+
+    def call(self, pool: Any, timeout: float | None) -> None:
+        """Call ``pool`` synchronously for each message (no broker, no queue)."""
+        self.calls = True
+        self.timeout = timeout
+        self.send = lambda message: pool.call(message, self)
 
     def start(self) -> None:
         """Schedule the first arrival (the model counts every instance as active first)."""
@@ -103,21 +128,24 @@ class Producer:
         budget = self._budget
         message_id = budget.next_id
         budget.next_id = message_id + 1
+        budget.sent += 1
         self.sent += 1
         key = type_ = -1
         priority = 0
-        service_time = None
+        service = None
         if self._rows is not None:
-            key, type_, priority, service_time = self._trace_fields()
+            key, type_, priority, service = self._trace_fields()
         if self._key is not None:
             key = self._keys.code(self._key())
         if self._type is not None:
             type_ = self._types.code(self._type())
         if self._priority is not None:
             priority = int(self._priority())
-        self._broker.publish(
-            self._queue, self, message_id, now, key, type_, priority, service_time
-        )
+        headers = None
+        if self._headers is not None:
+            headers = self._headers_by_id[message_id] = self._headers()
+        self.send(Message(message_id, key, type_, priority, headers, message_id, now, service,
+                          self.code))
         if budget.left > 0:
             budget.left -= 1
             if budget.left == 0:
@@ -125,19 +153,13 @@ class Producer:
                 return
         self._schedule()
 
-    def rejected_publish(self, message: tuple[Any, ...], attempt: int) -> None:
-        """The broker refused a publish: retry after the backoff, or count an error."""
-        if self._retry is not None and attempt < self._retry[0]:
-            self._broker.work.enter()  # the drain waits for a publish being retried
-            Call(self.env, self._retry[1], self._retry_publish, (message, attempt + 1))
-        else:
-            self.rejected += 1
-            message[0].rejected += 1  # the publish gave up: a final refusal, counted once
+    def _publish(self, message: Message) -> None:
+        self.publish(message, self._route)
 
-    def _retry_publish(self, event: Call) -> None:
-        message, attempt = event._value
-        self._broker.publish(*message, attempt=attempt)
-        self._broker.work.leave()
+    def _publish_fast(self, message: Message) -> None:
+        """A route that needs no routing key (the default direct exchange): straight on."""
+        route = self._route
+        route.broker.publish(message, route, self, 0)
 
     def _trace_fields(self) -> tuple[int, int, int, float | None]:
         """Fields a trace row gives for this arrival (the trace replays them exactly)."""

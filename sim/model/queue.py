@@ -29,6 +29,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sim.model.lines import FifoLine, KeyedLine, PriorityLine
+from sim.model.message import Message
 from sim.model.schedule import Call
 from sim.model.work import Work, inert
 from sim.model.workers import CID_MASK, LEASE_SHIFT
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.broker import Broker
+    from sim.model.routing import ToQueues
     from sim.model.workers import Worker
 
 # Overflow policies: what a full queue does with a new publish.
@@ -98,6 +100,9 @@ class Queue:
             self.ready = FifoLine()
         self._fifo = isinstance(self.ready, FifoLine)
         self.dead_letter: Queue | None = None
+        # Set by the model with dead_letter: the route to it and the publisher that uses it.
+        self.dead_letter_route: ToQueues | None = None
+        self.dead_letters: Any = None
         self.consumers: list[Worker] = []
         self.free: deque[Worker] = deque()  # push: up consumers with room for another copy
         self.pollers: deque[Worker] = deque()  # pull: workers in a long poll, waiting
@@ -186,31 +191,26 @@ class Queue:
         self._dead_letter_or(cid, LOST)
 
     def _dead_letter_or(self, cid: int, state: int) -> None:
-        if self.dead_letter is None:
+        """End a copy that will not be processed here: dead-lettered, or ``state``."""
+        route = self.dead_letter_route
+        if route is None:
             self._end(cid, state)
             return
-        # The dead-letter copy exists before this one ends: the work is handed over, never
-        # dropped to zero in between (the drain would stop with the dead letter owed).
-        self.dead_letter.put_dead_letter(cid)
-        self._end(cid, DEAD_LETTERED)
-
-    def put_dead_letter(self, source: int) -> None:
-        """Enqueue a new copy of ``source`` (a copy dead-lettered in another queue)."""
+        # Dead-lettering publishes the message again (the next copy of it), at once, through
+        # the one publishing path: a dead-letter queue that refuses it (full, or its broker
+        # down) leaves the copy lost. The new copy exists before this one ends: the work is
+        # handed over, never dropped to zero in between.
         rec = self.records
-        cid = rec.add(
-            rec.id[source],
-            self.code,
-            rec.producer[source],
-            rec.key[source],
-            rec.type[source],
-            rec.published_at[source],
-            self.env.now,
+        message_id = rec.id[cid]
+        service = rec.service_time[cid] if rec.service_time is not None else None
+        message = Message(
+            message_id, rec.key[cid], rec.type[cid], rec.priority[cid],
+            rec.headers.get(message_id), rec.flow[cid], rec.published_at[cid],
+            None if service is None or service != service else service,
+            rec.producer[cid], rec.copy[cid] + 1,
         )
-        rec.copy[cid] = rec.copy[source] + 1
-        rec.priority[cid] = rec.priority[source]
-        if rec.service_time is not None:
-            rec.service_time[cid] = rec.service_time[source]
-        self.put(cid)
+        taken = route.broker.accept(message, route, self.dead_letters, 0, self.env.now)
+        self._end(cid, DEAD_LETTERED if taken else LOST)
 
     # -- taking copies off the line -----------------------------------------------------
     def _take(self) -> int | None:

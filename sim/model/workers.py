@@ -29,6 +29,7 @@ from sim.model.schedule import Call
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.pipeline import FollowUps
     from sim.model.queue import Queue
     from sim.records import Records
 
@@ -38,7 +39,43 @@ LEASE_SHIFT = 32
 CID_MASK = (1 << LEASE_SHIFT) - 1
 
 
-class WorkerPool:
+class PoolTime:
+    """What every pool reports over time: workers up, worker-seconds up, busy slot-seconds.
+
+    A pool keeps ``busy_time`` (service started so far, the rest of a cancelled processing
+    taken off) and ``workers`` whose ``running`` maps work in progress to its end event."""
+
+    env: Environment
+    workers: list[Any]
+    busy_time: float
+    _up: int
+    _up_area: float
+    _up_since: float
+
+    def went_up(self, delta: int) -> None:
+        now = self.env.now
+        self._up_area += self._up * (now - self._up_since)
+        self._up_since = now
+        self._up += delta
+
+    @property
+    def up(self) -> int:
+        return self._up
+
+    def up_time_until(self, now: float) -> float:
+        """Worker-seconds up from 0 to ``now``."""
+        return self._up_area + self._up * (now - self._up_since)
+
+    def busy_time_until(self, now: float) -> float:
+        """Slot-seconds spent processing up to ``now`` (work in progress counted so far)."""
+        remaining = sum(
+            call.due - now for worker in self.workers for call in worker.running.values()
+        )
+        return self.busy_time - remaining
+
+
+
+class WorkerPool(PoolTime):
     """Identical workers consuming one queue, with one service-time stream between them."""
 
     def __init__(
@@ -77,6 +114,7 @@ class WorkerPool:
         self.processed: set[int] | None = set() if mode else None
         self.seen_at_start = self.processed if mode == "at_start" else None
         self.unique_at_commit = mode == "at_commit"
+        self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
@@ -111,28 +149,6 @@ class WorkerPool:
             if by_type is not None:
                 return by_type()
         return self.service()
-
-    def went_up(self, delta: int) -> None:
-        now = self.env.now
-        self._up_area += self._up * (now - self._up_since)
-        self._up_since = now
-        self._up += delta
-
-    @property
-    def up(self) -> int:
-        return self._up
-
-    def up_time_until(self, now: float) -> float:
-        """Worker-seconds up from 0 to ``now``."""
-        return self._up_area + self._up * (now - self._up_since)
-
-    def busy_time_until(self, now: float) -> float:
-        """Slot-seconds spent processing up to ``now`` (work in progress counted so far)."""
-        remaining = sum(
-            call.due - now for worker in self.workers for call in worker.running.values()
-        )
-        return self.busy_time - remaining
-
 
 class Worker:
     """One consumer process of a pool."""
@@ -345,17 +361,21 @@ class Worker:
             self._failed(token)
             return
         cid = token & CID_MASK
+        now = self.env.now
         processed = pool.processed
         if processed is None:
             self._processings[cid] += 1
+            if pool.then is not None:
+                pool.then.after(cid, now)  # before the ack: the follow-up is owed first
         elif cid in processed and pool.unique_at_commit:
             pool.records.absorbed[cid] += 1  # the unique constraint refuses the second effect
         else:
             pool.records.processings[cid] += 1
             processed.add(cid)
+            if pool.then is not None:
+                pool.then.after(cid, now)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
-        now = self.env.now
         if self.buffer:
             self._start(self.buffer.popleft(), now)
         if self._instant_ack_after:

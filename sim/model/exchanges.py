@@ -1,0 +1,103 @@
+"""Building routes from the resolved scenario: exchanges, and publishers' routing keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.model.routing import (
+    CustomExchange,
+    DirectExchange,
+    Exchange,
+    FanoutExchange,
+    HeadersExchange,
+    TopicExchange,
+)
+from sim.scenario import custom_code
+
+if TYPE_CHECKING:
+    from sim.model.broker import Broker
+    from sim.model.message import Message
+    from sim.model.queue import Queue
+    from sim.records import Records
+
+
+def make_exchange(
+    name: str,
+    spec: dict[str, Any],
+    queues: dict[str, Queue],
+    brokers: dict[str, Broker],
+    records: Records,
+) -> Exchange:
+    """The routing strategy of one exchange (`sim.model.routing`)."""
+    broker = brokers[spec["broker"]]
+    alternate = queues[spec["alternate"]] if spec.get("alternate") else None
+    bindings = spec["bindings"]
+    kind = spec["type"]
+    if kind == "fanout":
+        return FanoutExchange(name, broker, alternate, [queues[b["queue"]] for b in bindings])
+    if kind == "direct":
+        return DirectExchange(
+            name, broker, alternate, [(queues[b["queue"]], b["key"]) for b in bindings]
+        )
+    if kind == "topic":
+        return TopicExchange(
+            name, broker, alternate, [(queues[b["queue"]], b["key"]) for b in bindings]
+        )
+    if kind == "headers":
+        return HeadersExchange(
+            name, broker, alternate,
+            [(queues[b["queue"]], b["match"] or {}, b["x_match"]) for b in bindings],
+        )
+    function, _ = custom_code.load(spec["function"], Path("/"))
+    reachable = [q for q in queues.values() if q.broker is broker]
+    return CustomExchange(name, broker, alternate, function, reachable, describer(records))
+
+
+def describer(records: Records) -> Callable[[Message], dict[str, Any]]:
+    """What a custom router sees of a message: its fields by name, as the scenario wrote them."""
+    keys, types, producers = records.keys.values, records.types.values, records.producers.values
+
+    def describe(message: Message) -> dict[str, Any]:
+        return {
+            "id": message.id,
+            "key": keys[message.key] if message.key >= 0 else None,
+            "type": types[message.type] if message.type >= 0 else None,
+            "priority": message.priority,
+            "headers": dict(message.headers or {}),
+            "routing_key": message.routing_key,
+            "flow": message.flow,
+            "producer": producers[message.producer] if message.producer >= 0 else None,
+        }
+
+    return describe
+
+
+def routing_key_function(
+    template: str | None, records: Records, publisher: str
+) -> Callable[[Message], str]:
+    """A publisher's routing key: ``template`` filled from the message's fields (``type``,
+    ``key``, ``priority``, ``producer``, ``headers[name]``), or the message type by default
+    (the empty key when it has none)."""
+    keys, types = records.keys.values, records.types.values
+    if template is None:
+        return lambda message: str(types[message.type]) if message.type >= 0 else ""
+
+    def routing_key(message: Message) -> str:
+        return template.format_map({
+            "type": types[message.type] if message.type >= 0 else "",
+            "key": keys[message.key] if message.key >= 0 else "",
+            "priority": message.priority,
+            "producer": publisher,
+            "headers": _Headers(message.headers or {}),
+        })
+
+    return routing_key
+
+
+class _Headers(dict):  # type: ignore[type-arg]
+    """Headers in a template: a missing one reads as the empty string."""
+
+    def __missing__(self, key: str) -> str:
+        return ""

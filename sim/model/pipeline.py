@@ -1,0 +1,75 @@
+"""Pipelines: a pool's ``then`` publishes a follow-up message when a processing completes.
+
+The follow-up is a new message (a new id) with the same key, type, priority and headers, and
+the same *flow*: the id of the producer's message the pipeline started from, so the summary
+can judge a multi-stage design end to end (`flows`). It is published when the processing
+ends, before its acknowledgement, through any queue or exchange; so a repeated processing (a
+redelivery) publishes its follow-up again, as a real consumer would, while a repeat that an
+idempotent consumer absorbs publishes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sim.model.message import Message
+from sim.model.publishing import Publisher
+
+if TYPE_CHECKING:
+    from simpy import Environment
+
+    from sim.model.producer import PublishBudget
+    from sim.model.work import Work
+    from sim.records import Records
+
+
+class FollowUps(Publisher):
+    """The publisher of one pool's follow-up messages."""
+
+    def __init__(
+        self,
+        env: Environment,
+        name: str,
+        code: int,
+        work: Work,
+        retry: tuple[int, float] | None,
+        routing_key: Callable[[Message], str] | None,
+        route: Any,
+        records: Records,
+        ids: PublishBudget,
+        draw: Callable[[], float] | None,
+        probability: float,
+    ) -> None:
+        super().__init__(env, name, code, work, retry, routing_key)
+        self.route = route
+        self.records = records
+        self._ids = ids
+        self._draw = draw  # uniform(0, 1) draws; None when every processing is followed up
+        self.probability = probability
+
+    def after(self, cid: int, now: float) -> None:
+        """The copy ``cid`` was processed (its effect happened) at ``now``."""
+        if self._draw is not None and self._draw() >= self.probability:
+            return
+        rec = self.records
+        headers = rec.headers.get(rec.id[cid]) if rec.headers else None
+        self._send(rec.key[cid], rec.type[cid], rec.priority[cid], headers, rec.flow[cid], now)
+
+    def after_call(self, message: Message, now: float) -> None:
+        """A synchronous call's processing succeeded (``message`` was never a copy)."""
+        if self._draw is not None and self._draw() >= self.probability:
+            return
+        self._send(message.key, message.type, message.priority, message.headers, message.flow,
+                   now)
+
+    def _send(self, key: int, type_: int, priority: int, headers: dict[str, Any] | None,
+              flow: int, now: float) -> None:
+        ids = self._ids
+        message_id = ids.next_id
+        ids.next_id = message_id + 1
+        self.sent += 1
+        if headers is not None:
+            self.records.headers[message_id] = headers
+        self.publish(Message(message_id, key, type_, priority, headers, flow, now, None,
+                             self.code), self.route)

@@ -1,0 +1,70 @@
+"""Publishing: the one interface through which anything sends messages to a broker.
+
+A producer, a pool's ``then`` follow-ups and a queue's dead-lettering all publish the same way:
+a `Message` goes to a route (a queue or an exchange, see `sim.model.routing`), reaches the
+route's broker after its publish latency and capacity (`Broker.publish`), and each queue it is
+routed to either takes a copy or refuses it. What a refusal costs is decided here, in one
+place: retried after a backoff (only to the queues that refused) or given up, which counts a
+final ``rejected`` on each refusing queue and an ``error`` for the publisher. Backpressure
+(``overflow: block``) holds the copy in its queue until there is room; it is never a refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sim.model.routing import ToQueues
+from sim.model.schedule import Call
+from sim.model.work import Work
+
+if TYPE_CHECKING:
+    from simpy import Environment
+
+    from sim.model.message import Message
+    from sim.model.queue import Queue
+
+class Publisher:
+    """Anything that publishes: its counts and what it does when a publish is refused.
+
+    ``retry``: ``(attempts, backoff)`` to try again after a refusal, or None to give up at
+    once. Every publish ends exactly once as ``accepted`` (every queue it was routed to took a
+    copy; one that no binding matched counts here too) or ``rejected`` (a queue still refused
+    after the last attempt).
+    """
+
+    def __init__(self, env: Environment, name: str, code: int, work: Work,
+                 retry: tuple[int, float] | None,
+                 routing_key: Callable[[Message], str] | None = None) -> None:
+        self.env = env
+        self.name = name
+        self.code = code  # the records' producer code of what it publishes first
+        self.work = work
+        self._retry = retry
+        self.routing_key = routing_key
+        self.sent = 0
+        self.accepted = 0
+        self.rejected = 0
+
+    def publish(self, message: Message, route: Any) -> None:
+        """Send a message along ``route`` (a first attempt)."""
+        if route.needs_key and self.routing_key is not None:
+            message.routing_key = self.routing_key(message)
+        route.broker.publish(message, route, self, 0)
+
+    def refused(self, message: Message, queues: Sequence[Queue], attempt: int) -> None:
+        """The broker refused the publish into ``queues``: retry them later, or give up."""
+        retry = self._retry
+        if retry is not None and attempt < retry[0]:
+            self.work.enter()  # the drain waits for a publish being retried
+            route = ToQueues(queues, queues[0].broker)
+            Call(self.env, retry[1], self._again, (message, route, attempt + 1))
+            return
+        self.rejected += 1
+        for queue in queues:
+            queue.rejected += 1  # the publish gave up: a final refusal, counted once per queue
+
+    def _again(self, event: Call) -> None:
+        message, route, attempt = event._value
+        route.broker.publish(message, route, self, attempt)
+        self.work.leave()  # after the new attempt is on its way: a hand-off, never a gap
