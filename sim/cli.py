@@ -191,7 +191,8 @@ class ProgressBar:
 # Every figure goes through sim.format (number, percent, duration), which prints an undefined
 # one (None, NaN) as MISSING: a run where nothing was published, completed or measured still
 # prints its table.
-TOTALS = ("published", "rejected", "completed", "dead_lettered", "expired", "lost", "pending")
+TOTALS = ("published", "rejected", "unroutable", "completed", "dead_lettered", "expired", "lost",
+          "pending")
 
 
 def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
@@ -257,9 +258,38 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
           duration(_get(p, "response_time", "p50")), duration(_get(p, "response_time", "p99"))]
          for name, p in _entries(summary, "producers")],
     )]
+    lines += _routing_lines(summary)
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
+
+
+def _routing_lines(summary: dict[str, Any]) -> list[str]:
+    """Flows across pipeline stages, unroutable publishes, and why synchronous calls failed."""
+    lines = []
+    flows, totals = summary.get("flows") or {}, summary.get("totals") or {}
+    if flows.get("count") and flows["count"] < (totals.get("enqueued") or 0):
+        lines.append(
+            f"flows      {number(flows.get('completed'))} of {number(flows.get('count'))} "
+            f"completed end to end  {_percentiles(flows.get('latency'))}"
+        )
+    for name, exchange in _entries(summary, "exchanges"):
+        if exchange.get("unroutable"):
+            lines.append(
+                f"exchange {name}: {number(exchange.get('unroutable'))} unroutable "
+                f"({number(exchange.get('to_alternate'))} to its alternate queue, "
+                f"{number(exchange.get('dropped'))} dropped)"
+            )
+    for name, producer in _entries(summary, "producers"):
+        calls = producer.get("calls")
+        if calls and producer.get("errors"):
+            lines.append(
+                f"calls {name}: {number(producer.get('errors'))} errors: "
+                f"{number(calls.get('unavailable'))} with no worker up, "
+                f"{number(calls.get('timeouts'))} timed out, "
+                f"{number(calls.get('failed'))} failed in processing"
+            )
+    return ["", *lines] if lines else []
 
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:

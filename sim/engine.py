@@ -81,7 +81,8 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         if not model.publishing:
             progress(1.0)
         elif run["messages"] is not None:
-            progress(min(1.0, model.budget.sent / run["messages"]))
+            sent = sum(producer.sent for producer in model.producers)
+            progress(min(1.0, sent / run["messages"]))
         else:
             progress(now / model.duration)
 
@@ -158,14 +159,17 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
     for producer in publishers:
         entry = producers.setdefault(producer.name, {"sent": 0, "accepted": 0, "rejected": 0})
         entry["sent"] += producer.sent
-        entry["accepted"] += producer.accepted
-        entry["rejected"] += producer.rejected
         if getattr(producer, "calls", False):
-            for cause in ("unavailable", "timeouts", "failed"):
-                entry[cause] = entry.get(cause, 0) + getattr(producer, cause)
+            # Calls are not publishes: their answers and errors are counted apart.
+            for cause in ("answered", "unavailable", "timeouts", "failed"):
+                entry[cause] = entry.get(cause, 0) + (
+                    producer.accepted if cause == "answered" else getattr(producer, cause))
             entry.setdefault("call_times", []).append(producer.call_times)
+        else:
+            entry["accepted"] += producer.accepted
+            entry["rejected"] += producer.rejected
     for entry in producers.values():
-        if "call_times" in entry:  # (published_at, response time) pairs of answered calls
+        if "call_times" in entry:  # (published_at, response time) of each answered call
             pairs = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in
                                     entry["call_times"]])
             entry["call_times"] = pairs.reshape(-1, 2)

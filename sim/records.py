@@ -104,6 +104,7 @@ class Records:
         type_: int,
         published_at: float,
         accepted_at: float,
+        flow: int,
     ) -> int:
         """Append a copy (copy number 0, pending, never delivered) and return its id."""
         cid = self.n
@@ -111,6 +112,7 @@ class Records:
             self._grow()
         self.n = cid + 1
         self.id[cid] = message_id
+        self.flow[cid] = flow
         self.queue[cid] = queue
         self.producer[cid] = producer
         self.key[cid] = key

@@ -160,6 +160,8 @@ def test_shape_and_meta(summary):
         "queues",
         "workers",
         "producers",
+        "exchanges",
+        "flows",
     ]
     assert (summary["scenario"], summary["seed"], summary["duration"]) == ("hand", 7, 10.0)
     assert (summary["warmup"], summary["sim_end"], summary["wall_seconds"]) == (2.0, 12.0, 0.5)

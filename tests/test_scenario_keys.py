@@ -38,7 +38,7 @@ def resolved(**overrides: object) -> dict:
     return scenario.loads(BASE, overrides=overrides or None).data
 
 
-# --- message size and headers: refused until the model uses them ---------------------------
+# --- message size: refused until the model uses it; headers are generators ----------------
 
 
 def test_message_size_is_refused_with_its_path_and_line() -> None:
@@ -63,12 +63,12 @@ def test_message_size_as_a_number_is_refused_too() -> None:
     ]
 
 
-def test_message_headers_are_refused() -> None:
-    lines = problems(**{"producers.web.message.headers": {"region": {"choice": ["eu", "us"]}}})
-    assert lines == [
-        "--set producers.web.message.headers: message headers (headers:) is not supported yet "
-        "(nothing reads them yet: remove them)"
-    ]
+def test_message_headers_are_generators_now() -> None:
+    data = resolved(**{"producers.web.message.headers": {"region": {"choice": ["eu", "us"]}}})
+    assert data["producers"]["web"]["message"]["headers"] == {"region": {"choice": ["eu", "us"]}}
+    lines = problems(**{"producers.web.message.headers": {"region": {"choise": ["eu"]}}})
+    assert len(lines) == 1 and lines[0].startswith(
+        "--set producers.web.message.headers.region: a value generator needs exactly one of")
 
 
 def test_values_of_refused_fields_are_still_checked() -> None:

@@ -103,6 +103,8 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "error_rate": 0.0,
                 "retry": {"requeue": True, "delay": 0.0},
                 "idempotent": False,
+                "then": None,
+                "batch": None,
             }
         },
         "faults": [],

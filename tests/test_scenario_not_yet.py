@@ -44,9 +44,6 @@ def test_an_unknown_broker_type_is_a_typo_not_a_missing_feature() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "what"),
     [
-        ("producers.web.call", "pool", "a synchronous call to a worker pool (call:)"),
-        ("producers.web.timeout", "2s", "a call timeout (timeout:)"),
-        ("producers.web.routing_key", "order.{type}", "a routing key (routing_key:)"),
         ("brokers.main", {"session_timeout": "45s"}, "the broker setting 'session_timeout'"),
         ("brokers.main", {"commit": "auto"}, "the broker setting 'commit'"),
         ("brokers.main", {"reject_on_worker_lost": True},
@@ -57,10 +54,7 @@ def test_an_unknown_broker_type_is_a_typo_not_a_missing_feature() -> None:
         ("queues.orders.deliver_latency", "1ms", "a per-queue deliver_latency"),
         ("queues.orders.capacity", "100/s", "a per-queue capacity"),
         ("queues.orders.durable", False, "a per-queue durable"),
-        ("workers.pool.then", {"publish": "orders"}, "a follow-up publish (then:)"),
-        ("workers.pool.batch", {"every": "5m"}, "a batch job (batch:)"),
         ("workers.pool.autoscale", {"max": 5, "target_backlog": 100}, "autoscaling (autoscale:)"),
-        ("exchanges", {"events": {"type": "fanout"}}, "routing through exchanges (exchanges:)"),
     ],
 )  # fmt: skip
 def test_features_not_supported_yet(path: str, value: object, what: str) -> None:
@@ -73,14 +67,27 @@ def test_features_not_supported_yet(path: str, value: object, what: str) -> None
     assert f"{what} is not supported yet" in lines[0], lines
 
 
-def test_a_pool_without_consumes_is_not_supported_yet() -> None:
+def test_a_pool_without_consumes_serves_calls_now() -> None:
     data = {**BASE, "workers": {"pool": {"service_time": "10ms"}}}
-    with pytest.raises(ScenarioError) as info:
-        scenario.from_dict(data)
-    assert [str(p) for p in info.value.problems] == [
-        "workers.pool.consumes: a worker pool without consumes (serving synchronous calls) "
-        "is not supported yet"
-    ]
+    sc = scenario.from_dict(
+        data, overrides={"producers.web.publish": None, "producers.web.call": "pool"}
+    )
+    assert sc.data["workers"]["pool"]["consumes"] is None
+    assert sc.data["producers"]["web"]["call"] == "pool"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("producers.web.routing_key", "order.{type}"),
+        ("workers.pool.then", {"publish": "orders", "probability": 0.5}),
+        ("workers.pool.batch", {"every": "5m", "max": 100}),
+        ("exchanges", {"events": {"type": "fanout", "bindings": [{"queue": "orders"}]}}),
+    ],
+)
+def test_features_of_issue_7_are_supported_now(path: str, value: object) -> None:
+    sc = scenario.from_dict(BASE, overrides={path: value})
+    assert sc.data["run"]["duration"] == 60.0
 
 
 def test_defaults_of_unsupported_features_are_accepted() -> None:
@@ -124,7 +131,7 @@ def test_values_of_unsupported_features_are_still_checked() -> None:
         {
             "queues.orders.partitions": 0,
             "brokers.main": {"session_timeout": "soon"},
-            "workers.pool.then": {"publish": "nowhere"},
+            "workers.pool.autoscale": {"max": 0, "target_backlog": 10},
             "faults": [{"outage": "nobroker", "at": "1m", "duration": "1m"}],
         }
     )
@@ -132,9 +139,7 @@ def test_values_of_unsupported_features_are_still_checked() -> None:
     assert any(
         m.startswith("--set brokers.main.session_timeout: bad duration 'soon'") for m in lines
     )
-    assert any(
-        m.startswith("--set workers.pool.then.publish: no queue or exchange named") for m in lines
-    )
+    assert "--set workers.pool.autoscale.max: must be a whole number >= 1, got 0" in lines
     assert any(m.startswith("--set faults[0].outage: no broker named 'nobroker'") for m in lines)
 
 

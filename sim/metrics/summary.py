@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics.accounting import codes, copy_counts, queue_totals, run_totals
+from sim.metrics.accounting import (
+    STATES,
+    codes,
+    copy_counts,
+    queue_totals,
+    run_totals,
+    state_codes,
+)
 from sim.metrics.latency import describe, throughput
 from sim.metrics.reordering import reordering
 
@@ -104,6 +111,11 @@ def summarize(
         "queues": queues,
         "workers": _workers(counters.get("workers", {}), sim_end),
         "producers": _producers(messages, counters.get("producers", {}), warmup),
+        "exchanges": {
+            str(name): {k: int(v) for k, v in c.items()}
+            for name, c in counters.get("exchanges", {}).items()
+        },
+        "flows": _flows(messages, warmup),
     }
 
 
@@ -256,6 +268,9 @@ def _producers(
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         c = producers.get(name, {})
+        if "call_times" in c:
+            out[name] = _caller(c, warmup)
+            continue
         here = response[rows[code_of[name]]] if name in code_of else np.zeros(0)
         out[name] = {
             "sent": int(c.get("sent", 0)),
@@ -264,6 +279,55 @@ def _producers(
             "response_time": describe(here, overwrite=True),
         }
     return out
+
+
+def _caller(c: Mapping[str, Any], warmup: float) -> dict[str, Any]:
+    """A producer that calls a pool: ``errors`` = calls that failed (no worker up, timed
+    out, or failed in processing), ``response_time`` over the answered calls made at or
+    after warmup (the whole processing: the caller waited for it)."""
+    pairs = np.asarray(c["call_times"], dtype=np.float64).reshape(-1, 2)
+    measured = pairs[pairs[:, 0] >= warmup, 1]
+    causes = {cause: int(c.get(cause, 0)) for cause in ("unavailable", "timeouts", "failed")}
+    return {
+        "sent": int(c.get("sent", 0)),
+        "errors": sum(causes.values()),
+        "response_time": describe(measured, overwrite=True),
+        "calls": {"answered": int(c.get("answered", 0)), **causes},
+    }
+
+
+def _flows(messages: pd.DataFrame, warmup: float) -> dict[str, Any] | None:
+    """End to end across a pipeline's stages: a *flow* is a producer's message and every
+    follow-up and dead letter it led to (the ``flow`` column). ``count``: flows started at or
+    after warmup; ``completed``: those none of whose copies ended pending, lost or expired,
+    with at least one completed; ``latency``: from the flow's first publish to its last
+    completion, over the completed flows. None for a table without the column."""
+    if "flow" not in messages:
+        return None
+    flow = messages["flow"].to_numpy()
+    empty = {"count": 0, "completed": 0, "latency": describe(np.zeros(0))}
+    if flow.size == 0:
+        return empty
+    order = np.argsort(flow, kind="stable")
+    sorted_flow = flow[order]
+    starts = np.flatnonzero(np.r_[True, sorted_flow[1:] != sorted_flow[:-1]])
+    published_at = messages["published_at"].to_numpy(np.float64)[order]
+    completed_at = messages["completed_at"].to_numpy(np.float64)[order]
+    state = state_codes(messages["state"])[order]
+    del order, sorted_flow
+    begin = np.minimum.reduceat(published_at, starts)
+    done_at = np.where(np.isnan(completed_at), -np.inf, completed_at)
+    end = np.maximum.reduceat(done_at, starts)
+    unfinished = np.isin(state, [STATES.index(s) for s in ("pending", "lost", "expired")])
+    broken = np.maximum.reduceat(unfinished.astype(np.int8), starts) > 0
+    measured = begin >= warmup
+    complete = measured & ~broken & np.isfinite(end)
+    span = end[complete] - begin[complete]
+    return {
+        "count": int(measured.sum()),
+        "completed": int(complete.sum()),
+        "latency": describe(span, overwrite=True),
+    }
 
 
 def _first_of_id(ids: np.ndarray) -> np.ndarray:

@@ -48,11 +48,11 @@ class Broker:
         self.queues: list[Queue] = []
         self.work = Work()  # the run's work-in-progress count (the model shares its own)
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
-        self._instant = publish_latency is None and capacity is None
+        self.instant = publish_latency is None and capacity is None
 
     def publish(self, message: Message, route: Any, sender: Publisher, attempt: int) -> None:
         """``sender`` sends a message now; it reaches the broker after the publish latency."""
-        if self._instant:  # accepted as it is sent (a retry is sent now, not at published_at)
+        if self.instant:  # accepted as it is sent (a retry is sent now, not at published_at)
             self.accept(message, route, sender, attempt,
                         message.published_at if attempt == 0 else self.env.now)
             return
@@ -79,7 +79,9 @@ class Broker:
         handed to the sender (`Publisher.refused`). A message no binding matched is accepted
         and goes nowhere (its exchange counted it unroutable).
         """
-        queues = route.route(message)
+        queues = route.fixed  # a queue's own route needs no call (the common case)
+        if queues is None:
+            queues = route.route(message)
         refused: list[Queue] | None = None
         rec = self.records
         for queue in queues:
@@ -90,8 +92,7 @@ class Broker:
                 refused.append(queue)
                 continue
             cid = rec.add(message.id, queue.code, message.producer, message.key, message.type,
-                          message.published_at, now)
-            rec.flow[cid] = message.flow
+                          message.published_at, now, message.flow)
             if message.priority:
                 rec.priority[cid] = message.priority
             if message.service is not None:

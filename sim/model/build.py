@@ -16,12 +16,12 @@ from simpy import Environment
 
 from sim.model.broker import Broker
 from sim.model.calls import CallPool
+from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.faults import Faults
 from sim.model.pipeline import FollowUps
 from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
-from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.routing import ToQueues
 from sim.model.work import Work
 from sim.model.workers import WorkerPool

@@ -17,35 +17,56 @@ class Message:
     ``flow`` is the id of the producer's message a pipeline started from (a follow-up keeps
     it); ``copy`` is the copy number its copies get (a dead letter is the next copy of the
     message it came from); ``service`` a trace's service time (None: drawn by the pool);
-    ``producer`` the records code of the component that published it first.
+    ``producer`` the records code of the component that published it first; ``routing_key``
+    is set by the publisher when its route needs one.
+
+    Made once per publish, so it is cheap to make: slots, no ``__init__`` frame; `new` sets
+    every field (the six every message has from its arguments, the others to their defaults).
     """
 
     __slots__ = (
-        "id", "key", "type", "priority", "headers", "flow", "published_at", "service",
-        "producer", "copy", "routing_key",
+        "copy",
+        "flow",
+        "headers",
+        "id",
+        "key",
+        "priority",
+        "producer",
+        "published_at",
+        "routing_key",
+        "service",
+        "type",
     )  # fmt: skip
 
-    def __init__(
-        self,
-        id: int,
-        key: int,
-        type: int,
-        priority: int,
-        headers: dict[str, Any] | None,
-        flow: int,
-        published_at: float,
-        service: float | None,
-        producer: int,
-        copy: int = 0,
-    ) -> None:
-        self.id = id
-        self.key = key
-        self.type = type
-        self.priority = priority
-        self.headers = headers
-        self.flow = flow
-        self.published_at = published_at
-        self.service = service
-        self.producer = producer
-        self.copy = copy
-        self.routing_key: str | None = None  # set by the publisher when its route needs one
+    id: int
+    key: int
+    type: int
+    priority: int
+    headers: dict[str, Any] | None
+    flow: int
+    published_at: float
+    service: float | None
+    producer: int
+    copy: int
+    routing_key: str | None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"Message({fields})"
+
+
+_new = object.__new__
+
+
+def new(id: int, key: int, type: int, flow: int, published_at: float, producer: int) -> Message:
+    """A message with the fields every message has (the rest at their defaults)."""
+    message = _new(Message)
+    message.id = id
+    message.key = key
+    message.type = type
+    message.flow = flow
+    message.published_at = published_at
+    message.producer = producer
+    message.priority = message.copy = 0
+    message.headers = message.service = message.routing_key = None
+    return message

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sim.model.message import Message
+from sim.model.message import Message, new
 from sim.model.publishing import Publisher
 
 if TYPE_CHECKING:
@@ -71,5 +71,7 @@ class FollowUps(Publisher):
         self.sent += 1
         if headers is not None:
             self.records.headers[message_id] = headers
-        self.publish(Message(message_id, key, type_, priority, headers, flow, now, None,
-                             self.code), self.route)
+        message = new(message_id, key, type_, flow, now, self.code)
+        message.priority = priority
+        message.headers = headers
+        self.publish(message, self.route)

@@ -17,6 +17,8 @@ from sim.model.message import Message
 from sim.model.publishing import Publisher
 from sim.model.schedule import Call
 
+_new = object.__new__
+
 if TYPE_CHECKING:
     from simpy import Environment
 
@@ -34,7 +36,6 @@ class PublishBudget:
         self.left = messages if messages is not None else -1
         self.on_exhausted = on_exhausted
         self.next_id = 0
-        self.sent = 0  # messages the producers sent
         self.active = 0  # producer instances that still have arrivals to come
 
     def producer_done(self) -> None:
@@ -84,6 +85,7 @@ class Producer(Publisher):
         self._pending: Call | None = None
         self._next_at = 0.0  # the instant of the next arrival (saves reading the clock)
         self._route: Any = None
+        self._accept_now: Callable[..., bool] | None = None
         self.send: Callable[[Message], None] = self._publish
         # Synchronous calls (see sim.model.calls): the timeout, the errors by cause, and
         # (published_at, response time) of each answered call, flat.
@@ -95,7 +97,11 @@ class Producer(Publisher):
     def publish_to(self, route: Any) -> None:
         """Send messages along ``route`` (a queue or an exchange)."""
         self._route = route
-        self.send = self._publish if route.needs_key else self._publish_fast
+        self.send = self._publish
+        # The common case, a queue's own route on a broker with no latency or capacity:
+        # Broker.publish would call accept at once, so the producer calls it itself.
+        if route.fixed is not None and route.broker.instant:
+            self._accept_now = route.broker.accept
 
     def call(self, pool: Any, timeout: float | None) -> None:
         """Call ``pool`` synchronously for each message (no broker, no queue)."""
@@ -128,7 +134,6 @@ class Producer(Publisher):
         budget = self._budget
         message_id = budget.next_id
         budget.next_id = message_id + 1
-        budget.sent += 1
         self.sent += 1
         key = type_ = -1
         priority = 0
@@ -141,11 +146,24 @@ class Producer(Publisher):
             type_ = self._types.code(self._type())
         if self._priority is not None:
             priority = int(self._priority())
-        headers = None
+        message = _new(Message)  # (message.new, inlined: once per message)
+        message.id = message.flow = message_id
+        message.key = key
+        message.type = type_
+        message.published_at = now
+        message.producer = self.code
+        message.priority = priority
+        message.service = service
+        message.copy = 0
+        message.routing_key = None
+        message.headers = None
         if self._headers is not None:
-            headers = self._headers_by_id[message_id] = self._headers()
-        self.send(Message(message_id, key, type_, priority, headers, message_id, now, service,
-                          self.code))
+            message.headers = self._headers_by_id[message_id] = self._headers()
+        accept = self._accept_now
+        if accept is not None:  # a queue on an instant broker: accepted as it is sent
+            accept(message, self._route, self, 0, now)
+        else:
+            self.send(message)
         if budget.left > 0:
             budget.left -= 1
             if budget.left == 0:
@@ -155,11 +173,6 @@ class Producer(Publisher):
 
     def _publish(self, message: Message) -> None:
         self.publish(message, self._route)
-
-    def _publish_fast(self, message: Message) -> None:
-        """A route that needs no routing key (the default direct exchange): straight on."""
-        route = self._route
-        route.broker.publish(message, route, self, 0)
 
     def _trace_fields(self) -> tuple[int, int, int, float | None]:
         """Fields a trace row gives for this arrival (the trace replays them exactly)."""

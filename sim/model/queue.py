@@ -29,7 +29,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sim.model.lines import FifoLine, KeyedLine, PriorityLine
-from sim.model.message import Message
+from sim.model.message import new
 from sim.model.schedule import Call
 from sim.model.work import Work, inert
 from sim.model.workers import CID_MASK, LEASE_SHIFT
@@ -203,12 +203,13 @@ class Queue:
         rec = self.records
         message_id = rec.id[cid]
         service = rec.service_time[cid] if rec.service_time is not None else None
-        message = Message(
-            message_id, rec.key[cid], rec.type[cid], rec.priority[cid],
-            rec.headers.get(message_id), rec.flow[cid], rec.published_at[cid],
-            None if service is None or service != service else service,
-            rec.producer[cid], rec.copy[cid] + 1,
-        )
+        message = new(message_id, rec.key[cid], rec.type[cid], rec.flow[cid],
+                      rec.published_at[cid], rec.producer[cid])
+        message.priority = rec.priority[cid]
+        message.headers = rec.headers.get(message_id)
+        if service is not None and service == service:  # not NaN: a trace gave it
+            message.service = service
+        message.copy = rec.copy[cid] + 1
         taken = route.broker.accept(message, route, self.dead_letters, 0, self.env.now)
         self._end(cid, DEAD_LETTERED if taken else LOST)
 
@@ -426,6 +427,9 @@ class Queue:
     def release(self, worker: Worker) -> None:
         """A consumer has room again (an ack arrived, or it finished an auto-acked copy)."""
         if not worker.up:
+            return
+        if worker.pool.batch is not None:
+            worker.pool.batch.release(worker)  # a batch job hands out work only in a run
             return
         if self.push:
             if worker.held == worker.prefetch - 1 and not worker.unbounded:

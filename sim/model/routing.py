@@ -49,7 +49,7 @@ class ToQueues:
     needs_key = False
 
     def __init__(self, queues: Sequence[Queue], broker: Broker) -> None:
-        self.queues = tuple(queues)
+        self.fixed = self.queues = tuple(queues)
         self.broker = broker
         self.name = ",".join(q.name for q in self.queues)
 
@@ -61,6 +61,7 @@ class Exchange:
     """What every exchange shares: its counts and its alternate queue."""
 
     needs_key = True  # whether a publisher must give messages a routing key
+    fixed = None  # the queues of a route that does not depend on the message (ToQueues)
 
     def __init__(self, name: str, broker: Broker, alternate: Queue | None) -> None:
         self.name = name

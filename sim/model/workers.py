@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.batch import BatchJob
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class WorkerPool(PoolTime):
         self.seen_at_start = self.processed if mode == "at_start" else None
         self.unique_at_commit = mode == "at_commit"
         self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
+        self.batch = BatchJob(self, spec["batch"]) if spec.get("batch") else None
         self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
@@ -130,6 +132,8 @@ class WorkerPool(PoolTime):
         for worker in self.workers:
             worker.plain_service = self.service if plain else None
             worker.start()
+        if self.batch is not None:
+            self.batch.start()
         if self.queue.restore_interval is not None:
             Call(self.env, self.queue.restore_interval, self._restore_tick)
 
@@ -193,7 +197,9 @@ class Worker:
         queue = self.queue
         if queue.restore_interval is not None:
             queue.restore_check()
-        if queue.push:
+        if self.pool.batch is not None:
+            self.pool.batch.release(self)  # a batch job's worker takes work only in a run
+        elif queue.push:
             queue.free.append(self)
             queue.dispatch()
         else:

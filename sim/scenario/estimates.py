@@ -36,7 +36,7 @@ class Source:
     """The arrivals of one producer (all its instances together) and where they go."""
 
     name: str
-    queue: str
+    queue: str | None  # where it publishes: a queue or an exchange (None: it calls a pool)
     count: int
     process: arrivals.ArrivalProcess
     end: float  # when its last arrival is due (an upper estimate); inf if they never stop
@@ -245,11 +245,76 @@ class Estimates:
         self.publishing = publishing_time(self.run, self.sources)
         self.sent = {} if self.publishing is None else sent(self.run, self.sources, self.publishing)
         self._pools: dict[str, list[PoolRate]] = {}  # by queue, computed once
-        self.into: dict[str, float] = {}  # expected copies published to each queue
+        # Expected copies published to each queue: `into` where routing says exactly how many
+        # (a queue, a fanout exchange, follow-ups along those), `upper` adding those that may
+        # reach a queue by a key, headers or a custom router (each counted as if all did);
+        # `uncertain` names the queues the upper bound was needed for.
+        self.into: dict[str, float] = {}
+        self.upper: dict[str, float] = {}
+        self.uncertain: set[str] = set()
         for source in self.sources:
-            self.into[source.queue] = self.into.get(source.queue, 0.0) + self.sent.get(
-                source.name, 0.0
-            )
+            if source.queue is not None:
+                self._spread(source.queue, self.sent.get(source.name, 0.0), True)
+        self._follow_ups()
+
+    def _spread(self, target: str, copies: float, exact: bool) -> dict[str, float]:
+        """Add ``copies`` published to ``target`` (a queue or an exchange) to the queues they
+        reach; returns what each queue got."""
+        exchange = self.data.get("exchanges", {}).get(target)
+        if exchange is None:
+            reached, sure = [target], True
+        elif exchange["type"] == "fanout":
+            reached, sure = list(dict.fromkeys(b["queue"] for b in exchange["bindings"])), True
+        else:
+            if exchange["type"] == "custom":
+                reached = [q for q, spec in self.data["queues"].items()
+                           if spec["broker"] == exchange["broker"]]
+            else:
+                reached = list(dict.fromkeys(b["queue"] for b in exchange["bindings"]))
+            if exchange.get("alternate"):
+                reached.append(exchange["alternate"])
+            sure = False
+        got = {}
+        for queue in reached:
+            self.upper[queue] = self.upper.get(queue, 0.0) + copies
+            if exact and sure:
+                self.into[queue] = self.into.get(queue, 0.0) + copies
+            else:
+                self.uncertain.add(queue)
+            got[queue] = copies
+        return got
+
+    def _follow_ups(self, rounds: int = 50) -> None:
+        """Pipelines: each copy a pool with ``then`` processes publishes a follow-up with its
+        probability, so copies flow on stage by stage (the traffic equations of a Jackson
+        network, solved by iteration; a cycle that never thins out stops after ``rounds``)."""
+        stages = [(pool["consumes"], pool["then"]) for pool in self.data["workers"].values()
+                  if pool.get("then") and pool["consumes"] is not None]
+        called: dict[str, float] = {}
+        for source in self.sources:
+            call = self.data["producers"][source.name].get("call")
+            if call:
+                called[call] = called.get(call, 0.0) + self.sent.get(source.name, 0.0)
+        fresh = dict(self.upper)
+        exact = {q: q not in self.uncertain for q in fresh}
+        for name, pool in self.data["workers"].items():
+            if pool.get("then") and name in called:
+                for queue, copies in self._spread(pool["then"]["publish"],
+                                                  called[name] * pool["then"]["probability"],
+                                                  True).items():
+                    fresh[queue] = fresh.get(queue, 0.0) + copies
+        for _ in range(rounds):
+            step: dict[str, float] = {}
+            for queue, then in stages:
+                copies = fresh.get(queue, 0.0) * then["probability"]
+                if copies > 0:
+                    for reached, got in self._spread(then["publish"], copies,
+                                                     exact.get(queue, True)).items():
+                        step[reached] = step.get(reached, 0.0) + got
+            if sum(step.values()) <= 1e-9:
+                break
+            exact = {q: q not in self.uncertain for q in step}
+            fresh = step
 
     def messages(self) -> float | None:
         """Expected sends in the whole run (None if publishing cannot be estimated)."""
@@ -307,7 +372,7 @@ class Estimates:
         length = self.publishing
         if not self.run["drain"]:
             return length
-        for queue, copies in self.into.items():
+        for queue, copies in self.upper.items():
             if copies <= 0 or not self.pools_of(queue):
                 continue  # the drain does not wait for a queue nobody consumes
             capacity = self.capacity(queue)

@@ -3,8 +3,9 @@
 
 Fields: ``key`` (ordering key), ``type`` (selects service_time_by_type, default routing key),
 ``priority`` (an integer), ``size`` (bytes), ``headers`` (a mapping of generators). A null field
-is the same as an absent one. ``size`` and ``headers`` are checked, then refused by
-`sim.scenario.not_yet` until the model uses them.
+is the same as an absent one. ``size`` is checked, then refused by
+`sim.scenario.not_yet` until the model uses it; ``headers`` are read by headers exchanges and
+custom routers.
 """
 
 from __future__ import annotations

@@ -33,21 +33,12 @@ class NotYet:
 
 
 NOT_YET: dict[str, dict[str, NotYet]] = {
-    "top": {
-        "exchanges": NotYet(
-            "routing through exchanges (exchanges:)", bool, hint="publish to queues directly"
-        ),
-    },
-    "producers": {
-        "call": NotYet("a synchronous call to a worker pool (call:)"),
-        "timeout": NotYet("a call timeout (timeout:)"),
-        "routing_key": NotYet("a routing key (routing_key:)"),
-    },
+    "top": {},
+    "producers": {},
     # Message fields (producers.NAME.message.FIELD): checked, then refused while the model
     # does not use them (they would change nothing).
     "message": {
         "size": NotYet("a message size (size:)", hint="the model does not use it yet: remove it"),
-        "headers": NotYet("message headers (headers:)", hint="nothing reads them yet: remove them"),
     },
     "brokers": {},
     "queues": {
@@ -59,13 +50,6 @@ NOT_YET: dict[str, dict[str, NotYet]] = {
         "durable": NotYet("a per-queue durable", hint="set it on the broker"),
     },
     "workers": {
-        "consumes": NotYet(
-            "a worker pool without consumes (serving synchronous calls)",
-            lambda v: v is None,
-            if_absent=True,
-        ),
-        "then": NotYet("a follow-up publish (then:)"),
-        "batch": NotYet("a batch job (batch:)"),
         "autoscale": NotYet("autoscaling (autoscale:)"),
     },
 }

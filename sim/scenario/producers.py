@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from sim.scenario.arrival_specs import arrivals
@@ -38,8 +39,32 @@ def retry_policy(ctx: Ctx, value: Any, path: Path) -> Any:
     return INVALID if INVALID in out.values() else out
 
 
-def resolve_producers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, Any]:
-    """Every producer; at least one is required."""
+TEMPLATE_FIELDS = ("type", "key", "priority", "producer", "headers")
+
+
+def routing_key_template(ctx: Ctx, value: str, path: Path) -> Any:
+    """Checker: a routing key template such as ``"order.{type}"`` or ``"{headers[region]}"``,
+    filled from the message's fields (TEMPLATE_FIELDS)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as error:
+        return ctx.error(path, f"is not a valid template ({error}); write e.g. 'order.{{type}}'")
+    for name in fields:
+        base = name.split("[")[0].split(".")[0]
+        if base not in TEMPLATE_FIELDS or (base == "headers" and "[" not in name) or (
+                base != "headers" and name != base):
+            return ctx.error(
+                path, f"unknown field {{{name}}} in the template (use "
+                f"{', '.join('{' + f + '}' for f in TEMPLATE_FIELDS[:-1])} or {{headers[NAME]}})"
+            )
+    return value
+
+
+def resolve_producers(
+    ctx: Ctx, top: dict[Any, Any], names: Names, workers: dict[str, Any]
+) -> dict[str, Any]:
+    """Every producer; at least one is required. ``workers`` (resolved) are the pools a
+    ``call`` may name: only those that consume no queue serve calls."""
 
     def producer(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
         publish = ctx.field(
@@ -54,6 +79,12 @@ def resolve_producers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, 
             )
         elif given.get("publish") is not None and given.get("call") is not None:
             call = ctx.error((*path, "call"), "give publish or call, not both")
+        elif isinstance(call, str) and workers.get(call, {}).get("consumes") is not None:
+            call = ctx.error(
+                (*path, "call"),
+                f"pool {call!r} consumes queue {workers[call]['consumes']!r}; a call needs a "
+                "pool with no consumes (one that serves calls)",
+            )
         out = {
             "count": ctx.field(given, path, "count", whole(1), 1),
             "arrivals": ctx.field(given, path, "arrivals", arrivals),
@@ -67,6 +98,19 @@ def resolve_producers(ctx: Ctx, top: dict[Any, Any], names: Names) -> dict[str, 
                 given, path, "timeout", nullable(duration(0.0, exclusive=True)), None
             ),
         }
+        if out["routing_key"] not in (None, INVALID):
+            out["routing_key"] = routing_key_template(ctx, out["routing_key"],
+                                                      (*path, "routing_key"))
+        if given.get("call") is not None:
+            # (the defaults are accepted: a resolved scenario spells them out)
+            publishing_only = {"routing_key": None, "on_reject": "fail", "retry": DEFAULT_RETRY}
+            for key, default in publishing_only.items():
+                if out[key] not in (default, INVALID):
+                    ctx.error((*path, key), "a call goes straight to its pool: no routing key, "
+                              "and a failed call is an error, never retried")
+        elif given.get("timeout") is not None:
+            ctx.error((*path, "timeout"), "only a call has a timeout (a publish waits only for "
+                      "the broker to accept it)")
         refuse(ctx, "producers", given, out, path)
         return INVALID if any(v is INVALID for v in out.values()) else out
 

@@ -17,7 +17,6 @@ from sim.scenario.errors import Path
 from sim.scenario.extras import resolve_exchanges
 from sim.scenario.faults import resolve_faults
 from sim.scenario.names import collect
-from sim.scenario.not_yet import refuse
 from sim.scenario.producers import resolve_producers
 from sim.scenario.workers import resolve_workers
 
@@ -71,10 +70,10 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     }
     brokers = resolve_brokers(ctx, raw, names)
     queues = resolve_queues(ctx, raw, names, brokers)
-    exchanges = resolve_exchanges(ctx, raw, names)
+    exchanges = resolve_exchanges(ctx, raw, names, brokers, queues)
     workers = resolve_workers(ctx, raw, names, queues)
     before = len(ctx.problems)
-    producers = resolve_producers(ctx, raw, names)
+    producers = resolve_producers(ctx, raw, names, workers)
     # The run defaults use the producers' rates, and the pools' speed on what reaches their
     # queues: each only when sound.
     sound = not ctx.problems
@@ -91,7 +90,6 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     out["exchanges"] = exchanges
     out["workers"] = workers
     out["faults"] = resolve_faults(ctx, raw, names, workers, queues)
-    refuse(ctx, "top", raw, {"exchanges": raw.get("exchanges")}, ())
     if ctx.problems or any(v is INVALID for v in out.values()):
         return None
     return out

@@ -104,7 +104,10 @@ def _unconsumed_queues(data: Mapping[str, Any], estimates: Estimates) -> list[st
     for name in data["queues"]:
         if name in consumed:
             continue
-        publishers = [p for p, spec in data["producers"].items() if spec["publish"] == name]
+        publishers = [p for p, spec in data["producers"].items()
+                      if _reaches(data, spec["publish"], name)]
+        publishers += [p for p, spec in data["workers"].items()
+                       if spec.get("then") and _reaches(data, spec["then"]["publish"], name)]
         feeding = [q for q, spec in data["queues"].items() if spec["dead_letter"] == name]
         if publishers:
             copies = estimates.into.get(name)
@@ -126,6 +129,19 @@ def _unconsumed_queues(data: Mapping[str, Any], estimates: Estimates) -> list[st
                 "(unused)"
             )
     return out
+
+
+def _reaches(data: Mapping[str, Any], target: str | None, queue: str) -> bool:
+    """Whether publishing to ``target`` (a queue or an exchange) can put a copy in ``queue``."""
+    if target is None:
+        return False
+    exchange = data.get("exchanges", {}).get(target)
+    if exchange is None:
+        return target == queue
+    if exchange["type"] == "custom":
+        return data["queues"][queue]["broker"] == exchange["broker"]
+    return queue == exchange.get("alternate") or any(
+        b["queue"] == queue for b in exchange["bindings"])
 
 
 def _dead_letter_cycles(data: Mapping[str, Any]) -> list[str]:
@@ -162,6 +178,8 @@ def _overloaded_queues(data: Mapping[str, Any], estimates: Estimates) -> list[st
         return []
     out = []
     for name, spec in data["queues"].items():
+        if name in estimates.uncertain:
+            continue  # routed by keys, headers or code: how many arrive is not known here
         copies = estimates.into.get(name, 0.0)
         pools = [p for p in estimates.pools_of(name) if not math.isinf(p.processings)]
         if copies <= 0 or not pools:

@@ -17,12 +17,14 @@ from sim.scenario.checks import (
     one_of,
     show,
     suggest,
+    text,
     whole,
 )
 from sim.scenario.dist_specs import constant, distribution
 from sim.scenario.errors import Path
 from sim.scenario.names import Names, reference
 from sim.scenario.not_yet import refuse
+from sim.scenario.producers import routing_key_template
 from sim.scenario.sections import each
 
 WORKER_KEYS = [
@@ -46,6 +48,8 @@ ACK_MODES = ("after_processing", "on_start", "on_delivery")
 # processed before is acknowledged without running again; `true` means the same), or
 # "at_commit" (the effect is committed under a unique constraint that refuses the second one).
 IDEMPOTENCE = ("at_start", "at_commit")
+# Keys that only mean something for a pool consuming a queue (not for one serving calls).
+CONSUMER_ONLY = ("prefetch", "ack", "ack_latency", "retry", "idempotent", "batch")
 DEFAULT_RETRY = {"requeue": True, "delay": 0.0}  # a failed message is requeued at once
 
 
@@ -89,13 +93,17 @@ def resolve_workers(
     """Every worker pool; ``queues`` (resolved) give the default prefetch of their consumers."""
     positive_time = duration(0.0, exclusive=True)
     retry = {"requeue": (boolean, True), "delay": (duration(0.0), 0.0)}
-    later = {  # features refused by not_yet.py: checked here so their typos show too
+    producer_retry = {"attempts": (whole(1), 3), "backoff": (duration(0.0), 0.1)}
+    features = {
         "then": {
             "publish": (reference(names, "queues", "exchanges"), REQUIRED),
             "probability": (number(0.0, 1.0), 1.0),
+            "routing_key": (nullable(text), None),
+            "on_reject": (one_of("fail", "retry"), "fail"),
+            "retry": (_mapping_of(producer_retry), {"attempts": 3, "backoff": 0.1}),
         },
         "batch": {"every": (positive_time, REQUIRED), "max": (nullable(whole(1)), None)},
-        "autoscale": {
+        "autoscale": {  # refused by not_yet.py: checked here so its typos show too
             "min": (whole(0), 1),
             "max": (whole(1), REQUIRED),
             "target_backlog": (number(0.0, exclusive=True), REQUIRED),
@@ -134,9 +142,20 @@ def resolve_workers(
         }
         extra = {
             key: ctx.field(given, path, key, _mapping_of(fields), None)
-            for key, fields in later.items()
+            for key, fields in features.items()
         }
-        refuse(ctx, "workers", given, {**out, **extra}, path)
+        then = extra["then"]
+        if then not in (None, INVALID) and then["routing_key"] is not None:
+            then["routing_key"] = routing_key_template(
+                ctx, then["routing_key"], (*path, "then", "routing_key"))
+        if consumes is None:
+            for key in CONSUMER_ONLY:
+                if key in given:
+                    ctx.error((*path, key), f"{key} is for a pool that consumes a queue; this "
+                              "pool has no consumes, so it serves synchronous calls")
+        out["then"] = then
+        out["batch"] = extra["batch"]
+        refuse(ctx, "workers", given, {**out, "autoscale": extra["autoscale"]}, path)
         if any(v is INVALID for v in out.values()):
             return INVALID
         if _loops_without_time(out, queue):
