@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.model.routing import RoutingError
 from sim.engine import simulate
 from sim.metrics import aggregate, summarize
 from sim.random.streams import replication_seed
@@ -27,7 +28,10 @@ Progress = Callable[[float], None]
 def run(scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> Result:
     """Run the scenario once (with ``run.seed`` unless ``seed`` is given)."""
     data = scenario.data
-    outcome = simulate(data, seed, progress)
+    try:
+        outcome = simulate(data, seed, progress)
+    except RoutingError as error:  # the scenario's own router failed: a scenario problem
+        raise scenario.problem(error.path, error.message) from None
     messages = outcome.messages()
     timeseries = outcome.timeseries_frame()
     summary = summarize(messages, timeseries, outcome.counters, outcome.meta)

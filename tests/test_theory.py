@@ -7,6 +7,8 @@ sd/sqrt(n) would be too tight). Long enough runs make the checks stable and mean
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import batch_se, run_checked, scenario_from
@@ -145,3 +147,45 @@ def test_non_preemptive_priority_matches_cobham():
     for mask, expected in ((high, theory[0]), (~high, theory[1])):
         assert abs(wait[mask].mean() - expected) < Z * batch_se(wait[mask])
     assert theory[0] < 0.25 * theory[1]  # the check can tell the classes apart
+
+
+def test_tandem_pipeline_matches_jackson_stage_by_stage_and_end_to_end():
+    """Two M/M/1 stations in series (`then`): by Burke's theorem each is an M/M/1 queue fed
+    at the same rate, and a message's two sojourns are independent (Reich), so the end-to-end
+    time is the sum of two exponentials with rates mu_i - lambda."""
+    lam, mu1, mu2 = 0.5, 1.0, 1.25
+    text = f"""
+        name: tandem
+        run: {{messages: 80000, seed: 2, warmup: 200}}
+        producers: {{p: {{arrivals: {{process: poisson, rate: {lam}}}, publish: one}}}}
+        queues: {{one: {{}}, two: {{}}}}
+        workers:
+          first: {{consumes: one, service_time: {{dist: exponential, mean: {1 / mu1}}},
+                   then: {{publish: two}}}}
+          second: {{consumes: two, service_time: {{dist: exponential, mean: {1 / mu2}}}}}
+    """
+    result = run_checked(scenario_from(text))
+    m = result.messages.sort_values("published_at")
+    flows = m.groupby("flow").agg(start=("published_at", "min"), end=("completed_at", "max"))
+    flows = flows[flows["start"] >= result.summary["warmup"]].sort_values("start")
+    end_to_end = (flows["end"] - flows["start"]).to_numpy()
+    a1, a2 = mu1 - lam, mu2 - lam
+    for queue, rate in (("one", a1), ("two", a2)):
+        rows = m[(m["queue"] == queue) & (m["published_at"] >= result.summary["warmup"])]
+        sojourn = (rows["completed_at"] - rows["published_at"]).to_numpy()
+        assert abs(sojourn.mean() - 1 / rate) < Z * batch_se(sojourn)
+    assert abs(end_to_end.mean() - (1 / a1 + 1 / a2)) < Z * batch_se(end_to_end)
+
+    def survival(t: float) -> float:  # hypoexponential(a1, a2)
+        return (a2 * math.exp(-a1 * t) - a1 * math.exp(-a2 * t)) / (a2 - a1)
+
+    low, high = 0.0, 100.0  # survival falls from 1 to ~0: bisect for 0.1
+    for _ in range(100):
+        low, high = ((low + high) / 2, high) if survival((low + high) / 2) > 0.1 else (
+            low, (low + high) / 2)
+    p90 = (low + high) / 2
+    assert abs(np.quantile(end_to_end, 0.9) - p90) < Z * batch_se(
+        end_to_end, stat=lambda x: np.quantile(x, 0.9))
+    flows_summary = result.summary["flows"]
+    assert flows_summary["count"] == len(flows) and flows_summary["completed"] == len(flows)
+    assert flows_summary["latency"]["mean"] == pytest.approx(end_to_end.mean())

@@ -33,12 +33,12 @@ _CACHE_LIMIT = 1 << 16  # routing keys remembered by a topic exchange before it 
 class RoutingError(Exception):
     """A custom router failed or answered with something that is not a queue it may use.
 
-    ``path`` is the YAML path of the router (``exchanges.NAME.function``): the command line
-    reports it as an invalid scenario (exit 2).
+    ``path`` is the YAML path of the router (``("exchanges", NAME, "function")``): `sim.run`
+    reports it as a problem of the scenario (the command line's exit 2).
     """
 
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
+    def __init__(self, path: tuple[str, ...], message: str) -> None:
+        super().__init__(f"{'.'.join(path)}: {message}")
         self.path = path
         self.message = message
 
@@ -216,7 +216,7 @@ class CustomExchange(Exchange):
         self.by_name = {q.name: q for q in queues}
         self.names = list(self.by_name)
         self.describe = describe
-        self.path = f"exchanges.{name}.function"
+        self.path = ("exchanges", name, "function")
 
     def match(self, message: Message) -> Sequence[Queue]:
         try:

@@ -61,6 +61,13 @@ class Scenario:
         """The resolved scenario as YAML, in the order of the format (results' scenario.yaml)."""
         return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
 
+    def problem(self, path: tuple[Any, ...], message: str) -> ScenarioError:
+        """An error about this scenario found while running it (a custom router's answer),
+        located like a validation problem: its YAML path and line."""
+        ctx = Ctx(self._lines, set(), self.source, self.base_dir)
+        ctx.error(path, message)
+        return ScenarioError(ctx.problems)
+
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with more overrides on top of this one's, validated again."""
         merged = {**self.overrides, **overrides}
