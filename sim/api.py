@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.model.routing import RoutingError
 from sim.engine import simulate
 from sim.metrics import aggregate, summarize
+from sim.model.routing import RoutingError
 from sim.random.streams import replication_seed
 from sim.results import Result
 from sim.scenario import Scenario

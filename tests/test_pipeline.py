@@ -131,3 +131,37 @@ def test_a_batch_job_shares_a_window_between_its_workers(trace) -> None:
         BATCH.format(trace=path, max="", extra=", count: 2").replace("duration: 25",
                                                                      "duration: 8"))))
     assert sorted(m["completed_at"].round(6)) == [10.1, 10.1, 10.2, 10.2, 10.3, 10.3]
+
+
+CYCLE = """
+    name: cycle
+    run: {{duration: 10}}
+    producers:
+      p: {{arrivals: {{process: poisson, rate: 1}}, publish: a}}
+    queues: {{a: {{}}, b: {{}}, c: {{}}}}
+    workers:
+      wa: {{consumes: a, service_time: 0.1, then: {{publish: b}}}}
+      wb: {{consumes: b, service_time: 0.1, then: {{publish: a, probability: {p}}}}}
+"""
+
+
+def test_a_sure_pipeline_cycle_is_warned_and_a_thinning_one_is_not() -> None:
+    assert scenario_from(CYCLE.format(p=1.0)).warnings == [
+        "queues.c: nothing publishes to it, dead-letters into it or consumes it (unused)",
+        "workers.wa.then: every message processed from queue a comes back to it (follow-ups "
+        "with probability 1 through wa -> wb): messages circulate forever and the drain ends "
+        "only at drain_timeout; give a probability below 1",
+    ]
+    assert scenario_from(CYCLE.format(p=0.5)).warnings == [
+        "queues.c: nothing publishes to it, dead-letters into it or consumes it (unused)",
+    ]
+
+
+def test_a_queue_fed_only_by_follow_ups_or_an_exchange_is_not_unused() -> None:
+    text = CYCLE.format(p=0.5).replace("publish: a, probability: 0.5", "publish: fan").replace(
+        "    workers:", "    exchanges:\n      fan: {type: fanout, bindings: [{queue: c}]}\n"
+        "    workers:")
+    assert scenario_from(text).warnings == [
+        "queues.c: no worker pool consumes it: the copies wb publishes to it (about 10) stay "
+        "pending, and the drain does not wait for them"
+    ]

@@ -303,6 +303,7 @@ class Estimates:
                                                   called[name] * pool["then"]["probability"],
                                                   True).items():
                     fresh[queue] = fresh.get(queue, 0.0) + copies
+        flowing: set[str] = set()
         for _ in range(rounds):
             step: dict[str, float] = {}
             for queue, then in stages:
@@ -315,6 +316,9 @@ class Estimates:
                 break
             exact = {q: q not in self.uncertain for q in step}
             fresh = step
+            flowing.update(step)
+        else:  # follow-ups still flowing after `rounds` stages: a cycle, no steady estimate
+            self.uncertain.update(flowing)
 
     def messages(self) -> float | None:
         """Expected sends in the whole run (None if publishing cannot be estimated)."""
