@@ -267,8 +267,8 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
 def _routing_lines(summary: dict[str, Any]) -> list[str]:
     """Flows across pipeline stages, unroutable publishes, and why synchronous calls failed."""
     lines = []
-    flows, totals = summary.get("flows") or {}, summary.get("totals") or {}
-    if flows.get("count") and flows["count"] < (totals.get("enqueued") or 0):
+    flows = summary.get("flows") or {}
+    if flows.get("count") and (flows.get("copies") or 0) > flows["count"]:  # several stages
         lines.append(
             f"flows      {number(flows.get('completed'))} of {number(flows.get('count'))} "
             f"completed end to end  {_percentiles(flows.get('latency'))}"

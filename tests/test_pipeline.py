@@ -165,3 +165,22 @@ def test_a_queue_fed_only_by_follow_ups_or_an_exchange_is_not_unused() -> None:
         "queues.c: no worker pool consumes it: the copies wb publishes to it (about 10) stay "
         "pending, and the drain does not wait for them"
     ]
+
+
+def test_a_batch_run_on_a_per_key_queue_goes_on_as_keys_come_free(trace) -> None:
+    """Per-key ordering lets one copy of a key out at a time: a window must not end because
+    the rest of its copies wait for their key (they are still owed to this run)."""
+    path = trace([t + 0.5 for t in range(6)], key=["x"] * 6)
+    text = BATCH.format(trace=path, max="", extra=", count: 2").replace(
+        "jobs: {}", "jobs: {ordering: per-key}").replace("duration: 25", "duration: 8")
+    m = by_id(run_checked(scenario_from(text)))
+    assert m["completed_at"].round(6).tolist() == [10.1, 10.2, 10.3, 10.4, 10.5, 10.6]
+
+
+def test_pools_do_not_share_their_resolved_defaults() -> None:
+    """Each pool's `then` gets its own copy of the defaults: the resolved YAML has no
+    anchors and aliases (`&id001` ... `*id001`), and changing one pool changes no other."""
+    sc = scenario_from(CYCLE.format(p=0.5))
+    assert "&id" not in sc.to_yaml()
+    wa, wb = sc.data["workers"]["wa"]["then"], sc.data["workers"]["wb"]["then"]
+    assert wa["retry"] == wb["retry"] and wa["retry"] is not wb["retry"]

@@ -299,13 +299,15 @@ def _caller(c: Mapping[str, Any], warmup: float) -> dict[str, Any]:
 def _flows(messages: pd.DataFrame, warmup: float) -> dict[str, Any] | None:
     """End to end across a pipeline's stages: a *flow* is a producer's message and every
     follow-up and dead letter it led to (the ``flow`` column). ``count``: flows started at or
-    after warmup; ``completed``: those none of whose copies ended pending, lost or expired,
-    with at least one completed; ``latency``: from the flow's first publish to its last
-    completion, over the completed flows. None for a table without the column."""
+    after warmup; ``copies``: the copies they made (more than ``count`` when a flow fans out,
+    goes on to another stage or is dead-lettered); ``completed``: those none of whose copies
+    ended pending, lost or expired, with at least one completed; ``latency``: from the flow's
+    first publish to its last completion, over the completed flows. None for a table without
+    the column."""
     if "flow" not in messages:
         return None
     flow = messages["flow"].to_numpy()
-    empty = {"count": 0, "completed": 0, "latency": describe(np.zeros(0))}
+    empty = {"count": 0, "copies": 0, "completed": 0, "latency": describe(np.zeros(0))}
     if flow.size == 0:
         return empty
     order = np.argsort(flow, kind="stable")
@@ -323,8 +325,10 @@ def _flows(messages: pd.DataFrame, warmup: float) -> dict[str, Any] | None:
     measured = begin >= warmup
     complete = measured & ~broken & np.isfinite(end)
     span = end[complete] - begin[complete]
+    sizes = np.diff(np.append(starts, flow.size))
     return {
         "count": int(measured.sum()),
+        "copies": int(sizes[measured].sum()),
         "completed": int(complete.sum()),
         "latency": describe(span, overwrite=True),
     }

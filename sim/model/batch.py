@@ -55,8 +55,11 @@ class BatchJob:
         """Give a worker of the running batch as many copies as it can hold, within quota."""
         room = min(worker.prefetch - worker.held, self.left)
         if room > 0:
-            got = self.pool.queue.take_for(worker, room)
-            self.left = self.left - got if got == room else 0  # fewer: the queue ran dry
+            queue = self.pool.queue
+            self.left -= queue.take_for(worker, room)
+            if not len(queue.ready):
+                self.left = 0  # the queue ran dry (fewer than asked with copies left only
+                # means their keys are in flight: the run goes on as they are acknowledged)
 
     def release(self, worker: Worker) -> None:
         """A worker has room again (an ack, a completion) or came up: more of this run, or

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,7 +84,10 @@ def _settings(ctx: Ctx, value: Any, path: Path, fields: dict[str, tuple[Any, Any
     given = ctx.mapping(value, path, list(fields))
     if given is INVALID:
         return INVALID
-    out = {k: ctx.field(given, path, k, check, default) for k, (check, default) in fields.items()}
+    out = {  # (a default is copied: pools must not share one mutable value)
+        k: ctx.field(given, path, k, check, copy.deepcopy(default))
+        for k, (check, default) in fields.items()
+    }
     return INVALID if any(v is INVALID for v in out.values()) else out
 
 
