@@ -136,3 +136,23 @@ def test_call_only_keys_are_checked() -> None:
     with pytest.raises(Exception) as info:
         scenario_from(SYNC_VS_QUEUE, **{"workers.api.prefetch": 4})
     assert "prefetch is for a pool that consumes a queue" in str(info.value)
+
+
+@pytest.mark.parametrize(("silent", "cause"), [(False, "unavailable"), (True, "timeouts")])
+def test_calls_to_vanished_hosts_wait_for_their_timeout(silent, cause) -> None:
+    text = f"""
+        name: vanished
+        run: {{duration: 4}}
+        producers:
+          caller: {{arrivals: {{process: constant, interval: 1}}, call: api, timeout: 0.5}}
+        workers:
+          api: {{service_time: 0.1}}
+        faults:
+          - {{crash: api, workers: 1, at: 1.5, silent: {str(silent).lower()}}}
+    """
+    s = run_checked(scenario_from(text)).summary
+    # Calls at 0 and 1 are answered; those at 2 and 3 find the only worker gone: refused at
+    # once after a crash the OS reports, timed out 0.5 s later after a silent one.
+    calls = s["producers"]["caller"]["calls"]
+    assert calls["answered"] == 2 and calls[cause] == 2 and s["producers"]["caller"]["errors"] == 2
+    assert s["sim_end"] == pytest.approx(4.0)

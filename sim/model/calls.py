@@ -3,7 +3,9 @@
 This is the design the notes open with: the caller waits for a free worker and for the whole
 processing, so its response time is the full latency, and it fails when the callee fails:
 
-- a call made while no worker of the pool is up is refused at once (``unavailable``);
+- a call made while no worker of the pool is up is refused at once (``unavailable``), unless
+  the workers vanished silently (``silent: true``) and the call has a timeout: nothing tells
+  the caller they are gone, so it waits for its timeout (``timeouts``);
 - a call that waits (for a free worker, then for its processing) past the producer's
   ``timeout`` fails (``timeouts``); the processing, if it started, still runs to its end;
 - a processing that fails (``error_rate``), or a worker that crashes or stops while
@@ -83,6 +85,7 @@ class CallPool(PoolTime):
         self._up = 0
         self._up_area = 0.0
         self._up_since = 0.0
+        self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
         self.workers = [CallWorker(self, i, first_worker_code + i) for i in range(spec["count"])]
@@ -94,7 +97,7 @@ class CallPool(PoolTime):
     # -- calls ----------------------------------------------------------------------------
     def call(self, message: Message, producer: Producer) -> None:
         """A producer calls now: refused at once if no worker is up, else it waits."""
-        if not self._up:
+        if not self._up and not (self.vanished and producer.timeout is not None):
             producer.unavailable += 1
             producer.rejected += 1
             return
@@ -102,8 +105,10 @@ class CallPool(PoolTime):
         pending = PendingCall(message, producer)
         if producer.timeout is not None:
             pending.timer = Call(self.env, producer.timeout, self._timed_out, pending)
-        self.backlog.append(pending)
-        self._serve()
+        if self._up:
+            self.backlog.append(pending)
+            self._serve()
+        # else: sent to a host that vanished; nothing answers before the timeout
 
     def _serve(self) -> None:
         free, backlog = self.free, self.backlog
@@ -196,9 +201,12 @@ class CallPool(PoolTime):
         if not self._up:  # nobody left to serve the calls waiting for a worker
             while self.backlog:
                 pending = self.backlog.popleft()
-                if not pending.answered:
-                    self._fail(pending, "unavailable")
-                    self.work.leave()
+                if pending.answered:
+                    continue
+                if self.vanished and pending.timer is not None:
+                    continue  # waiting on a vanished host: its timeout will tell
+                self._fail(pending, "unavailable")
+                self.work.leave()
 
 
 class CallWorker:
@@ -209,12 +217,16 @@ class CallWorker:
         self.index = index
         self.code = code
         self.up = False
+        self.silent = False  # down after a silent crash (not yet restarted)
         self.running: dict[PendingCall, Call] = {}
 
     def start(self) -> None:
         if self.up:
             return
         self.up = True
+        if self.silent:
+            self.silent = False
+            self.pool.vanished -= 1
         self.pool.went_up(+1)
         self.pool.worker_up(self)
 
@@ -223,6 +235,9 @@ class CallWorker:
         if not self.up:
             return
         self.up = False
+        if silent:
+            self.silent = True
+            self.pool.vanished += 1
         self.pool.went_up(-1)
         if not clean:
             self.pool.crashes += 1
