@@ -45,7 +45,7 @@ def serial_table(scenario) -> pd.DataFrame:
 def dask_cluster():
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     yield cluster
     cluster.close()
 
@@ -67,7 +67,7 @@ def test_dask_threads_give_the_serial_table(scenario, serial_table):
     # Two runs at once in threads of one process: gc.freeze and the audit flag are shared.
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client, executors.Dask(client) as where:
         table = sweep(scenario, GRID, 3, executor=where).table
     pd.testing.assert_frame_equal(table, serial_table)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from types import TracebackType
@@ -72,10 +73,19 @@ class Serial(Executor):
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """forkserver where there is one: its server imports mqsim once and forks each worker
-    from it (quick to start, and safe when this process has threads, as a notebook kernel or
-    a Dask client has); spawn elsewhere."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    """How worker processes start.
+
+    ``fork`` where there is one and this process runs a single thread: a worker starts at
+    once with everything imported. With other threads running (a notebook kernel, a Dask
+    client), forking could copy a lock held by one of them, so ``forkserver`` then: its
+    server imports mqsim once and forks each worker from itself. ``spawn`` elsewhere (a fresh
+    interpreter per worker). With forkserver and spawn, the calling script must be
+    importable (the usual ``if __name__ == "__main__":`` guard).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.experiment.work"])
         return context

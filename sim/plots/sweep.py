@@ -53,7 +53,8 @@ def _has(table: pd.DataFrame, figure: str) -> bool:
 def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | None = None,
                  figures: Sequence[str] | None = None) -> Figure:
     """One panel per group of figures (default :func:`panels`), against ``parameters[0]``."""
-    groups = [(figure, [figure]) for figure in figures] if figures else panels(table)
+    groups = ([(_label(f, [f]).capitalize(), [f]) for f in figures] if figures
+              else panels(table))
     with style.styled():
         columns = 2 if len(groups) > 1 else 1
         rows = max(1, math.ceil(len(groups) / columns))
