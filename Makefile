@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP := scenarios/traffic_spike.yaml
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench gallery clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
+
+gallery: $(STAMP)
+	$(BIN)/python -m sim.experiment.gallery docs/img
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -31,7 +31,10 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (argparse printed it)
+        return int(done.code or 0) if isinstance(done.code, int) else EXIT_INVALID
     try:
         return int(args.handler(args))
     except ScenarioError as error:

@@ -88,7 +88,5 @@ def test_cli_run_with_precision_and_jobs(tmp_path, capsys):
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["--version"])
-    assert exit_.value.code == 0
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"mqsim {sim.__version__}"
