@@ -90,3 +90,18 @@ def test_cli_run_with_precision_and_jobs(tmp_path, capsys):
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"mqsim {sim.__version__}"
+
+
+def test_progress_bar_shows_its_note():
+    import io
+    import time
+
+    from sim.cli import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, delay=0.0)
+    time.sleep(0.01)
+    bar(0.5, "3 of 6 replications")
+    assert "50.0%" in stream.getvalue() and "3 of 6 replications" in stream.getvalue()
+    bar.close()
+    assert stream.getvalue().endswith("\r")

@@ -149,3 +149,24 @@ def test_precision_rule_bad_figure_exits_2(tmp_path, capsys):
     assert main(["sweep", str(path), "--param", "workers.w.count=4", "--precision",
                  "latency.p99", "--out", str(tmp_path / "out")]) == 2
     assert "--precision latency.p99: expected FIGURE=REL" in capsys.readouterr().err
+
+
+def test_an_interrupted_save_leaves_no_folder(result, tmp_path, monkeypatch):
+    from sim.experiment import tables
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tables, "write_parquet", broken)
+    with pytest.raises(KeyboardInterrupt):
+        result.save(tmp_path)
+    assert [p for p in tmp_path.rglob("*") if p.is_dir()] == [tmp_path / "mmc"]
+    assert not list((tmp_path / "mmc").iterdir())
+
+
+def test_progress_reaches_the_end_in_order(mmc):
+    seen: list[tuple[float, str]] = []
+    sweep(mmc, {"workers.w.count": [4, 6]}, 2, progress=lambda f, note: seen.append((f, note)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert seen[-1][1] == "2 of 2 replications"
