@@ -93,7 +93,7 @@ def run_replications(scenario: Scenario, n: int | None = None,
         single = None if progress is None else (lambda fraction: progress(fraction, ""))
         return run_once(_design(scenario, seed).data, None, scenario_warnings(scenario), single)
     design = _design(scenario, seed)
-    with _executor(executor, jobs, cluster) as where:
+    with _Where(executor, jobs, cluster) as where:
         [outcomes] = run_designs([design], n, where, precision, tables=True, progress=progress)
     runs = [Result(scenario=scenario.data, summary=o.summary, messages=o.messages,
                    timeseries=o.timeseries) for o in outcomes]
@@ -112,13 +112,13 @@ def replicate(scenario: Scenario, n: int = 10, *, seed: int | None = None,
     """One row per replication with every figure of its summary; ``.ci(level)`` gives each
     figure's mean and Student t half-width. Only the summaries are kept (memory stays flat).
     """
-    with _executor(executor, jobs, cluster) as where:
+    with _Where(executor, jobs, cluster) as where:
         [outcomes] = run_designs([_design(scenario, seed)], n, where, precision,
                                  progress=progress)
     return Replications.from_summaries([o.summary for o in outcomes])
 
 
-class _executor:
+class _Where:
     """The given executor (left open), or one made from ``jobs``/``cluster`` (closed after)."""
 
     def __init__(self, given: executors.Executor | None, jobs: int | None, cluster: Any):

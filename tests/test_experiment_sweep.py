@@ -69,6 +69,7 @@ def test_table_has_a_mean_and_ci_per_figure_and_theory(result):
                    "queues.q.latency.p50", "producers.p.response_time.p99"):
         assert figure in table and figure + "_ci" in table
     assert "wall_seconds" not in table  # depends on the machine, not a figure
+    assert result.outcomes == []  # only the summaries were kept
     theory = analytic.mmc(3.0, 1.0, 4)
     assert table.at[0, "theory.latency.mean"] == pytest.approx(theory.W)
     assert table.at[0, "theory.latency.p99"] == pytest.approx(theory.latency_quantile(0.99))

@@ -109,7 +109,7 @@ class Precision:
         if len(defined) < 2:
             return False
         stats = half_widths(pd.DataFrame({"x": defined}), self.level).loc["x"]
-        half, mean = stats.iloc[1], stats["mean"]
+        half, mean = stats[ci_column(self.level)], stats["mean"]
         if half == 0:
             return True
         return bool(mean != 0 and half <= self.relative * abs(mean))

@@ -124,17 +124,18 @@ def save_plots(result: Sweep, folder: Path) -> list[Path]:
 def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
           replications: int = 5, *, jobs: int | None = None, cluster: Any = None,
           executor: executors.Executor | None = None, precision: Precision | None = None,
-          tables_kept: bool = False, progress: executors.Progress | None = None) -> Sweep:
+          keep_tables: bool = False, progress: executors.Progress | None = None) -> Sweep:
     """Run every point of the grid ``parameters`` (``{"workers.w.count": [1, 2, 4]}``) with
     ``replications`` each (common random numbers across points). Every point is validated
-    before anything runs."""
+    before anything runs. Only the summaries are kept unless ``keep_tables`` (then
+    ``Sweep.outcomes`` holds every replication's tables)."""
     points = grid.points(parameters)
     scenarios = [grid.apply(scenario, point) for point in points]
     designs = [Design(s.data, tuple(str(w) for w in s.warnings)) for s in scenarios]
     made = executor is None
     where = executor or executors.make(jobs, cluster)
     try:
-        outcomes = run_designs(designs, replications, where, precision, tables_kept, progress)
+        outcomes = run_designs(designs, replications, where, precision, keep_tables, progress)
     finally:
         if made:
             where.close()
@@ -144,7 +145,7 @@ def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
         scenario=scenario.data, grid={k: list(v) for k, v in parameters.items()},
         points=points, replications=tables.long_table(outcomes, labels),
         theory=[theory.closed_form(s.data) for s in scenarios], warnings=warnings,
-        outcomes=outcomes if tables_kept else [],
+        outcomes=outcomes if keep_tables else [],
     )
 
 

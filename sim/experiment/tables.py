@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.experiment.figures import flatten
@@ -76,9 +75,3 @@ def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
-
-
-def to_float(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
-    """The columns ``names`` as a float matrix (NaN for missing columns)."""
-    return np.column_stack([frame[n].to_numpy(float) if n in frame else
-                            np.full(len(frame), np.nan) for n in names])
