@@ -13,6 +13,8 @@ the results folder included). Prints the per-round times, the medians and the sp
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,18 +33,22 @@ def command(messages: int, jobs: int, out: Path) -> list[str]:
             "--out", str(out), "--jobs", str(jobs)]
 
 
-def timed(messages: int, jobs: int) -> tuple[float, str]:
-    """Wall seconds of one sweep and the table.csv it wrote."""
+def timed(messages: int, jobs: int) -> tuple[float, float, str]:
+    """Wall seconds and CPU seconds (the sweep's processes, children included) of one sweep,
+    and the table.csv it wrote."""
     with tempfile.TemporaryDirectory(prefix="mqsim-sweep-bench-") as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(command(messages, jobs, Path(out)), capture_output=True,
                               text=True, check=False)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             sys.stderr.write(done.stdout + done.stderr)
             sys.exit(1)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         [table] = Path(out).glob("*/sweep-*/table.csv")
-        return elapsed, table.read_text()
+        return elapsed, cpu, table.read_text()
 
 
 def main() -> None:
@@ -53,18 +59,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="the parallel side (default 2)")
     args = parser.parse_args()
     times: dict[int, list[float]] = {1: [], args.jobs: []}
+    cpus: dict[int, list[float]] = {1: [], args.jobs: []}
     tables: dict[int, str] = {}
     for r in range(args.rounds):
         order = [1, args.jobs] if r % 2 == 0 else [args.jobs, 1]
         for jobs in order:
-            elapsed, tables[jobs] = timed(args.messages, jobs)
+            elapsed, cpu, tables[jobs] = timed(args.messages, jobs)
             times[jobs].append(elapsed)
+            cpus[jobs].append(cpu)
         print(f"round {r + 1}: jobs 1 {times[1][-1]:.2f} s, jobs {args.jobs} "
-              f"{times[args.jobs][-1]:.2f} s")
+              f"{times[args.jobs][-1]:.2f} s (cores busy: "
+              f"{cpus[args.jobs][-1] / times[args.jobs][-1]:.2f}; "
+              f"load average {os.getloadavg()[0]:.2f})")
     serial, parallel = statistics.median(times[1]), statistics.median(times[args.jobs])
     print(f"median: jobs 1 {serial:.2f} s, jobs {args.jobs} {parallel:.2f} s, "
           f"speedup {serial / parallel:.2f}x (2 points x 4 replications x "
-          f"{args.messages:,} messages)")
+          f"{args.messages:,} messages); best round "
+          f"{max(a / b for a, b in zip(times[1], times[args.jobs], strict=True)):.2f}x")
     same = tables[1] == tables[args.jobs]
     print("tables identical" if same else "TABLES DIFFER")
     if not same:
