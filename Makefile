@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP := scenarios/traffic_spike.yaml
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench gallery clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
+
+gallery: $(STAMP)
+	$(BIN)/python -m sim.experiment.gallery docs/img
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

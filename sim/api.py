@@ -1,42 +1,70 @@
-"""The Python API: run a loaded scenario once or over replications.
+"""The Python API: run a loaded scenario once or over replications, sweep it, compare designs.
 
 ```python
 import sim
 scenario = sim.load("scenarios/traffic_spike.yaml", overrides={"run.seed": 3})
 result = sim.run(scenario)
 result.summary["latency"]["p99"]
+reps = sim.replicate(scenario, n=10)          # one row per replication; reps.ci()
 ```
+
+``jobs`` (local processes) and ``cluster`` (a Dask scheduler address or client) choose where
+replications run; the numbers never depend on it (`sim.experiment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import pandas as pd
-
-from sim.engine import simulate
-from sim.metrics import aggregate, summarize
+from sim.experiment import executors
+from sim.experiment.figures import flatten
+from sim.experiment.replications import (
+    Design,
+    Precision,
+    Replications,
+    run_designs,
+)
+from sim.experiment.replications import seeds as _seeds
+from sim.experiment.work import run_once
+from sim.metrics import aggregate
 from sim.model.routing import RoutingError
-from sim.random.streams import replication_seed
 from sim.results import Result
 from sim.scenario import Scenario
 
 Progress = Callable[[float], None]
+NotedProgress = Callable[[float, str], None]  # (fraction done, "3 of 10 replications")
+
+__all__ = ["Precision", "Replications", "flatten", "replicate", "run", "run_replications",
+           "scenario_warnings", "seeds"]
 
 
-def run(scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> Result:
-    """Run the scenario once (with ``run.seed`` unless ``seed`` is given)."""
-    data = scenario.data
+def run(scenario: Scenario, seed: int | None = None, progress: Progress | None = None, *,
+        replications: int | None = None, jobs: int | None = None, cluster: Any = None,
+        precision: Precision | None = None) -> Result:
+    """Run the scenario: once, or ``run.replications`` times (``replications`` overrides it).
+
+    ``seed`` replaces ``run.seed`` (with replications, the seed they are derived from). With
+    more than one replication (or a ``precision`` stop rule) this is :func:`run_replications`.
+    """
+    n = replications or scenario.data["run"]["replications"]
+    if n == 1 and precision is None:
+        with _routing_problems(scenario):
+            return run_once(scenario.data, seed, scenario_warnings(scenario), progress)
+    noted = None if progress is None else (lambda fraction, _note: progress(fraction))
+    return run_replications(scenario, n, noted, seed=seed, jobs=jobs, cluster=cluster,
+                            precision=precision)
+
+
+@contextmanager
+def _routing_problems(scenario: Scenario) -> Iterator[None]:
+    """A custom router that fails while running is a problem of the scenario (with its line),
+    wherever the replication ran."""
     try:
-        outcome = simulate(data, seed, progress)
-    except RoutingError as error:  # the scenario's own router failed: a scenario problem
+        yield
+    except RoutingError as error:
         raise scenario.problem(error.path, error.message) from None
-    messages = outcome.messages()
-    timeseries = outcome.timeseries_frame()
-    summary = summarize(messages, timeseries, outcome.counters, outcome.meta)
-    summary["warnings"] = scenario_warnings(scenario)
-    return Result(scenario=data, summary=summary, messages=messages, timeseries=timeseries)
 
 
 def scenario_warnings(scenario: Scenario) -> list[str]:
@@ -49,27 +77,41 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
 
 def seeds(scenario: Scenario, n: int) -> list[int]:
     """The seeds of ``n`` replications: independent streams derived from ``run.seed``."""
-    base = scenario.data["run"]["seed"]
-    return [replication_seed(base, i) for i in range(n)]
+    return _seeds(scenario.data["run"]["seed"], n)
+
+
+def _design(scenario: Scenario, seed: int | None = None) -> Design:
+    data = scenario.data
+    if seed is not None:
+        data = {**data, "run": {**data["run"], "seed": seed}}
+    return Design(data, tuple(scenario_warnings(scenario)))
 
 
 def run_replications(scenario: Scenario, n: int | None = None,
-                     progress: Progress | None = None) -> Result:
+                     progress: NotedProgress | None = None, *, seed: int | None = None,
+                     jobs: int | None = None, cluster: Any = None,
+                     executor: executors.Executor | None = None,
+                     precision: Precision | None = None) -> Result:
     """Run ``n`` replications (default ``run.replications``) and aggregate them.
 
-    With one replication this is :func:`run`. Otherwise the summary holds each figure's mean
-    and 95% confidence half-width (run settings such as ``warmup`` stay plain values: see
-    :func:`sim.metrics.aggregate`), ``replication_summaries`` each run's own summary, and
-    ``Result.replications`` the runs themselves. The result's ``messages`` and
+    With one replication (and no stop rule) this is a single run. Otherwise the summary
+    holds each figure's mean and 95% confidence half-width (run settings such as ``warmup``
+    stay plain values: see :func:`sim.metrics.aggregate`), ``replication_summaries`` each
+    run's own summary, ``Result.replications`` the runs themselves and
+    ``Result.replication_table`` one row per replication. The result's ``messages`` and
     ``timeseries`` are the first replication's, and so are its plots.
     """
     n = n or scenario.data["run"]["replications"]
-    if n == 1:
-        return run(scenario, progress=progress)
-    runs = []
-    for i, seed in enumerate(seeds(scenario, n)):
-        part = None if progress is None else _scaled(progress, i, n)
-        runs.append(run(scenario, seed=seed, progress=part))
+    if n == 1 and precision is None:
+        single = None if progress is None else (lambda fraction: progress(fraction, ""))
+        with _routing_problems(scenario):
+            return run_once(_design(scenario, seed).data, None, scenario_warnings(scenario),
+                            single)
+    design = _design(scenario, seed)
+    with _Where(executor, jobs, cluster) as where, _routing_problems(scenario):
+        [outcomes] = run_designs([design], n, where, precision, tables=True, progress=progress)
+    runs = [Result(scenario=scenario.data, summary=o.summary, messages=o.messages,
+                   timeseries=o.timeseries) for o in outcomes]
     summary = aggregate([r.summary for r in runs])
     summary["warnings"] = scenario_warnings(scenario)
     summary["replication_summaries"] = [r.summary for r in runs]
@@ -78,51 +120,32 @@ def run_replications(scenario: Scenario, n: int | None = None,
                   timeseries=first.timeseries, replications=runs)
 
 
-def replicate(scenario: Scenario, n: int = 10) -> Replications:
-    """One row per replication with the headline figures; ``.ci()`` gives mean ± 95% CI."""
-    rows = [flatten(run(scenario, seed=seed).summary) for seed in seeds(scenario, n)]
-    return Replications(rows)
+def replicate(scenario: Scenario, n: int = 10, *, seed: int | None = None,
+              jobs: int | None = None, cluster: Any = None,
+              executor: executors.Executor | None = None, precision: Precision | None = None,
+              progress: NotedProgress | None = None) -> Replications:
+    """One row per replication with every figure of its summary; ``.ci(level)`` gives each
+    figure's mean and Student t half-width. Only the summaries are kept (memory stays flat).
+    """
+    with _Where(executor, jobs, cluster) as where:
+        [outcomes] = run_designs([_design(scenario, seed)], n, where, precision,
+                                 progress=progress)
+    return Replications.from_summaries([o.summary for o in outcomes])
 
 
-HEADLINE = ("totals", "latency", "wait", "queueing", "throughput", "reordering")
+class _Where:
+    """The given executor (left open), or one made from ``jobs``/``cluster`` (closed after)."""
 
+    def __init__(self, given: executors.Executor | None, jobs: int | None, cluster: Any):
+        self.given, self.jobs, self.cluster = given, jobs, cluster
+        self.made: executors.Executor | None = None
 
-def flatten(summary: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of a summary as ``{"latency.p99": ..., "throughput": ...}``."""
-    row: dict[str, Any] = {"seed": summary.get("seed")}
-    for section in HEADLINE:
-        value = summary.get(section)
-        if isinstance(value, dict):
-            for key, figure in value.items():
-                row[f"{section}.{key}"] = figure
-        else:
-            row[section] = value
-    return row
+    def __enter__(self) -> executors.Executor:
+        if self.given is not None:
+            return self.given
+        self.made = executors.make(self.jobs, self.cluster)
+        return self.made
 
-
-class Replications(pd.DataFrame):
-    """A DataFrame of replications (one row each) that can summarise itself."""
-
-    @property
-    def _constructor(self) -> type[Replications]:
-        return Replications
-
-    def ci(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean and confidence half-width (Student t) of every numeric column."""
-        from sim.metrics import t_quantile_975
-
-        if level != 0.95:
-            raise ValueError("only 95% intervals are supported")
-        numeric = self.drop(columns=["seed"], errors="ignore").select_dtypes("number")
-        n = len(numeric)
-        mean = numeric.mean()
-        half = (
-            numeric.std(ddof=1) * t_quantile_975(n - 1) / n**0.5
-            if n > 1
-            else mean * float("nan")
-        )
-        return pd.DataFrame({"mean": mean, "ci95": half})
-
-
-def _scaled(progress: Progress, i: int, n: int) -> Progress:
-    return lambda fraction: progress((i + fraction) / n)
+    def __exit__(self, *exc: object) -> None:
+        if self.made is not None:
+            self.made.close()

@@ -19,7 +19,10 @@ from typing import Any, TextIO
 
 import yaml
 
+from sim.experiment.executors import ExecutorError
+from sim.experiment.replications import FigureError
 from sim.format import MISSING, duration, number, percent
+from sim.model.routing import RoutingError
 from sim.results import OutputError, check_writable
 from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
@@ -29,13 +32,19 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (argparse printed it)
+        return int(done.code or 0) if isinstance(done.code, int) else EXIT_INVALID
     try:
         return int(args.handler(args))
     except ScenarioError as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID
-    except OutputError as error:
+    except RoutingError as error:  # a custom router failed in a sweep or comparison
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    except (OutputError, ExecutorError, FigureError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -55,25 +64,58 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mqsim", description="Simulate message-queue architectures from YAML scenarios."
     )
+    parser.add_argument("--version", action="version", version=f"mqsim {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run a scenario and write a results folder")
     run.add_argument("scenario", help="the scenario YAML file")
     run.add_argument("--seed", type=int, help="the run's seed (default: run.seed)")
     run.add_argument("--replications", type=_positive, help="independent replications")
-    run.add_argument("--out", default="results", help="results root (default: results/)")
     _add_set(run)
-    run.add_argument("--no-plots", action="store_true", help="do not draw the plots")
-    run.add_argument("--quiet", action="store_true",
-                     help="print nothing but the scenario's warnings and errors")
+    _add_output(run)
+    _add_experiment(run)
     run.set_defaults(handler=_run)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a grid of parameter values with replications, write table + plots")
+    sweep.add_argument("scenario", help="the scenario YAML file")
+    sweep.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
+                       help="a parameter and its values, e.g. workers.w.count=1,2,4 "
+                            "(repeat for a grid)")
+    sweep.add_argument("--replications", type=_positive,
+                       help=f"replications per point (default: run.replications, at least "
+                            f"{SWEEP_REPLICATIONS})")
+    sweep.add_argument("--seed", type=int, help="the seed replications derive from")
+    _add_set(sweep)
+    _add_output(sweep)
+    _add_experiment(sweep)
+    sweep.set_defaults(handler=_sweep)
+
+    compare = commands.add_parser(
+        "compare", help="designs side by side on the same traffic: table, differences, plots")
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                         help="the designs' scenario files (one file with --vary)")
+    compare.add_argument("--vary", metavar="KEY=V1,V2,...",
+                         help="make one design per value of KEY in each file, e.g. "
+                              "workers.consumers.prefetch=1,50")
+    compare.add_argument("--replications", type=_positive,
+                         help=f"replications per design (default: run.replications, at "
+                              f"least {COMPARE_REPLICATIONS})")
+    compare.add_argument("--seed", type=int,
+                         help="the seed every design's replications derive from "
+                              "(default: the first design's run.seed)")
+    _add_set(compare)
+    _add_output(compare)
+    _add_experiment(compare)
+    compare.set_defaults(handler=_compare)
 
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     validate.add_argument("scenario")
     _add_set(validate)
     validate.set_defaults(handler=_validate)
 
-    plot = commands.add_parser("plot", help="(re)draw the plots of a saved run")
+    plot = commands.add_parser(
+        "plot", help="(re)draw the plots of a saved run, replicated run, sweep or comparison")
     plot.add_argument("results_dir")
     plot.set_defaults(handler=_plot)
     return parser
@@ -84,6 +126,65 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="override a scenario value by dotted path, e.g. queues.orders.max_length=100",
     )
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="results", help="results root (default: results/)")
+    parser.add_argument("--no-plots", action="store_true", help="do not draw the plots")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing but the scenario's warnings and errors")
+
+
+def _add_experiment(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                       help="run replications in N local processes (default 1)")
+    where.add_argument("--cluster", metavar="ADDRESS",
+                       help="send replications to a Dask scheduler, e.g. tcp://host:8786 "
+                            "(needs mqsim[cluster])")
+    parser.add_argument("--precision", metavar="FIGURE=REL",
+                        help="add replications until FIGURE's 95%% half-width is at most REL "
+                             "of its mean, e.g. latency.p99=5%%")
+    parser.add_argument("--max-replications", type=_positive, default=100, metavar="N",
+                        help="the most replications --precision adds up to (default 100)")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mqsim")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree not installed
+        import sim
+
+        return sim.__version__
+
+
+def _precision(args: argparse.Namespace) -> Any:
+    """The stop rule of ``--precision FIGURE=REL`` (REL as 0.05 or 5%), or None."""
+    if not args.precision:
+        return None
+    from sim.experiment.replications import Precision
+
+    figure, sep, text = args.precision.partition("=")
+    try:
+        relative = float(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+        if not sep or not figure.strip() or not relative > 0:
+            raise ValueError
+    except ValueError:
+        raise ScenarioError([Problem("", None, f"--precision {args.precision}: expected "
+                                     "FIGURE=REL with REL > 0, e.g. latency.p99=5%")]) from None
+    return Precision(figure.strip(), relative, max_replications=max(2, args.max_replications))
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    from sim.experiment import executors
+
+    return executors.make(args.jobs, args.cluster)
+
+
+def _bar(args: argparse.Namespace) -> ProgressBar | None:
+    return None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
 
 
 def _positive(text: str) -> int:
@@ -135,20 +236,134 @@ def _run(args: argparse.Namespace) -> int:
     scenario = _load(args)
     check_writable(args.out, scenario.data["name"])  # before the run, not after it
     _warn(scenario)
-    bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
-    result = sim.run_replications(scenario, progress=bar)
-    if bar is not None:
-        bar.close()
+    precision = _precision(args)
+    bar = _bar(args)
+    try:
+        with _executor(args) as executor:
+            result = sim.run_replications(scenario, progress=bar, executor=executor,
+                                          precision=precision)
+    finally:
+        if bar is not None:
+            bar.close()
     path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
     if not args.quiet:
         print(format_summary(result.summary, path))
     return EXIT_OK
 
 
+SWEEP_REPLICATIONS = 5  # a sweep's replications per point when the scenario asks for fewer
+COMPARE_REPLICATIONS = 10  # a comparison's replications per design, likewise
+
+
+def _replications(args: argparse.Namespace, scenario: Any, at_least: int) -> int:
+    if args.replications is not None:
+        return int(args.replications)
+    return max(int(scenario.data["run"]["replications"]), at_least)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import grid
+    from sim.experiment.sweep import sweep
+
+    scenario = _load(args)
+    parameters: dict[str, list[Any]] = {}
+    for text in args.param:
+        key, values = grid.parse("--param", text)
+        if key in parameters:
+            raise ScenarioError([Problem("", None, f"--param {text}: {key} is already swept")])
+        parameters[key] = values
+    for point in grid.points(parameters):  # every point valid before anything runs
+        grid.apply(scenario, point)
+    check_writable(args.out, scenario.data["name"])
+    _warn(scenario)
+    precision = _precision(args)
+    n = _replications(args, scenario, SWEEP_REPLICATIONS)
+    bar = _bar(args)
+    try:
+        with _executor(args) as executor:
+            result = sweep(scenario, parameters, n, executor=executor, precision=precision,
+                           progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
+    if not args.quiet:
+        print(format_sweep(result.table, result.parameters, path))
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import sim
+    from sim.experiment import grid
+    from sim.experiment.compare import compare
+
+    overrides = _overrides(args.set)
+    loaded = [sim.load(path, overrides=overrides) for path in args.scenarios]
+    designs: dict[str, Any] = {}
+    if args.vary:
+        key, values = grid.parse("--vary", args.vary)
+        for path, scenario in zip(args.scenarios, loaded, strict=True):
+            for value in values:
+                variant = grid.apply(scenario, {key: value}, "--vary")
+                label = grid.describe({key: value})
+                name = label if len(loaded) == 1 else f"{_stem(path, loaded)} {label}"
+                designs[name] = variant
+    else:
+        for path, scenario in zip(args.scenarios, loaded, strict=True):
+            name, k = _stem(path, loaded, scenario), 2
+            while name in designs:
+                name, k = f"{_stem(path, loaded, scenario)} ({k})", k + 1
+            designs[name] = scenario
+    if len(designs) < 2:
+        raise ScenarioError([Problem("", None, "compare needs at least two designs: give two "
+                                     "or more scenario files, or --vary KEY=V1,V2")])
+    check_writable(args.out, "compare")
+    for name, scenario in designs.items():
+        for text in getattr(scenario, "warnings", None) or []:
+            print(f"warning: {name}: {text}", file=sys.stderr)
+    precision = _precision(args)
+    n = _replications(args, loaded[0], COMPARE_REPLICATIONS)
+    bar = _bar(args)
+    try:
+        with _executor(args) as executor:
+            result = compare(designs, n, seed=args.seed, executor=executor,
+                             precision=precision, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
+    if not args.quiet:
+        print(format_comparison(result.table, result.differences, result.names, path))
+    return EXIT_OK
+
+
+def _stem(path: str, loaded: list[Any], scenario: Any = None) -> str:
+    """A design's name: its scenario's name, or the file's stem when names repeat."""
+    names = [s.data["name"] for s in loaded]
+    if scenario is not None and names.count(scenario.data["name"]) == 1:
+        return str(scenario.data["name"])
+    return Path(path).stem
+
+
 def _plot(args: argparse.Namespace) -> int:
+    from sim.experiment.compare import Comparison, is_comparison
+    from sim.experiment.compare import save_plots as save_comparison
+    from sim.experiment.sweep import Sweep, is_sweep
+    from sim.experiment.sweep import save_plots as save_sweep
     from sim.plots import save_all
     from sim.results import Result
 
+    folder = Path(args.results_dir)
+    if is_sweep(folder):
+        written = save_sweep(Sweep.load(folder), folder)
+    elif is_comparison(folder):
+        written = save_comparison(Comparison.load(folder), folder)
+    else:
+        written = []
+    for path in written:
+        print(path)
+    if written:
+        return EXIT_OK
     result = Result.load(args.results_dir)
     # A replicated run's tables are its first replication's; the figures say so in their title.
     for path in save_all(Path(args.results_dir), result.messages, result.timeseries,
@@ -158,7 +373,11 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal, shown only once a run takes a moment."""
+    """A one-line progress bar on a terminal, shown only once a run takes a moment.
+
+    Over replications, sweep points and designs it also shows a note ("3 of 10
+    replications"); it is drawn only when stderr is a terminal and --quiet is not given.
+    """
 
     def __init__(self, stream: TextIO, delay: float = 0.5) -> None:
         self.stream = stream
@@ -166,8 +385,10 @@ class ProgressBar:
         self.delay = delay
         self.last = 0.0
         self.shown = False
+        self.width = 0
 
-    def __call__(self, fraction: float) -> None:
+    def __call__(self, fraction: float, note: str = "") -> None:
+        """Draw ``fraction`` done, with an optional ``note`` ("3 of 10 replications")."""
         now = time.monotonic()
         if now - self.started < self.delay or now - self.last < 0.1:
             return
@@ -175,15 +396,15 @@ class ProgressBar:
         self.shown = True
         fraction = min(max(fraction, 0.0), 1.0)
         filled = int(fraction * 30)
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%}"
-            f"  {now - self.started:5.1f}s"
-        )
+        line = (f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%}"
+                f"  {now - self.started:5.1f}s" + (f"  {note}" if note else ""))
+        self.width = max(self.width, len(line))
+        self.stream.write(line.ljust(self.width))
         self.stream.flush()
 
     def close(self) -> None:
         if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.write("\r" + " " * max(60, self.width) + "\r")
             self.stream.flush()
 
 
@@ -293,26 +514,162 @@ def _routing_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
+    """Every headline figure with its 95% half-width, then per queue, pool and producer."""
     def ci(entry: Any, fmt: Any = duration) -> str:
         if not isinstance(entry, dict) or number(entry.get("mean")) == MISSING:
             return MISSING
         half = entry.get("ci95")
         return fmt(entry["mean"]) + ("" if number(half) == MISSING else f" ± {fmt(half)}")
 
+    def count(v: float) -> str:
+        return f"{v:,.1f}"
+
+    def rate(v: float) -> str:
+        return f"{v:.2f} msg/s"
+
     n = summary.get("replications")
-    latency = summary.get("latency") or {}
     totals = summary.get("totals") or {}
     name = summary.get("scenario") or MISSING
-    lines = [
-        f"{name}: {n} replications (mean ± 95% confidence half-width)",
-        "",
-        "latency    " + "  ".join(f"{k} {ci(latency.get(k))}" for k in ("mean", "p50", "p99")),
-        f"throughput {ci(summary.get('throughput'), lambda v: f'{v:.2f} msg/s')}",
-        "completed  " + ci(totals.get("completed"), lambda v: f"{v:,.1f}"),
-        "lost       " + ci(totals.get("lost"), lambda v: f"{v:,.1f}"),
-    ]
+    lines = [f"{name}: {n} replications (mean ± 95% confidence half-width)", ""]
+    for section in ("latency", "wait", "queueing"):
+        figures = summary.get(section) or {}
+        lines.append(f"{section:<10} " + "  ".join(
+            f"{k} {ci(figures.get(k))}" for k in ("mean", "p50", "p90", "p99")))
+    lines.append(f"throughput {ci(summary.get('throughput'), rate)}")
+    shown = [k for k in ("published", "completed", "rejected", "dead_lettered", "expired",
+                         "lost", "pending", "duplicate_deliveries", "duplicate_processing")
+             if k in ("published", "completed", "lost") or _mean(totals.get(k))]
+    lines.append("messages   " + "  ".join(f"{k} {ci(totals.get(k), count)}" for k in shown))
+    reordering = summary.get("reordering") or {}
+    if _mean(reordering.get("reordered")):
+        lines.append("reordering " + "  ".join(
+            f"{k} {ci(reordering.get(k), count)}" for k in ("reordered", "inversions")))
+    if isinstance(summary.get("warmup_auto"), dict):
+        lines.append(f"warm-up    auto (MSER-5): "
+                     f"{ci(summary['warmup_auto'].get('seconds'))} per replication")
+    lines += ["", _table(
+        ["queue", "completed", "p50", "p99", "mean depth"],
+        [[q, ci(_get(e, "totals", "completed"), count), ci(_get(e, "latency", "p50")),
+          ci(_get(e, "latency", "p99")), ci(e.get("mean_depth"), count)]
+         for q, e in _entries(summary, "queues")])]
+    lines += ["", _table(
+        ["workers", "utilization", "crashes"],
+        [[w, ci(e.get("utilization"), lambda v: percent(v)), ci(e.get("crashes"), count)]
+         for w, e in _entries(summary, "workers")])]
+    lines += ["", _table(
+        ["producer", "sent", "errors", "response p99"],
+        [[p, ci(e.get("sent"), count), ci(e.get("errors"), count),
+          ci(_get(e, "response_time", "p99"))] for p, e in _entries(summary, "producers")])]
     if path is not None:
-        lines += ["", f"results: {path}  (tables and plots: the first replication's)"]
+        lines += ["", f"results: {path}  (per replication: replications.csv; "
+                  "tables and plots: the first replication's)"]
+    return "\n".join(lines)
+
+
+def _mean(entry: Any) -> float:
+    """The mean of a ``{mean, ci95}`` entry, 0 when undefined."""
+    value = entry.get("mean") if isinstance(entry, dict) else None
+    return float(value) if number(value) != MISSING else 0.0
+
+
+def show_figure(figure: str, value: Any) -> str:
+    """A figure's value in its unit: a duration, a rate, a percentage or a count."""
+    from sim.experiment.figures import unit
+
+    kind = unit(figure)
+    if number(value) == MISSING:
+        return MISSING
+    if kind == "s":
+        return duration(value)
+    if kind == "msg/s":
+        return f"{value:.2f}/s"
+    if kind == "ratio":
+        return percent(value)
+    return f"{value:,.1f}" if abs(value) < 1000 or value != int(value) else f"{value:,.0f}"
+
+
+def _with_ci(figure: str, mean: Any, half: Any) -> str:
+    text = show_figure(figure, mean)
+    if text == MISSING or number(half) == MISSING:
+        return text
+    return f"{text} ± {show_figure(figure, abs(half))}"
+
+
+def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
+    """One line per point: the parameters and the headline figures (mean ± 95% CI)."""
+    from sim.experiment.figures import headline
+
+    wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput"] + [
+        f for f in headline(table.columns)
+        if f.startswith(("totals.", "reordering.", "workers.")) and f not in
+        ("totals.published", "totals.completed", "reordering.inversions")]
+    figures = [f for f in wanted if f in table and f + "_ci" in table
+               and (f in ("latency.mean", "latency.p99", "throughput")
+                    or (table[f].fillna(0) != 0).any())][:8]
+    header = [p.split(".")[-1] for p in parameters] + ["n"] + [
+        f.replace("totals.", "").replace("reordering.", "") for f in figures]
+    rows = []
+    for i in range(len(table)):
+        rows.append([_show_value(table[p].iloc[i]) for p in parameters]
+                    + [str(int(table["replications"].iloc[i]))]
+                    + [_with_ci(f, table[f].iloc[i], table[f + "_ci"].iloc[i])
+                       for f in figures])
+    lines = [f"sweep of {', '.join(parameters)}: mean ± 95% confidence half-width", "",
+             _table(header, rows)]
+    theory = [c for c in table.columns if c.startswith("theory.latency.")]
+    if theory and table[theory].notna().any().any():
+        lines += ["", "theory (closed form) beside it: " + ", ".join(
+            c.removeprefix("theory.") for c in theory) + " in table.csv"]
+    if path is not None:
+        lines += ["", f"results: {path}"]
+    return "\n".join(lines)
+
+
+def _show_value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def format_comparison(table: Any, differences: Any, names: list[str],
+                      path: Path | None = None) -> str:
+    """The designs side by side (mean ± 95% CI), then each design against the first: the
+    paired difference with its CI, and which design is better when it is significant."""
+    from sim.experiment.figures import headline
+
+    figures = [f for f in headline(table.columns) if f + "_ci" in table
+               and (not f.startswith("totals.") or f == "totals.completed"
+                    or (table[f].fillna(0) != 0).any())]
+    by_design = table.set_index("design")
+    rows = []
+    for figure in figures:
+        row = [figure.replace("totals.", "")]
+        row += [_with_ci(figure, by_design.at[n, figure], by_design.at[n, figure + "_ci"])
+                for n in names]
+        for other in names[1:]:
+            match = differences[(differences["figure"] == figure)
+                                & (differences["design"] == other)]
+            if match.empty:
+                row += [MISSING, ""]
+                continue
+            d = match.iloc[0]
+            sign = "+" if number(d["difference"]) != MISSING and d["difference"] > 0 else ""
+            row.append(sign + _with_ci(figure, d["difference"], d["difference_ci"]))
+            if not d["significant"]:
+                verdict = "no significant difference"
+            elif d["better"]:
+                verdict = f"{d['better']} better"
+            else:
+                verdict = "differs"
+            row.append(verdict)
+        rows.append(row)
+    header = ["figure", *names]
+    for other in names[1:]:
+        header += [f"{other} − {names[0]}", "verdict"]
+    n = int(table["replications"].min()) if len(table) else 0
+    lines = [f"{' vs '.join(names)}: {n} replications each, common random numbers",
+             "(mean ± 95% confidence half-width; differences paired by replication)", "",
+             _table(header, rows)]
+    if path is not None:
+        lines += ["", f"results: {path}"]
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -53,17 +54,10 @@ class Result:
     def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
              command: list[str] | None = None) -> Path:
         """Write the run folder atomically under ``root`` and return its path."""
-        base = Path(root) / _safe(self.scenario["name"])
-        base.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        tmp = base / f".tmp-{stamp}-{os.getpid()}"
-        try:
-            self._write(tmp, plots, command)
-            seed = self.summary.get("seed")
-            final = _claim(base, stamp if seed is None else f"{stamp}-seed{seed}", tmp)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        seed = self.summary.get("seed")
+        suffix = "" if seed is None else f"-seed{seed}"
+        final = write_folder(Path(root) / _safe(self.scenario["name"]), "", suffix,
+                             lambda tmp: self._write(tmp, plots, command))
         self.path = final
         return final
 
@@ -79,6 +73,8 @@ class Result:
             json.dumps(_manifest(self.summary, command), indent=2) + "\n"
         )
         if self.replications:
+            table = self.replication_table
+            table.to_csv(folder / "replications.csv", index=False)
             for i, rep in enumerate(self.replications):
                 rep_folder = folder / "replications" / f"{i:03d}"
                 rep_folder.mkdir(parents=True)
@@ -93,6 +89,16 @@ class Result:
             from sim.plots import save_all
 
             save_all(folder, self.messages, self.timeseries, self.summary)
+
+    @property
+    def replication_table(self) -> Any:
+        """One row per replication with every figure (`sim.experiment.Replications`);
+        ``.ci(level)`` gives their means and confidence half-widths. One row for a single run.
+        """
+        from sim.experiment.replications import Replications
+
+        runs = self.summary.get("replication_summaries") or [self.summary]
+        return Replications.from_summaries(runs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
@@ -180,6 +186,24 @@ def check_writable(root: str | os.PathLike[str], name: str) -> Path:
     return target
 
 
+def write_folder(base: Path, prefix: str, suffix: str, write: Callable[[Path], None]) -> Path:
+    """Write a results folder atomically under ``base`` and return its path.
+
+    ``write(tmp)`` fills a hidden temporary folder (it creates it); the folder is then renamed
+    to ``PREFIX<UTC time>SUFFIX`` (``-2``, ``-3``... when that name is taken), so a failed or
+    interrupted write leaves nothing behind and no earlier folder is ever overwritten.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    tmp = base / f".tmp-{prefix}{stamp}-{os.getpid()}"
+    try:
+        write(tmp)
+        return _claim(base, f"{prefix}{stamp}{suffix}", tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _claim(base: Path, run_id: str, tmp: Path) -> Path:
     """Rename ``tmp`` to a run-id nobody has used yet (``-2``, ``-3``... when taken)."""
     for attempt in range(1, 10_000):
@@ -196,13 +220,24 @@ def _claim(base: Path, run_id: str, tmp: Path) -> Path:
     raise RuntimeError(f"no free run folder name under {base}")
 
 
+def safe_name(name: str) -> str:
+    """``name`` fit for a folder name (anything but letters, digits, ``-_.`` becomes ``_``)."""
+    return _safe(name)
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "scenario"
 
 
+def manifest(summary: dict[str, Any], command: list[str] | None) -> dict[str, Any]:
+    """``manifest.json``: versions, platform, seed, wall time and the command."""
+    return _manifest(summary, command)
+
+
 def _manifest(summary: dict[str, Any], command: list[str] | None) -> dict[str, Any]:
     versions = {}
-    for package in ("mqsim", "simpy", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml"):
+    for package in ("mqsim", "simpy", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml",
+                    "distributed"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

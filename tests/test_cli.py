@@ -209,8 +209,8 @@ def test_undefined_figures_of_replications_print_as_missing():
     summary = aggregate([_undefined_summary(), _undefined_summary()])
     summary["replication_summaries"] = []
     text = format_summary(summary)
-    assert f"latency    mean {MISSING}  p50 {MISSING}  p99 {MISSING}" in text
-    assert f"throughput {MISSING}" in text and "completed  0.0 ± 0.0" in text
+    assert f"latency    mean {MISSING}  p50 {MISSING}  p90 {MISSING}  p99 {MISSING}" in text
+    assert f"throughput {MISSING}" in text and "completed 0.0 ± 0.0" in text
 
 
 # -- replications -------------------------------------------------------------------------------
@@ -250,12 +250,12 @@ def test_plots_of_a_replicated_result_in_python(scenario, tmp_path):
 
 # -- the results root -----------------------------------------------------------------------------
 def _no_simulation(monkeypatch):
-    import sim.api
+    import sim.engine
 
     def refuse(*args, **kwargs):
         raise AssertionError("simulated although --out cannot be written")
 
-    monkeypatch.setattr(sim.api, "simulate", refuse)
+    monkeypatch.setattr(sim.engine, "simulate", refuse)
 
 
 @pytest.mark.parametrize("where", ["under_a_file", "under_proc"])
@@ -309,16 +309,16 @@ def warned(monkeypatch):
 @pytest.mark.parametrize("quiet", [False, True])
 def test_run_prints_warnings_first_and_saves_them(scenario, tmp_path, capsys, monkeypatch,
                                                   warned, quiet):
-    import sim.api
+    import sim.engine
 
     seen_before_run: list[str] = []
-    real = sim.api.simulate
+    real = sim.engine.simulate
 
     def simulate(*args, **kwargs):
         seen_before_run.append(capsys.readouterr().err)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sim.api, "simulate", simulate)
+    monkeypatch.setattr(sim.engine, "simulate", simulate)
     out = tmp_path / "out"
     args = ["run", str(scenario), "--out", str(out), "--no-plots"] + (["--quiet"] * quiet)
     assert main(args) == 0

@@ -5,7 +5,13 @@ run's meta data, and the output is a plain dict. ``aggregate`` combines replicat
 ``check_conservation`` and ``check_messages`` verify the accounting invariants.
 """
 
-from sim.metrics.aggregate import aggregate, mean_ci95, t_quantile_975
+from sim.metrics.aggregate import (
+    aggregate,
+    half_width,
+    mean_ci95,
+    t_quantile,
+    t_quantile_975,
+)
 from sim.metrics.conservation import check_conservation, check_messages
 from sim.metrics.latency import describe, throughput
 from sim.metrics.reordering import count_inversions, reordering
@@ -17,9 +23,11 @@ __all__ = [
     "check_messages",
     "count_inversions",
     "describe",
+    "half_width",
     "mean_ci95",
     "reordering",
     "summarize",
+    "t_quantile",
     "t_quantile_975",
     "throughput",
 ]

@@ -38,9 +38,12 @@ class RoutingError(Exception):
     """
 
     def __init__(self, path: tuple[str, ...], message: str) -> None:
-        super().__init__(f"{'.'.join(path)}: {message}")
+        super().__init__(path, message)  # (both in args: it pickles back from a worker process)
         self.path = path
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)}: {self.message}"
 
 
 class ToQueues:

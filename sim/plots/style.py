@@ -7,6 +7,7 @@ while a figure is being built.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,9 +67,24 @@ def styled() -> Iterator[None]:
         yield
 
 
+class MqsimFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter.
+
+    Figures made without pyplot are unknown to the notebook's inline backend, which would
+    print ``<Figure size 900x600 with 2 Axes>``; ``_repr_png_`` lets IPython draw it instead,
+    whatever backend is active, and without choosing one (nothing here calls
+    ``matplotlib.use``). Saving and everything else are the plain Figure's.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=DPI)
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
     """A pyplot-free figure with constrained layout (call inside ``styled()``)."""
-    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+    return MqsimFigure(figsize=(width, height), layout="constrained", **kwargs)
 
 
 def no_data(ax: Axes, message: str = "no data") -> None:

@@ -8,6 +8,8 @@ instant work) or cannot be estimated, 1 s. So the default gives at most about 50
 over the estimated run. An explicit ``sample_interval`` must be at least 1 µs and give at most
 a million samples over the estimated run; anything finer is an error.
 With both ``duration`` and ``messages``, publishing stops at whichever comes first.
+``warmup: auto`` stays the string ``"auto"`` in the resolved scenario: the run chooses its
+warm-up by MSER-5 on its latency series (`sim.experiment.warmup`) and reports it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,21 @@ MIN_SAMPLE_INTERVAL = 1e-6  # an explicit value below 1 µs is an error
 MAX_SAMPLES = 1_000_000  # ... and so is one giving more samples over the estimated run
 DRAIN_FACTOR = 10
 MESSAGES_DRAIN_TIMEOUT = 86400.0
+
+
+AUTO_WARMUP = "auto"
+
+
+def _warmup(ctx: Ctx, value: Any, path: Path) -> Any:
+    """Checker: a duration >= 0, or ``auto`` (MSER-5 chooses it per run)."""
+    if value == AUTO_WARMUP:
+        return AUTO_WARMUP
+    seconds = duration(0.0)(ctx, value, path)
+    if seconds is INVALID and isinstance(value, str) and value.strip().lower() == AUTO_WARMUP:
+        ctx.problems[-1] = type(ctx.problems[-1])(  # a near miss: say what is accepted
+            ctx.problems[-1].path, ctx.problems[-1].line,
+            f"must be a duration or auto, got {show(value)}", ctx.problems[-1].source)
+    return seconds
 
 
 def default_sample_interval(length: float | None) -> float:
@@ -119,7 +136,7 @@ def resolve_run(
     messages = ctx.field(given, path, "messages", nullable(whole(1)), None)
     if given.get("duration") is None and given.get("messages") is None:
         ctx.error(path, "needs duration (how long producers publish) or messages (how many)")
-    warmup = ctx.field(given, path, "warmup", duration(0.0), 0.0)
+    warmup = ctx.field(given, path, "warmup", _warmup, 0.0)
     if isinstance(length, float) and isinstance(warmup, float) and warmup >= length:
         warmup = ctx.error(
             (*path, "warmup"), f"must be shorter than run.duration ({length:g} s), got {warmup:g} s"

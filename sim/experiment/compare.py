@@ -1,0 +1,254 @@
+"""Comparisons: designs side by side on the same traffic, with paired differences.
+
+Every design runs the same replications: replication ``i`` of each design has the same seed
+(the first design's ``run.seed`` unless one is given), so producers and pools that share a
+name draw the same arrivals and service times in every design (common random numbers). The
+difference of a figure between a design and the baseline (the first design) is then taken
+replication by replication, and its Student t interval is far narrower than the two
+designs' own intervals would suggest. A difference is significant when its interval excludes
+zero; which design is better follows from the figure's direction (`figures.direction`).
+The first replication of each design keeps its tables, for the overlaid CDFs and depths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.experiment import executors, tables
+from sim.experiment.figures import direction
+from sim.experiment.replications import Design, Precision, half_widths, run_designs
+from sim.results import manifest, safe_name, write_folder, write_parquet
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+KIND = "compare"
+
+
+@dataclass
+class Comparison:
+    """A finished comparison: per-replication rows of every design, and the first
+    replication's tables of each."""
+
+    names: list[str]
+    scenarios: list[dict[str, Any]]
+    replications: pd.DataFrame  # design, replication, seed, figures
+    messages: list[pd.DataFrame] = field(default_factory=list)  # replication 0 of each
+    timeseries: list[pd.DataFrame] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)  # replication 0 of each
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def baseline(self) -> str:
+        return self.names[0]
+
+    def _figures(self) -> list[str]:
+        return tables.figure_columns(self.replications, ["design"])
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per design: ``design``, ``replications``, every figure's mean and its
+        ``_ci`` half-width."""
+        names = self._figures()
+        rows = []
+        for name in self.names:
+            mine = self.replications[self.replications["design"] == name]
+            rows.append({"design": name, "replications": len(mine),
+                         **tables.summary_row(mine[names])})
+        return pd.DataFrame(rows)
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """Per figure and design (against the baseline): ``baseline`` and ``value`` means,
+        the paired ``difference`` (design - baseline) with its 95% half-width
+        ``difference_ci``, ``significant`` (the interval excludes 0) and ``better`` (the
+        better design's name when significant and the figure has a direction, else empty)."""
+        names = self._figures()
+        base = self._by_replication(self.baseline, names)
+        rows = []
+        for other in self.names[1:]:
+            mine = self._by_replication(other, names)
+            paired = mine - base
+            stats = half_widths(paired)
+            for figure in names:
+                diff, half = stats.at[figure, "mean"], stats.at[figure, "ci95"]
+                significant = bool(np.isfinite(half) and abs(diff) > half)
+                if half == 0 and diff == 0:
+                    significant = False
+                sense = direction(figure)
+                better = ""
+                if significant and sense != 0:
+                    better = other if np.sign(diff) == sense else self.baseline
+                rows.append({
+                    "figure": figure, "design": other, "baseline": float(base[figure].mean()),
+                    "value": float(mine[figure].mean()), "difference": float(diff),
+                    "difference_ci": float(half), "significant": significant,
+                    "better": better,
+                })
+        return pd.DataFrame(rows)
+
+    def _by_replication(self, name: str, figures: list[str]) -> pd.DataFrame:
+        mine = self.replications[self.replications["design"] == name]
+        return mine.set_index("replication")[figures].sort_index()
+
+    def plot_latency_cdf(self) -> Figure:
+        """The designs' latency CDFs overlaid (each design's first replication)."""
+        from sim.plots.compare import latency_cdfs
+
+        return latency_cdfs(self.names, self.messages, self.summaries)
+
+    def plot_figures(self) -> Figure:
+        """Bars with 95% intervals: latency, throughput, losses, duplicates, reordering."""
+        from sim.plots.compare import figure_bars
+
+        return figure_bars(self.table, self.names, self._title())
+
+    def plot_depth(self) -> Figure:
+        """Queue depth over time, the designs overlaid (each design's first replication)."""
+        from sim.plots.compare import depth_overlay
+
+        return depth_overlay(self.names, self.timeseries, self.summaries)
+
+    def _title(self) -> str:
+        n = self.replications.groupby("design").size().min()
+        return f"{' vs '.join(self.names)} ({n} replications each, mean ± 95% CI)"
+
+    def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
+             command: list[str] | None = None) -> Path:
+        """Write ``ROOT/compare/<time>-<designs>/`` atomically (never over an earlier one)."""
+        slug = safe_name("-vs-".join(self.names))[:80]
+        self.path = write_folder(Path(root) / "compare", "", f"-{slug}",
+                                 lambda tmp: self._write(tmp, plots, command))
+        return self.path
+
+    def _write(self, folder: Path, plots: bool, command: list[str] | None) -> None:
+        folder.mkdir()
+        (folder / "experiment.json").write_text(json.dumps({
+            "kind": KIND, "designs": self.names, "warnings": self.warnings,
+            "seeds": sorted(set(int(s) for s in self.replications["seed"])),
+        }, indent=2) + "\n")
+        (folder / "manifest.json").write_text(json.dumps(manifest(
+            {"scenario": " vs ".join(self.names), "seed": self.scenarios[0]["run"]["seed"]},
+            command), indent=2) + "\n")
+        tables.write(self.table, folder, "table")
+        tables.write(self.differences, folder, "differences")
+        tables.write(self.replications, folder, "replications")
+        for i, name in enumerate(self.names):
+            design = folder / "designs" / f"{i:02d}-{safe_name(name)}"
+            design.mkdir(parents=True)
+            (design / "scenario.yaml").write_text(
+                yaml.safe_dump(self.scenarios[i], sort_keys=False, allow_unicode=True))
+            if i < len(self.summaries):
+                (design / "summary.json").write_text(
+                    json.dumps(self.summaries[i], indent=2, allow_nan=False) + "\n")
+            if i < len(self.messages):
+                write_parquet(self.messages[i], design / "messages.parquet")
+                write_parquet(self.timeseries[i], design / "timeseries.parquet")
+        if plots:
+            save_plots(self, folder)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Comparison:
+        """Read a comparison folder written by :meth:`save`."""
+        folder = Path(path)
+        meta = json.loads((folder / "experiment.json").read_text())
+        names = meta["designs"]
+        scenarios, messages, series, summaries = [], [], [], []
+        for i, name in enumerate(names):
+            design = folder / "designs" / f"{i:02d}-{safe_name(name)}"
+            scenarios.append(yaml.safe_load((design / "scenario.yaml").read_text()))
+            summaries.append(json.loads((design / "summary.json").read_text()))
+            messages.append(pd.read_parquet(design / "messages.parquet"))
+            series.append(pd.read_parquet(design / "timeseries.parquet"))
+        return cls(names=names, scenarios=scenarios,
+                   replications=pd.read_parquet(folder / "replications.parquet"),
+                   messages=messages, timeseries=series, summaries=summaries,
+                   warnings=meta.get("warnings") or [], path=folder)
+
+
+def save_plots(result: Comparison, folder: Path) -> list[Path]:
+    """``plots/latency_cdf.png``, ``plots/figures.png`` and ``plots/depth.png``."""
+    from sim.plots.style import DPI
+
+    plots = folder / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, draw in (("latency_cdf.png", result.plot_latency_cdf),
+                       ("figures.png", result.plot_figures), ("depth.png", result.plot_depth)):
+        path = plots / name
+        draw().savefig(path, dpi=DPI)
+        written.append(path)
+    return written
+
+
+def design_names(scenarios: Sequence[Scenario], labels: Sequence[str | None] | None = None,
+                 ) -> list[str]:
+    """Unique names: the given labels, else the scenario names, numbered where they repeat."""
+    names = [str(label) if label else s.name
+             for s, label in zip(scenarios, labels or [None] * len(scenarios), strict=True)]
+    out: list[str] = []
+    for name in names:
+        candidate, k = name, 2
+        while candidate in out:
+            candidate, k = f"{name} ({k})", k + 1
+        out.append(candidate)
+    return out
+
+
+def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: int = 10, *,
+            seed: int | None = None, jobs: int | None = None, cluster: Any = None,
+            executor: executors.Executor | None = None, precision: Precision | None = None,
+            progress: executors.Progress | None = None) -> Comparison:
+    """Run the designs (a list, or ``{name: scenario}``) on common random numbers: the same
+    seeds per replication, derived from ``seed`` (default: the first design's ``run.seed``).
+    The first design is the baseline of :attr:`Comparison.differences`."""
+    if isinstance(designs, Mapping):
+        labels: list[str | None] = [str(k) for k in designs]
+        scenarios = list(designs.values())
+    else:
+        scenarios = list(designs)
+        labels = [None] * len(scenarios)
+    if len(scenarios) < 2:
+        raise ValueError("a comparison needs at least two designs")
+    names = design_names(scenarios, labels)
+    base = scenarios[0].data["run"]["seed"] if seed is None else seed
+    runs = [Design({**s.data, "run": {**s.data["run"], "seed": base}},
+                   tuple(str(w) for w in s.warnings)) for s in scenarios]
+    made = executor is None
+    where = executor or executors.make(jobs, cluster)
+    try:
+        outcomes = run_designs(runs, replications, where, precision,
+                               tables=lambda _design, replication: replication == 0,
+                               progress=progress)
+    finally:
+        if made:
+            where.close()
+    labels_rows = [{"design": name} for name in names]
+    warnings = list(dict.fromkeys(f"{name}: {w}" for name, s in zip(names, scenarios, strict=True)
+                                  for w in s.warnings))
+    return Comparison(
+        names=names, scenarios=[d.data for d in runs],
+        replications=tables.long_table(outcomes, labels_rows),
+        messages=[o[0].messages for o in outcomes],
+        timeseries=[o[0].timeseries for o in outcomes],
+        summaries=[o[0].summary for o in outcomes], warnings=warnings,
+    )
+
+
+def is_comparison(folder: Path) -> bool:
+    """Whether ``folder`` holds a saved comparison."""
+    try:
+        return json.loads((folder / "experiment.json").read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False

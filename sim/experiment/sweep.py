@@ -1,0 +1,163 @@
+"""Sweeps: every point of a parameter grid, replicated with common random numbers.
+
+Point ``p`` is the scenario with the grid's values set (``--param`` / ``grid``), and its
+replication ``i`` runs with the seed of replication ``i`` of the scenario: every point sees
+the same traffic, so the differences between points are the parameter's, not the dice's.
+Replications keep only their summaries (pass ``tables=True`` for the tables), so memory
+stays flat however large the grid. Where a point is a textbook queue (`sim.experiment.theory`)
+its closed-form figures sit beside it in columns ``theory.X``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from sim.experiment import executors, grid, tables, theory
+from sim.experiment.replications import Design, Precision, run_designs
+from sim.experiment.work import Outcome
+from sim.results import manifest, safe_name, write_folder
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+KIND = "sweep"
+THEORY = "theory."
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: its grid, one row per replication and point, and the theory."""
+
+    scenario: dict[str, Any]  # the base scenario, resolved
+    grid: dict[str, list[Any]]
+    points: list[dict[str, Any]]
+    replications: pd.DataFrame  # point, the parameters, replication, seed, figures
+    theory: list[dict[str, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outcomes: list[list[Outcome]] = field(default_factory=list, repr=False)
+    path: Path | None = None
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.grid)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per point: the parameters, ``replications``, every figure's mean and its
+        ``_ci`` half-width, then ``theory.X`` where a closed form applies."""
+        labels = ["point", *self.parameters]
+        names = tables.figure_columns(self.replications, labels)
+        rows = []
+        for p, point in enumerate(self.points):
+            mine = self.replications[self.replications["point"] == p]
+            row: dict[str, Any] = {**point, "replications": len(mine)}
+            row.update(tables.summary_row(mine[names]))
+            if p < len(self.theory):
+                row.update({THEORY + k: v for k, v in self.theory[p].items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def plot(self, figures: Sequence[str] | None = None) -> Figure:
+        """The headline figures against the (first) parameter, with 95% confidence bands and,
+        where a closed form applies, the theory curve."""
+        from sim.plots.sweep import sweep_figure
+
+        return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures)
+
+    def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
+             command: list[str] | None = None) -> Path:
+        """Write ``ROOT/<name>/sweep-<time>/`` atomically (never over an earlier folder)."""
+        base = Path(root) / safe_name(self.scenario["name"])
+        self.path = write_folder(base, "sweep-", "", lambda tmp: self._write(tmp, plots, command))
+        return self.path
+
+    def _write(self, folder: Path, plots: bool, command: list[str] | None) -> None:
+        folder.mkdir()
+        (folder / "scenario.yaml").write_text(
+            yaml.safe_dump(self.scenario, sort_keys=False, allow_unicode=True))
+        (folder / "experiment.json").write_text(json.dumps({
+            "kind": KIND, "scenario": self.scenario.get("name"), "grid": self.grid,
+            "points": self.points, "theory": self.theory, "warnings": self.warnings,
+            "seeds": sorted(set(int(s) for s in self.replications["seed"])),
+        }, indent=2, default=str) + "\n")
+        (folder / "manifest.json").write_text(json.dumps(manifest(
+            {"scenario": self.scenario.get("name"), "seed": self.scenario["run"]["seed"]},
+            command), indent=2) + "\n")
+        tables.write(self.table, folder, "table")
+        tables.write(self.replications, folder, "replications")
+        if plots:
+            save_plots(self, folder)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Sweep:
+        """Read a sweep folder written by :meth:`save`."""
+        folder = Path(path)
+        meta = json.loads((folder / "experiment.json").read_text())
+        return cls(
+            scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
+            grid=meta["grid"], points=meta["points"], theory=meta.get("theory") or [],
+            warnings=meta.get("warnings") or [],
+            replications=pd.read_parquet(folder / "replications.parquet"), path=folder,
+        )
+
+
+def save_plots(result: Sweep, folder: Path) -> list[Path]:
+    """``plots/sweep.png`` under ``folder``."""
+    from sim.plots.style import DPI
+
+    plots = folder / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    path = plots / "sweep.png"
+    result.plot().savefig(path, dpi=DPI)
+    return [path]
+
+
+def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
+          replications: int = 5, *, jobs: int | None = None, cluster: Any = None,
+          executor: executors.Executor | None = None, precision: Precision | None = None,
+          keep_tables: bool = False, progress: executors.Progress | None = None) -> Sweep:
+    """Run every point of the grid ``parameters`` (``{"workers.w.count": [1, 2, 4]}``) with
+    ``replications`` each (common random numbers across points). Every point is validated
+    before anything runs. Only the summaries are kept unless ``keep_tables`` (then
+    ``Sweep.outcomes`` holds every replication's tables)."""
+    points = grid.points(parameters)
+    scenarios = [grid.apply(scenario, point) for point in points]
+    designs = [Design(s.data, tuple(str(w) for w in s.warnings)) for s in scenarios]
+    made = executor is None
+    where = executor or executors.make(jobs, cluster)
+    try:
+        outcomes = run_designs(designs, replications, where, precision, keep_tables, progress)
+    finally:
+        if made:
+            where.close()
+    labels = [{"point": p, **point} for p, point in enumerate(points)]
+    warnings = list(dict.fromkeys(w for s in scenarios for w in s.warnings))
+    return Sweep(
+        scenario=scenario.data, grid={k: list(v) for k, v in parameters.items()},
+        points=points, replications=tables.long_table(outcomes, labels),
+        theory=[theory.closed_form(s.data) for s in scenarios], warnings=warnings,
+        outcomes=outcomes if keep_tables else [],
+    )
+
+
+def is_sweep(folder: Path) -> bool:
+    """Whether ``folder`` holds a saved sweep."""
+    return _kind(folder) == KIND
+
+
+def _kind(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "experiment.json").read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+

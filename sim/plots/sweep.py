@@ -1,0 +1,192 @@
+"""A sweep's headline figures against its parameter, with 95% confidence bands and theory.
+
+Drawn from the sweep's table only (one row per point: ``X`` and ``X_ci`` per figure, and
+``theory.X`` where a closed form applies), so ``mqsim plot`` redraws a saved sweep. The x
+axis is the first parameter (log scale when its values span a factor of 20 or more; evenly
+spaced categories when they are not numbers); with more parameters each combination of the
+others is its own line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from sim.plots import style
+
+LATENCY = ("latency.mean", "latency.p50", "latency.p99")
+PROBLEMS = ("totals.lost", "totals.rejected", "totals.dead_lettered", "totals.expired",
+            "totals.duplicate_deliveries", "totals.duplicate_processing",
+            "reordering.reordered")
+THEORY = "theory."
+
+
+def panels(table: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """The default panels: (title, figures), only those with something to show."""
+    out: list[tuple[str, list[str]]] = []
+    latency = [f for f in LATENCY if _has(table, f)]
+    if latency:
+        out.append(("Latency", latency))
+    if _has(table, "throughput"):
+        out.append(("Throughput", ["throughput"]))
+    pools = [c for c in table.columns if c.startswith("workers.") and c.endswith(".utilization")
+             and not c.endswith("_ci")]
+    if any(_has(table, p) for p in pools):
+        out.append(("Worker utilization", [p for p in pools if _has(table, p)]))
+    problems = [f for f in PROBLEMS if _has(table, f) and (table[f].fillna(0) > 0).any()]
+    if problems:
+        out.append(("Lost, duplicated, reordered", problems))
+    return out
+
+
+def _has(table: pd.DataFrame, figure: str) -> bool:
+    return figure in table and bool(table[figure].notna().any())
+
+
+def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | None = None,
+                 figures: Sequence[str] | None = None) -> Figure:
+    """One panel per group of figures (default :func:`panels`), against ``parameters[0]``."""
+    groups = ([(_label(f, [f]).capitalize(), [f]) for f in figures] if figures
+              else panels(table))
+    with style.styled():
+        columns = 2 if len(groups) > 1 else 1
+        rows = max(1, math.ceil(len(groups) / columns))
+        fig = style.new_figure(5.2 * columns, 3.6 * rows + 0.5)
+        axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+        x_name = parameters[0]
+        what = f"Sweep of {x_name}" + (f" — {name}" if name else "")
+        n = table["replications"].min() if "replications" in table and len(table) else None
+        note = f" ({int(n)} replications per point, mean ± 95% CI)" if n else ""
+        fig.suptitle(what + note, x=0.01, ha="left", fontweight="bold")
+        if table.empty or not groups:
+            style.no_data(axes[0], "no figures to plot")
+            for ax in axes[1:]:
+                ax.set_visible(False)
+            return fig
+        for ax, (title, group) in zip(axes, groups, strict=False):
+            _panel(ax, table, parameters, title, group)
+        for ax in axes[len(groups):]:
+            ax.set_visible(False)
+    return fig
+
+
+def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
+           figures: Sequence[str]) -> None:
+    x_name, others = parameters[0], list(parameters[1:])
+    x_values, positions, labels = _x_axis(table[x_name])
+    combos = [()] if not others else list(dict.fromkeys(
+        tuple(row) for row in table[others].astype(str).itertuples(index=False)))
+    scale, unit = _scale(table, figures)
+    theory_drawn = False
+    for i, figure in enumerate(figures):
+        for j, combo in enumerate(combos):
+            rows = table if not others else table[
+                (table[others].astype(str) == pd.Series(combo, index=others)).all(axis=1)]
+            x = np.array([positions[_key(v)] for v in rows[x_name]], dtype=float)
+            order = np.argsort(x)
+            x = x[order]
+            mean = rows[figure].to_numpy(float)[order] * scale
+            half = rows.get(figure + "_ci", pd.Series(np.nan, index=rows.index))
+            half = np.nan_to_num(half.to_numpy(float)[order] * scale)
+            colour = style.color(i if len(combos) == 1 else j)
+            dash = "-" if len(combos) == 1 else ("-", "--", ":", "-.")[i % 4]
+            label = _label(figure, figures)
+            if others:
+                shown = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, combo,
+                                                                             strict=True))
+                label = f"{label}, {shown}" if len(figures) > 1 else shown
+            ax.plot(x, mean, color=colour, linestyle=dash, marker="o", markersize=4,
+                    label=label)
+            ax.fill_between(x, mean - half, mean + half, color=colour, alpha=0.18, linewidth=0)
+            theory = THEORY + figure
+            if theory in rows and rows[theory].notna().any():
+                y = rows[theory].to_numpy(float)[order] * scale
+                ax.plot(x, y, color=colour, linestyle=(0, (4, 2)), linewidth=1.2, alpha=0.9)
+                ax.plot(x, y, color=colour, linestyle="none", marker="x", markersize=5)
+                theory_drawn = True
+    handles, texts = ax.get_legend_handles_labels()
+    if theory_drawn:
+        handles.append(Line2D([], [], color=style.MUTED, linestyle=(0, (4, 2)), marker="x"))
+        texts.append("theory (closed form)")
+    handles.append(_band_handle())
+    texts.append("95% confidence band")
+    ax.legend(handles, texts, loc="best")
+    ax.set_title(title, loc="left")
+    ax.set_xlabel(_axis_label(x_name))
+    ax.set_ylabel(unit)
+    if labels is not None:
+        ax.set_xticks(list(positions.values()), labels)
+    else:
+        if _log(x_values):
+            ax.set_xscale("log")
+        if len(x_values) <= 12:  # a tick at every point, not at values nobody ran
+            ticks = sorted(float(v) for v in x_values)
+            ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+            ax.minorticks_off()
+    ax.set_ylim(bottom=0)
+
+
+def _band_handle() -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(color=style.MUTED, alpha=0.18, linewidth=0)
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def _x_axis(column: pd.Series) -> tuple[list[Any], dict[Any, float], list[str] | None]:
+    """(values, position of each value, tick labels for categories or None)."""
+    values = list(dict.fromkeys(column.tolist()))
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and math.isfinite(v) for v in values)
+    if numeric:
+        return values, {v: float(v) for v in values}, None
+    shown = [str(v) for v in values]
+    return values, {str(v): float(i) for i, v in enumerate(values)}, shown
+
+
+def _log(values: list[Any]) -> bool:
+    numbers = [float(v) for v in values]
+    return bool(numbers) and min(numbers) > 0 and max(numbers) / min(numbers) >= 20
+
+
+def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
+    """Seconds shown in ms when every value is below a second; the y label with its unit."""
+    from sim.experiment.figures import unit
+
+    kind = unit(figures[0])
+    if kind == "s":
+        top = np.nanmax([np.nanmax(table[f].to_numpy(float)) for f in figures] + [0.0])
+        return (1000.0, "Time (ms)") if top < 1.0 else (1.0, "Time (s)")
+    if kind == "msg/s":
+        return 1.0, "Messages per second"
+    if kind == "ratio":
+        return 100.0, "Percent"
+    return 1.0, "Copies (count per run)"
+
+
+def _label(figure: str, figures: Sequence[str]) -> str:
+    parts = figure.split(".")
+    if figure.startswith("workers."):
+        return parts[1]
+    if parts[0] in ("latency", "wait", "queueing"):
+        return f"{parts[0]} {parts[-1]}"
+    return parts[-1].replace("_", " ")
+
+
+def _axis_label(name: str) -> str:
+    """The parameter's path, with its unit where the key says it."""
+    last = name.split(".")[-1]
+    units = {"rate": " (msg/s)", "visibility_timeout": " (s)", "mean": " (s)",
+             "max_length": " (messages)", "duration": " (s)", "prefetch": " (messages)",
+             "heartbeat": " (s)", "lock_timeout": " (s)", "poll_interval": " (s)"}
+    return name + units.get(last, "")
