@@ -184,3 +184,17 @@ def test_pools_do_not_share_their_resolved_defaults() -> None:
     assert "&id" not in sc.to_yaml()
     wa, wb = sc.data["workers"]["wa"]["then"], sc.data["workers"]["wb"]["then"]
     assert wa["retry"] == wb["retry"] and wa["retry"] is not wb["retry"]
+
+
+def test_the_latency_plot_draws_a_pipeline_end_to_end(trace) -> None:
+    path = trace([0, 10])
+    two = run_checked(scenario_from(TWO_STAGES.format(trace=path, then="")))
+    labels = [line.get_label() for line in two.plot_latency_cdf().axes[0].get_lines()]
+    assert "end to end (flows)" in labels
+    line = next(ln for ln in two.plot_latency_cdf().axes[0].get_lines()
+                if ln.get_label() == "end to end (flows)")
+    assert max(line.get_xdata()) == pytest.approx(3.0)  # 1 s + 2 s, in seconds on this axis
+    one = run_checked(scenario_from(TWO_STAGES.format(trace=path, then="").replace(
+        ", then: {publish: emails}", "")))
+    labels = [line.get_label() for line in one.plot_latency_cdf().axes[0].get_lines()]
+    assert "end to end (flows)" not in labels  # one copy per flow: it would repeat the curve

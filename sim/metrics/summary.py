@@ -304,12 +304,26 @@ def _flows(messages: pd.DataFrame, warmup: float) -> dict[str, Any] | None:
     ended pending, lost or expired, with at least one completed; ``latency``: from the flow's
     first publish to its last completion, over the completed flows. None for a table without
     the column."""
+    spans = flow_spans(messages, warmup)
+    if spans is None:
+        return None
+    count, copies, span = spans
+    return {
+        "count": count,
+        "copies": copies,
+        "completed": int(span.size),
+        "latency": describe(span, overwrite=True),
+    }
+
+
+def flow_spans(messages: pd.DataFrame, warmup: float) -> tuple[int, int, np.ndarray] | None:
+    """(flows started at or after warmup, their copies, the end-to-end time of each completed
+    one, in flow order) as defined in :func:`_flows`; None without a ``flow`` column."""
     if "flow" not in messages:
         return None
     flow = messages["flow"].to_numpy()
-    empty = {"count": 0, "copies": 0, "completed": 0, "latency": describe(np.zeros(0))}
     if flow.size == 0:
-        return empty
+        return 0, 0, np.zeros(0)
     order = np.argsort(flow, kind="stable")
     sorted_flow = flow[order]
     starts = np.flatnonzero(np.r_[True, sorted_flow[1:] != sorted_flow[:-1]])
@@ -324,14 +338,8 @@ def _flows(messages: pd.DataFrame, warmup: float) -> dict[str, Any] | None:
     broken = np.maximum.reduceat(unfinished.astype(np.int8), starts) > 0
     measured = begin >= warmup
     complete = measured & ~broken & np.isfinite(end)
-    span = end[complete] - begin[complete]
     sizes = np.diff(np.append(starts, flow.size))
-    return {
-        "count": int(measured.sum()),
-        "copies": int(sizes[measured].sum()),
-        "completed": int(complete.sum()),
-        "latency": describe(span, overwrite=True),
-    }
+    return int(measured.sum()), int(sizes[measured].sum()), end[complete] - begin[complete]
 
 
 def _first_of_id(ids: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.format import duration
+from sim.metrics.summary import flow_spans
 from sim.plots import style
 
 PERCENTILES = (50, 90, 99)
@@ -95,23 +96,41 @@ def latency_cdf(
                 wait_label = f"{queue} wait" if len(queues) > 1 else "wait (to first delivery)"
                 _ecdf_line(ax, wait * scale, x_min, colour, "--", wait_label, alpha=0.7)
 
+        flows = _end_to_end(messages, summary)
+        if flows is not None:
+            # A pipeline (or a fan-out): what a message's whole journey took, stage to stage.
+            _ecdf_line(ax, flows * scale, x_min, style.INK, "-", "end to end (flows)",
+                       linewidth=2.2)
+            lat = np.concatenate([lat, flows])
         x_max = float(lat.max()) * scale * (1.6 if log_x else 1.03)
         if x_max <= x_min:  # every latency zero: keep a visible, valid axis
             x_max = x_min + 1.0
         if log_x:
             ax.set_xscale("log")
         ax.set_xlim(x_min, x_max)
-        _mark_percentiles(ax, lat, scale, (x_min, x_max, log_x), pooled=len(queues) > 1)
+        stages = data["latency"].to_numpy()
+        _mark_percentiles(ax, stages, scale, (x_min, x_max, log_x), pooled=len(queues) > 1)
         ax.set_ylim(0.0, 1.02)
         ax.set_xlabel(f"Latency ({unit}){', log scale' if log_x else ''}")
         ax.set_ylabel("Fraction of messages completed")
-        heading = f"{len(lat):,} messages"
+        heading = f"{len(stages):,} messages"
         if _warm(summary) > 0:
             heading += f", after {_warm(summary):g} s warm-up"
         # An opaque box: percentile lines near the right edge must not run through the text.
         ax.legend(loc="lower right", title=heading, title_fontsize=9, frameon=True,
                   facecolor="white", edgecolor="none", framealpha=0.9)
     return fig
+
+
+def _end_to_end(messages: pd.DataFrame, summary: dict) -> np.ndarray | None:
+    """End-to-end times of the completed flows, when some flow made several copies (stages,
+    fan-out, dead letters); None when every flow is one copy (the curve would repeat)."""
+    if messages is None or "flow" not in messages:
+        return None
+    spans = flow_spans(messages, _warm(summary))
+    if spans is None or spans[1] <= spans[0] or spans[2].size == 0:
+        return None
+    return spans[2]
 
 
 def _warm(summary: dict) -> float:
@@ -143,6 +162,7 @@ def _ecdf_line(
     linestyle: str,
     label: str,
     alpha: float = 1.0,
+    linewidth: float | None = None,
 ) -> None:
     """A step ECDF, thinned to MAX_POINTS but keeping every point of the upper tail."""
     x = np.sort(values)
@@ -159,7 +179,8 @@ def _ecdf_line(
     keep = x > x_min if x_min > 0 else np.ones_like(x, dtype=bool)
     x = np.concatenate([[x_min], x[keep]])
     y = np.concatenate([[below], y[keep]])
-    ax.step(x, y, where="post", color=colour, linestyle=linestyle, label=label, alpha=alpha)
+    ax.step(x, y, where="post", color=colour, linestyle=linestyle, label=label, alpha=alpha,
+            linewidth=linewidth)
 
 
 def _mark_percentiles(

@@ -30,6 +30,7 @@ PALETTE = (
     "#000000",
 )
 MUTED = "#555555"  # annotations: percentile lines, phase markers
+INK = "#000000"  # a whole, drawn over its parts: the end-to-end curve of a pipeline
 SHADE = "#BBBBBB"  # warm-up span
 
 RC: dict[str, Any] = {
