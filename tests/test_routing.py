@@ -368,3 +368,13 @@ def test_the_default_routing_key_is_the_type() -> None:
     assert s["queues"]["first"]["totals"]["enqueued"] == 1
     assert s["queues"]["all"]["totals"]["enqueued"] == 1
     assert s["exchanges"]["events"]["unroutable"] == 8
+
+
+def test_a_failing_router_in_another_process_is_still_a_scenario_problem(tmp_path) -> None:
+    (tmp_path / "router.py").write_text(ROUTER.format(answer='["lost"]'))
+    scenario = scenario_from(CUSTOM.format(function="router:route"), base_dir=tmp_path)
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.run(scenario, replications=2, jobs=2)
+    (problem,) = info.value.problems
+    assert problem.path == "exchanges.picker.function" and problem.line == 10
+    assert "the router returned 'lost'" in problem.message
