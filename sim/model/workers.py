@@ -90,7 +90,6 @@ class WorkerPool(PoolTime):
         service: Callable[[], float],
         service_by_type: dict[int, Callable[[], float]],
         failure: Callable[[], float] | None,
-        first_worker_code: int,
     ) -> None:
         self.env = env
         self.name = name
@@ -123,14 +122,34 @@ class WorkerPool(PoolTime):
         self._up = 0
         self._up_area = 0.0
         self._up_since = 0.0
-        self.workers = [Worker(self, i, first_worker_code + i) for i in range(spec["count"])]
-        queue.consumers.extend(self.workers)
+        self.workers: list[Worker] = []  # every worker ever made (retired ones stay, down)
+        self.on_new_worker: list[Callable[[Worker], None]] = []  # faults follow new workers
+        self.plain: Callable[[], float] | None = None  # set by start
+        for _ in range(spec["count"]):
+            self.add_worker()
+
+    def add_worker(self) -> Worker:
+        """A new worker, named ``POOL/N`` with N never reused (its code is interned now)."""
+        index = len(self.workers)
+        worker = Worker(self, index, self.records.workers.code(f"{self.name}/{index}"))
+        worker.plain_service = self.plain
+        self.workers.append(worker)
+        self.queue.consumers.append(worker)
+        for listener in self.on_new_worker:
+            listener(worker)
+        return worker
+
+    def retire(self, worker: Worker) -> None:
+        """Take a worker out for good: a clean stop (its unacknowledged copies go back)."""
+        worker.crash(clean=True)
+        worker.retired = True
 
     def start(self) -> None:
         # The common case draws straight from the pool's stream, with no per-copy look-up.
         plain = self.records.service_time is None and not self.service_by_type
+        self.plain = self.service if plain else None
         for worker in self.workers:
-            worker.plain_service = self.service if plain else None
+            worker.plain_service = self.plain
             worker.start()
         if self.batch is not None:
             self.batch.start()
@@ -166,6 +185,7 @@ class Worker:
         self.prefetch = pool.prefetch
         self.concurrency = pool.concurrency
         self.up = False
+        self.retired = False  # scaled down: never starts again
         self.held = 0  # copies counted against prefetch
         self.busy = 0  # copies in processing, at most concurrency
         # All keyed by delivery token (copy id | lease << LEASE_SHIFT).
@@ -190,20 +210,11 @@ class Worker:
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
         """(Re)start: connect to the queue and ask for work."""
-        if self.up:
+        if self.up or self.retired:
             return
         self.up = True
         self.pool.went_up(+1)
-        queue = self.queue
-        if queue.restore_interval is not None:
-            queue.restore_check()
-        if self.pool.batch is not None:
-            self.pool.batch.release(self)  # a batch job's worker takes work only in a run
-        elif queue.push:
-            queue.free.append(self)
-            queue.dispatch()
-        else:
-            self.poll()
+        self.queue.attach(self)
 
     def crash(self, silent: bool = False, clean: bool = False) -> None:
         """The process dies (or, ``clean``, shuts down): work in progress is gone."""
@@ -220,22 +231,31 @@ class Worker:
             pool.busy_time -= call.due - now
         for call in self.acks.values():
             call.cancel()  # an ack not yet at the broker dies with the connection
-        if self in queue.free:
-            queue.free.remove(self)
-        if self in queue.pollers:
-            queue.pollers.remove(self)
-        queue.sleepers.discard(self)
         self._cancel_poll()
-        held = sorted((t & CID_MASK, lease) for t, lease in self.holding.items())
-        tokens = list(self.holding) if queue.orphans else ()
-        self.holding.clear()
+        queue.detach(self, silent, clean)
+
+    def drop_all(self) -> dict[int, int]:
+        """Forget every delivery (the process is gone); returns what was held."""
+        holding = self.holding
+        self.holding = {}
         self.running.clear()
         self.acks.clear()
         self.buffer.clear()
         self.held = self.busy = 0
-        queue.consumer_lost(held, silent, clean)
-        for token in tokens:  # after the copies' fates are settled: a hand-off
-            queue.let_go(token)
+        return holding
+
+    def hold(self, token: int, lease: int) -> None:
+        """The queue hands this worker a delivery (lease -1: already acknowledged)."""
+        self.holding[token] = lease
+        if not self.unbounded:
+            self.held += 1
+
+    def deliver(self, token: int, lease: int) -> None:
+        """A delivery with no latency: held and received at once (one call on the hot path)."""
+        self.holding[token] = lease
+        if not self.unbounded:
+            self.held += 1
+        self.receive(token)
 
     # -- receiving ----------------------------------------------------------------------
     def received(self, event: Call) -> None:
@@ -273,18 +293,13 @@ class Worker:
     def _receive_now(self) -> None:
         queue = self.queue
         room = self.prefetch - self.held
-        got = queue.take_for(self, min(queue.batch_size, room))
-        if got:
+        if queue.request(self, min(queue.batch_size, room)):
             self.polling = False
             self.poll()  # room left: receive again at once (as pollers do after a job)
-        elif queue.broker.down:
-            queue.sleepers.add(self)  # until the broker is back (Queue.outage_ended)
-        elif queue.wait_time > 0:
-            queue.pollers.append(self)
-            self._poll_timer = Call(self.env, queue.wait_time, self._long_poll_expired)
-        else:
-            queue.sleepers.add(self)
-            self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
+
+    def wait(self, delay: float, then: Callable[[Call], None]) -> None:
+        """An empty receive: the queue keeps this worker waiting until ``then`` (or a copy)."""
+        self._poll_timer = Call(self.env, delay, then)
 
     def end_long_poll(self) -> None:
         """A copy arrived for this long poll: the receive returns with it."""
@@ -293,11 +308,8 @@ class Worker:
 
     def _long_poll_expired(self, _event: Call) -> None:
         self._poll_timer = None
-        if self in self.queue.pollers:
-            self.queue.pollers.remove(self)
         queue = self.queue
-        if queue.poll_interval > 0:
-            queue.sleepers.add(self)
+        if queue.long_poll_expired(self):
             self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
         else:
             self.polling = False
@@ -311,7 +323,7 @@ class Worker:
 
     def _wake(self, _event: Call) -> None:
         self._poll_timer = None
-        self.queue.sleepers.discard(self)
+        self.queue.woke(self)
         self.polling = False
         self.poll()
 
