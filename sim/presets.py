@@ -123,7 +123,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # A kafka topic's consumers poll (api_latency: a fetch); redelivery is by offsets (the
     # keys below), so the queue mechanisms keep their neutral values.
     "kafka": {**_IDEAL, "publish_latency": 0.005, "delivery": "pull", "api_latency": 0.005,
-              "redelivery": "none"},
+              "wait_time": 0.5, "redelivery": "none"},
 }
 
 # Kafka's consumer-group keys (on a kafka broker, or per topic): every one resolved on kafka
@@ -355,6 +355,10 @@ SOURCES["kafka"] = _sources(
     durable=f"{_SPEC}: a topic is replicated; retention is unlimited in the model",
     delivery=f"{_KAFKA_CONSUMER}: consumers poll() their assigned partitions",
     api_latency=f"{_SPEC}: ~5 ms per fetch",
+    wait_time=(
+        f"{_KAFKA_CONSUMER}, fetch.max.wait.ms: default 500 ms (a fetch waits that long for "
+        "records; the model answers it as soon as one arrives)"
+    ),
     redelivery=(
         f"{_SPEC}: none; a log is never redelivered, a new owner resumes from the committed "
         "offset (the kafka keys below)"

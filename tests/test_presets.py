@@ -22,7 +22,7 @@ AGREED: dict[str, tuple[object, ...]] = {
     "deliver_latency": (0, 0.0005, 0, 0, 0, 0, 0.001, 0),
     "api_latency": (0, 0, 0.010, 0.010, 0.005, 0.001, 0, 0),
     "batch_size": (1, 1, 10, 10, 1, 1, 1, 1),
-    "wait_time": (0, 0, 20, 20, 0, 0, 0, 0),
+    "wait_time": (0, 0, 20, 20, 0.5, 0, 0, 0),
     "poll_interval": (0, 0, 0, 0, 0, 1, 0, 0),
     "notify": (False,) * 8,
     "notify_latency": (0, 0, 0, 0, 0, 0.001, 0, 0),

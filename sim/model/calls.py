@@ -88,6 +88,7 @@ class CallPool(PoolTime):
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
         self.on_new_worker: list[Callable[[Any], None]] = []  # (a call pool never grows)
+        self.initial_count: int = spec["count"]
         self.workers = [
             CallWorker(self, i, records.workers.code(f"{name}/{i}")) for i in range(spec["count"])
         ]
@@ -95,6 +96,7 @@ class CallPool(PoolTime):
     def start(self) -> None:
         for worker in self.workers:
             worker.start()
+        self.started()
 
     # -- calls ----------------------------------------------------------------------------
     def call(self, message: Message, producer: Producer) -> None:

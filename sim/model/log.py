@@ -376,9 +376,14 @@ class LogConsumer:
         self.batch.clear()
         self._cancel_timer()
         self.waiting = False
+        if clean and self.member and log.auto_commit:
+            self._commit_processed()
+        # The process's fetch positions die with it: whoever owns these partitions next (this
+        # consumer again, if it keeps them) fetches from the committed offsets.
+        for part in self.partitions:
+            log.position[part] = log.committed[part]
+        self.processed.clear()
         if clean:
-            if self.member and log.auto_commit:
-                self._commit_processed()
             self.up = False
             if self.member:
                 self.member = False
@@ -557,6 +562,9 @@ class LogPool(WorkerPool):
             consumer.member = True
             self.went_up(+1)
         self.queue.form()
+        self.started()
+        if self.autoscaler is not None:
+            self.autoscaler.start()
         for consumer in self.workers:
             consumer.poll()
 

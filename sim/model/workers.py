@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.autoscale import Autoscaler
 from sim.model.batch import BatchJob
 from sim.model.schedule import Call
 
@@ -52,12 +53,22 @@ class PoolTime:
     _up: int
     _up_area: float
     _up_since: float
+    # The fewest and most workers up since the run began (None until the pool has started).
+    min_up: int | None = None
+    max_up: int | None = None
 
     def went_up(self, delta: int) -> None:
         now = self.env.now
         self._up_area += self._up * (now - self._up_since)
         self._up_since = now
         self._up += delta
+        if self.min_up is not None:
+            self.min_up = min(self.min_up, self._up)
+            self.max_up = max(self.max_up or 0, self._up)
+
+    def started(self) -> None:
+        """The pool's first workers are up: from now on the fewest and most up are tracked."""
+        self.min_up = self.max_up = self._up
 
     @property
     def up(self) -> int:
@@ -116,6 +127,9 @@ class WorkerPool(PoolTime):
         self.unique_at_commit = mode == "at_commit"
         self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.batch = BatchJob(self, spec["batch"]) if spec.get("batch") else None
+        self.initial_count: int = spec["count"]
+        scale = spec.get("autoscale")
+        self.autoscaler = Autoscaler(env, self, scale) if scale else None
         self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
@@ -151,6 +165,9 @@ class WorkerPool(PoolTime):
         for worker in self.workers:
             worker.plain_service = self.plain
             worker.start()
+        self.started()
+        if self.autoscaler is not None:
+            self.autoscaler.start()
         if self.batch is not None:
             self.batch.start()
         if self.queue.restore_interval is not None:
