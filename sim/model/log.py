@@ -208,7 +208,8 @@ class GroupLog:
     def depth(self) -> int:
         """Records not yet fetched by the group (fetched but uncommitted ones are in flight)."""
         return sum(
-            len(log) - (self.position[p] if self.owner[p] is not None else self.committed[p])
+            len(log) - (max(self.position[p], self.committed[p]) if self.owner[p] is not None
+                        else self.committed[p])
             for p, log in enumerate(self.logs)
         )
 
