@@ -299,3 +299,53 @@ def test_autoscale_errors_name_the_yaml_path(tmp_path):
         sim.scenario.from_dict(base)
     assert "workers.w.count: the starting count must be within autoscale [min, max] = [1, 4]" \
         in str(info.value)
+
+
+# -- bad input: clear errors naming the YAML path ------------------------------------------------
+KAFKA_BASE = {
+    "name": "t", "run": {"duration": 10},
+    "brokers": {"k": {"type": "kafka"}},
+    "producers": {"p": {"arrivals": {"process": "poisson", "rate": 1}, "publish": "t"}},
+    "queues": {"t": {"partitions": 2}},
+    "workers": {"g": {"consumes": "t", "service_time": 1}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"queues.t.partitions": 0}, "--set queues.t.partitions: must be a whole number >= 1"),
+        ({"brokers.k.commit": "sometimes"}, "--set brokers.k.commit: must be one of"),
+        ({"queues.t.assignment": "sticky"}, "--set queues.t.assignment: must be one of"),
+        ({"queues.t.ttl": "1m"}, "--set queues.t.ttl: ttl does not apply to a kafka topic"),
+        ({"workers.g.concurrency": 2},
+         "--set workers.g.concurrency: a kafka consumer processes its records one at a time"),
+        ({"workers.g.prefetch": 5},
+         "--set workers.g.prefetch: prefetch does not apply to a kafka consumer group"),
+        ({"workers.g.error_rate": 0.1}, "--set workers.g.error_rate: failed processing on a "
+         "kafka consumer group is not supported yet"),
+        ({"brokers.k.type": "rabbitmq"},
+         "queues.t.partitions: partitions is a kafka setting; this queue's broker is rabbitmq"),
+        ({"workers.g.autoscale": {"min": 3, "max": 2, "target_backlog": 1}},
+         "--set workers.g.autoscale.min: must be <= max (2), got 3"),
+    ],
+)  # fmt: skip
+def test_kafka_and_autoscale_mistakes_are_named_by_their_path(overrides, expected):
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.scenario.from_dict(KAFKA_BASE, overrides=overrides)
+    lines = [str(p) for p in info.value.problems]
+    assert any(line.startswith(expected) for line in lines), lines
+
+
+def test_a_bad_kafka_scenario_exits_2_on_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**KAFKA_BASE, "queues": {"t": {"partitions": "many"}}}))
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "queues.t.partitions" in done.stderr + done.stdout

@@ -194,6 +194,9 @@ class GroupLog:
         lag = self.lag()
         if lag > self.max_lag:
             self.max_lag = lag
+        depth = self.depth()
+        if depth > self.max_depth:
+            self.max_depth = depth
         owner = self.owner[part]
         if owner is not None and owner.waiting:
             owner.wake()

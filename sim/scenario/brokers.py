@@ -105,8 +105,8 @@ def _kafka(ctx: Ctx, given: dict[Any, Any], path: Path, kind: str | None,
         }
     for key in keys:
         if key in given:
-            ctx.error((*path, key), f"{key} is a kafka setting; this is a "
-                      f"{kind or 'ideal'} broker's {'queue' if len(path) > 2 else 'broker'}")
+            where = "this queue's broker" if path[0] == "queues" else "this broker"
+            ctx.error((*path, key), f"{key} is a kafka setting; {where} is {kind or 'ideal'}")
     return {}
 
 
