@@ -349,3 +349,59 @@ def test_a_bad_kafka_scenario_exits_2_on_the_command_line(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "queues.t.partitions" in done.stderr + done.stdout
+
+
+# -- pools that grow: names and fault cycles follow new workers ----------------------------------
+def test_new_workers_get_fresh_names_and_their_own_random_crash_cycles(trace):
+    from sim.model.build import Model
+    from sim.model.faults import _CrashCycle
+
+    text = scaled(trace(burst(5)), scale=SCALE, extra="")
+    data = scenario_from(text).data
+    data["faults"] = [{"kind": "crash", "target": "w", "mtbf": 100.0,
+                       "mttr": {"dist": "constant", "value": 1.0}, "silent": False}]
+    model = Model(data, seed=1)
+    model.start()
+    pool = model.pools["w"]
+    added = pool.add_worker()
+    pool.retire(pool.workers[0])
+    another = pool.add_worker()
+    assert [w.code for w in pool.workers] == [0, 1, 2]
+    assert model.records.workers.values == ["w/0", "w/1", "w/2"]
+    assert pool.workers[0].retired and not pool.workers[0].up
+    cycles = [ev.callbacks[0].__self__.worker for _, _, _, ev in model.env._queue
+              if ev.callbacks and isinstance(getattr(ev.callbacks[0], "__self__", None),
+                                             _CrashCycle)]
+    assert added in cycles and another in cycles  # a crash cycle for each new worker
+    pool.workers[0].start()
+    assert not pool.workers[0].up  # a retired worker never starts again
+
+
+def test_an_exchange_and_a_dead_letter_reach_every_group_of_a_topic(trace):
+    text = f"""
+        name: routes
+        run: {{duration: 100000}}
+        producers:
+          p: {{arrivals: {{process: trace, file: {trace(burst(10))}}}, publish: fan}}
+          p2: {{arrivals: {{process: trace, file: {trace(burst(10), name="jobs.csv")}}},
+                publish: jobs}}
+        brokers:
+          b: {{type: ideal}}
+          k: {{type: kafka, publish_latency: 0, api_latency: 0, rebalance_time: 0}}
+        exchanges:
+          fan: {{type: fanout, broker: k, bindings: [{{queue: t}}]}}
+        queues:
+          jobs: {{broker: b, max_deliveries: 1, dead_letter: t}}
+          t: {{broker: k, partitions: 2}}
+        workers:
+          failing: {{consumes: jobs, service_time: 1, error_rate: 1, retry: {{requeue: false}}}}
+          g1: {{consumes: t, service_time: 1}}
+          g2: {{consumes: t, service_time: 1}}
+    """
+    result = run_checked(scenario_from(text))
+    queues = result.summary["queues"]
+    # Each group reads the 10 records of the exchange and the 10 dead letters from jobs.
+    for group in ("t@g1", "t@g2"):
+        totals = queues[group]["totals"]
+        assert (totals["enqueued"], totals["completed"]) == (20, 20)
+    assert queues["jobs"]["totals"]["dead_lettered"] == 10

@@ -74,6 +74,15 @@ class Queue:
         self.push = spec["delivery"] == "push"
         self.prefetch_on_auto_ack: bool = spec["prefetch_on_auto_ack"]
         self.redelivery: str = spec["redelivery"]
+        # The redelivery mode as a strategy chosen now: what a lost consumer's unacknowledged
+        # copies go through (see consumer_lost).
+        self._redeliver = {
+            "none": self._redeliver_never,
+            "on_disconnect": self._redeliver_on_disconnect,
+            "transaction": self._redeliver_now,
+            "visibility_timeout": self._redeliver_by_timer,
+            "lease": self._redeliver_by_timer,
+        }[self.redelivery]
         self.heartbeat: float = spec["heartbeat"]
         self.disconnect_latency = sampler("disconnect_latency")
         self.deliver_latency = sampler("deliver_latency")
@@ -626,24 +635,35 @@ class Queue:
                 self._end(cid, LOST)
             elif rec.lease[cid] == lease:
                 unacked.append((cid, lease))
-        if not unacked:
-            return
-        mode = self.redelivery
-        if mode == "none":
-            for cid, _ in unacked:
-                self._close_lease(cid)
-                self._end(cid, LOST)
-        elif mode == "on_disconnect":
-            # The OS closes a dead process's socket at once; a vanished host is noticed
-            # only when its heartbeats stop.
-            delay = self.heartbeat if silent else (
-                self.disconnect_latency() if self.disconnect_latency else 0.0)
-            Call(self.env, delay, self._connection_closed, unacked)
-        elif mode == "transaction" or clean:
-            # The database aborts the dead connection's transaction; a clean stop gives its
-            # messages back (SQS: visibility set to 0).
+        if unacked:
+            self._redeliver(unacked, silent, clean)
+
+    def _redeliver_never(self, unacked: list[tuple[int, int]], silent: bool,
+                         clean: bool) -> None:
+        """redelivery: none: what the consumer held is lost with it."""
+        for cid, _ in unacked:
+            self._close_lease(cid)
+            self._end(cid, LOST)
+
+    def _redeliver_on_disconnect(self, unacked: list[tuple[int, int]], silent: bool,
+                                 clean: bool) -> None:
+        """The OS closes a dead process's socket at once; a vanished host is noticed only
+        when its heartbeats stop."""
+        delay = self.heartbeat if silent else (
+            self.disconnect_latency() if self.disconnect_latency else 0.0)
+        Call(self.env, delay, self._connection_closed, unacked)
+
+    def _redeliver_now(self, unacked: list[tuple[int, int]], silent: bool,
+                       clean: bool) -> None:
+        """The database aborts the dead connection's transaction: back at once."""
+        self._connection_closed_now(unacked)
+
+    def _redeliver_by_timer(self, unacked: list[tuple[int, int]], silent: bool,
+                            clean: bool) -> None:
+        """visibility_timeout and lease: the timers started at delivery bring them back; a
+        clean stop gives them back at once (SQS: visibility set to 0)."""
+        if clean:
             self._connection_closed_now(unacked)
-        # visibility_timeout and lease: the timers started at delivery bring them back.
 
     def _connection_closed(self, event: Call) -> None:
         self._connection_closed_now(event._value)

@@ -213,8 +213,14 @@ class Worker:
         self.auto_ack = pool.ack == ON_DELIVERY
         self.unbounded = self.auto_ack and not self.queue.prefetch_on_auto_ack
         self._ack_on_start = pool.ack == ON_START
-        self._ack_after = pool.ack == AFTER_PROCESSING
-        self._instant_ack_after = self._ack_after and pool.ack_latency is None
+        ack_after = pool.ack == AFTER_PROCESSING
+        self._instant_ack_after = ack_after and pool.ack_latency is None
+        # The ack mode as strategies chosen now, not branches per copy: what a processing
+        # that ended well does, and what an ack reaching the broker does.
+        self._settle: Callable[[int, float], None] = (
+            self._send_ack if ack_after else self._settle_acked)
+        self._ack_arrived: Callable[[int, float], None] = (
+            self._late_ack_arrived if ack_after else self._early_ack_arrived)
         self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
         # Record columns used on every copy (arrays grow in place: the references hold).
         self._started_at = pool.records.started_at
@@ -430,11 +436,9 @@ class Worker:
         if self.buffer and self.busy < self.concurrency:
             self._start(self.buffer.popleft(), self.env.now)
 
-    def _settle(self, token: int, now: float) -> None:
-        """Processing ended well: acknowledge (manual ack) or complete (already acked)."""
-        if self._ack_after:
-            self._send_ack(token, now)
-            return
+    def _settle_acked(self, token: int, now: float) -> None:
+        """Processing ended well on a copy acknowledged before (on_start, on_delivery): it
+        completes now. (With after_processing, ``_settle`` is ``_send_ack``.)"""
         self.queue.complete(token & CID_MASK, now, self.code)
         if token not in self.acks:  # (an early ack still on its way keeps its entry)
             self._let_go(token)
@@ -470,16 +474,23 @@ class Worker:
         del self.acks[token]
         self._ack_arrived(token, at)
 
-    def _ack_arrived(self, token: int, at: float) -> None:
+    def _late_ack_arrived(self, token: int, at: float) -> None:
+        """after_processing: the ack settles the copy, which completes (if still pending)."""
         queue = self.queue
         cid = token & CID_MASK
         valid = queue.ack(cid, token >> LEASE_SHIFT)
         self.held -= 1
-        if self._ack_after:
-            if valid:
-                queue.complete(cid, at, self.code)
-            self._let_go(token)
-        elif token in self.running:
+        if valid:
+            queue.complete(cid, at, self.code)
+        self._let_go(token)
+        queue.release(self)
+
+    def _early_ack_arrived(self, token: int, at: float) -> None:
+        """on_start: the ack sent as processing began reaches the broker."""
+        queue = self.queue
+        queue.ack(token & CID_MASK, token >> LEASE_SHIFT)
+        self.held -= 1
+        if token in self.running:
             # on_start: the copy stays held (running) but no longer counts against prefetch.
             self.holding[token] = -1
         else:
