@@ -467,10 +467,19 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
             for name, q in _entries(summary, "queues")
         ],
     )]
+    logs = [(name, q) for name, q in _entries(summary, "queues") if "lag" in q]
+    if logs:  # kafka consumer groups: how far behind each is
+        lines += ["", _table(
+            ["consumer group log", "max lag", "mean lag", "rebalances"],
+            [[name, number(_get(q, "lag", "max")), number(_get(q, "lag", "mean"), ".1f"),
+              number(q.get("rebalances"))] for name, q in logs],
+        )]
     lines += ["", _table(
-        ["workers", "utilization", "crashes", "mean up"],
+        ["workers", "utilization", "crashes", "mean up", "min up", "max up", "worker-hours"],
         [[name, percent(w.get("utilization")), number(w.get("crashes")),
-          number(w.get("mean_up"), ".2f")]
+          number(w.get("mean_up"), ".2f"), number(w.get("min_up")), number(w.get("max_up")),
+          number(None if w.get("worker_seconds") is None else w["worker_seconds"] / 3600,
+                 ".2f")]
          for name, w in _entries(summary, "workers")],
     )]
     lines += ["", _table(

@@ -178,13 +178,19 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
         for name, q in model.queues.items()
     }
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
+    for name, q in model.queues.items():
+        if hasattr(q, "lag"):  # a kafka group's log
+            queues[name].update(max_lag=q.max_lag, rebalances=q.rebalances)
     workers = {
         name: {
-            "count": len(pool.workers),
-            "slots": len(pool.workers) * pool.concurrency,
+            "count": pool.initial_count,
+            "slots": pool.initial_count * pool.concurrency,
             "busy_time": pool.busy_time_until(sim_end),
             "up_time": pool.up_time_until(sim_end),
             "crashes": pool.crashes,
+            "min_up": pool.min_up,
+            "max_up": pool.max_up,
+            "workers_made": len(pool.workers),
         }
         for name, pool in model.pools.items()
     }

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# The broker types the scenario layer resolves (kafka is refused: a later issue).
-TYPES = ("ideal", "rabbitmq", "sqs", "sqs-fifo", "postgres", "redis", "in-process")
+# The broker types the scenario layer resolves.
+TYPES = ("ideal", "rabbitmq", "sqs", "sqs-fifo", "kafka", "postgres", "redis", "in-process")
 
 # Keys set on the broker only (a queue inherits them through its broker).
 BROKER_ONLY_KEYS = ("publish_latency", "deliver_latency", "capacity", "durable")
@@ -46,7 +46,7 @@ MECHANISM_KEYS = (
 PRESET_KEYS = (*BROKER_ONLY_KEYS, *MECHANISM_KEYS)
 
 # Keys whose numbers are counts, not durations (for the docs' formatting).
-COUNT_KEYS = ("batch_size", "prefetch_multiplier")
+COUNT_KEYS = ("batch_size", "prefetch_multiplier", "max_poll_records", "partitions", "min")
 
 _IDEAL: dict[str, Any] = {
     "publish_latency": 0.0,
@@ -120,7 +120,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         "prefetch_multiplier": 4,
     },
     "in-process": {**_IDEAL, "durable": False, "redelivery": "none", "embedded": True},
+    # A kafka topic's consumers poll (api_latency: a fetch); redelivery is by offsets (the
+    # keys below), so the queue mechanisms keep their neutral values.
+    "kafka": {**_IDEAL, "publish_latency": 0.005, "delivery": "pull", "api_latency": 0.005,
+              "wait_time": 0.5, "redelivery": "none"},
 }
+
+# Kafka's consumer-group keys (on a kafka broker, or per topic): every one resolved on kafka
+# brokers and queues only. `partitions` is a queue key.
+KAFKA_DEFAULTS: dict[str, Any] = {
+    "session_timeout": 45.0,
+    "commit": "auto",
+    "commit_interval": 5.0,
+    "max_poll_records": 500,
+    "max_poll_interval": 300.0,
+    "assignment": "range",
+    "rebalance_time": 1.0,
+}
+KAFKA_QUEUE_DEFAULTS: dict[str, Any] = {"partitions": 1}
+
+# A pool's `autoscale` (KEDA-style): the defaults of the keys a user may leave out.
+AUTOSCALE_DEFAULTS: dict[str, Any] = {"min": 1, "interval": 30.0, "startup": 0.0,
+                                      "cooldown": 300.0}
 
 # Queue keys (not broker keys) whose default depends on the broker type.
 QUEUE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -323,6 +344,56 @@ SOURCES: dict[str, dict[str, str]] = {
         embedded=f"{_SPEC}: an outage of the broker is the crash of the host process",
     ),
 }
+_KAFKA_CONSUMER = (
+    'Apache Kafka docs "Consumer Configs" (https://kafka.apache.org/documentation/#consumerconfigs)'
+)
+SOURCES["kafka"] = _sources(
+    _NEUTRAL,
+    publish_latency=f"{_SPEC}: ~5 ms",
+    deliver_latency=f"{_SPEC}: a fetch's cost is its api_latency",
+    capacity=_SPEC_CAPACITY,
+    durable=f"{_SPEC}: a topic is replicated; retention is unlimited in the model",
+    delivery=f"{_KAFKA_CONSUMER}: consumers poll() their assigned partitions",
+    api_latency=f"{_SPEC}: ~5 ms per fetch",
+    wait_time=(
+        f"{_KAFKA_CONSUMER}, fetch.max.wait.ms: default 500 ms (a fetch waits that long for "
+        "records; the model answers it as soon as one arrives)"
+    ),
+    redelivery=(
+        f"{_SPEC}: none; a log is never redelivered, a new owner resumes from the committed "
+        "offset (the kafka keys below)"
+    ),
+)
+KAFKA_SOURCES: dict[str, str] = {
+    "partitions": f"{_SPEC}: 1 (cf. Apache Kafka broker config num.partitions, default 1)",
+    "session_timeout": (
+        f"{_KAFKA_CONSUMER}, session.timeout.ms: default 45000 ms (45 s since Kafka 3.0, "
+        "KIP-735)"
+    ),
+    "commit": f"{_KAFKA_CONSUMER}, enable.auto.commit: default true",
+    "commit_interval": f"{_KAFKA_CONSUMER}, auto.commit.interval.ms: default 5000 ms",
+    "max_poll_records": f"{_KAFKA_CONSUMER}, max.poll.records: default 500",
+    "max_poll_interval": f"{_KAFKA_CONSUMER}, max.poll.interval.ms: default 300000 ms (5 min)",
+    "assignment": (
+        f"{_KAFKA_CONSUMER}, partition.assignment.strategy: default [RangeAssignor, "
+        "CooperativeStickyAssignor] (range is used; cooperative-sticky by choice)"
+    ),
+    "rebalance_time": (
+        f"{_SPEC} (estimate, not a Kafka setting): a join and sync round of the group "
+        "protocol; cf. the broker's group.initial.rebalance.delay.ms, 3 s, for a new group"
+    ),
+}
+_KEDA = (
+    'KEDA docs "ScaledObject specification" '
+    "(https://keda.sh/docs/latest/reference/scaledobject-spec/)"
+)
+AUTOSCALE_SOURCES: dict[str, str] = {
+    "min": f"{_SPEC}: 1 (KEDA's minReplicaCount defaults to 0: scale to zero)",
+    "interval": f"{_KEDA}: pollingInterval, default 30 s",
+    "startup": f"{_SPEC}: 0 (a container's start-up time is the user's to give)",
+    "cooldown": f"{_KEDA}: cooldownPeriod, default 300 s",
+}
+
 QUEUE_SOURCES: dict[str, dict[str, str]] = {
     kind: {"ordering": f"{_SQS_FIFO_TERMS}, Message group ID" if kind == "sqs-fifo" else _SPEC}
     for kind in TYPES
@@ -390,6 +461,15 @@ def markdown_table() -> str:
         for key, value in QUEUE_DEFAULTS[kind].items():
             source = QUEUE_SOURCES[kind][key]
             lines.append(_row([f"`{key}` (queue)", format_value(key, value), source]))
+    lines += ["", "### `kafka`: consumer-group keys (kafka brokers and topics only)", ""]
+    lines += [_row(["key", "default", "source"]), _row(["---"] * 3)]
+    for key, value in {**KAFKA_QUEUE_DEFAULTS, **KAFKA_DEFAULTS}.items():
+        shown = f"`{key}` (queue)" if key in KAFKA_QUEUE_DEFAULTS else f"`{key}`"
+        lines.append(_row([shown, format_value(key, value), KAFKA_SOURCES[key]]))
+    lines += ["", "### `autoscale` (a pool's): defaults and sources", ""]
+    lines += [_row(["key", "default", "source"]), _row(["---"] * 3)]
+    for key, value in AUTOSCALE_DEFAULTS.items():
+        lines.append(_row([f"`{key}`", format_value(key, value), AUTOSCALE_SOURCES[key]]))
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Every run ends: a run stopped by a message budget finishes, conserves, and drains cleanly.
 
 Generated scenarios publish ``run.messages`` messages (no ``run.duration``) through every
-broker preset but kafka (not supported yet), with random publish latencies, dead-letter
+queue broker preset, with random publish latencies, dead-letter
 chains whose dead-letter queues have their own workers (reached through ``max_deliveries``,
 ``ttl``, failed processings with ``retry.requeue: false`` and ``drop-head`` overflow), every
 ack mode, prefetch, push and pull delivery, ``error_rate`` with retries, producers of rate 0,
@@ -9,7 +9,10 @@ a single message, a single worker, exchanges (fanout, direct, topic, headers; wi
 an alternate queue), pipelines (``then`` onward along the chain, with a probability), batch
 jobs, synchronous calls (with and without a timeout), and faults: scheduled crashes with and
 without restart, silent crashes, random (mtbf/mttr) crashes, clean stops, broker outages and
-slowdowns.
+slowdowns; pools are autoscaled now and then. Kafka scenarios (``kafka_scenarios``) publish to
+topics of 1-4 partitions read by one to three consumer groups (keyed or not, every commit mode
+and assignment, short and default session timeouts, small polls, slow polls, autoscaled
+groups, follow-ups into a plain queue), under the same faults.
 
 For each run the test asserts:
 
@@ -185,7 +188,19 @@ def pool_specs(draw, queue: str, broker_type: str) -> dict:
         pool["idempotent"] = True
     if draw(st.integers(0, 4)) == 0:
         pool["service_time_by_type"] = {"slow": draw(services)}
+    if draw(st.integers(0, 4)) == 0:
+        pool["autoscale"] = draw(autoscales(pool["count"]))
     return pool
+
+
+@st.composite
+def autoscales(draw, count: int) -> dict:
+    """An autoscale around ``count`` (min <= count <= max)."""
+    return {"min": draw(st.integers(0, count)), "max": count + draw(st.integers(0, 3)),
+            "target_backlog": draw(st.sampled_from([1, 3, 20])),
+            "interval": draw(st.sampled_from([0.2, 1.0, 5.0])),
+            "startup": draw(st.sampled_from([0.0, 0.5, 3.0])),
+            "cooldown": draw(st.sampled_from([0.0, 1.0, 10.0]))}
 
 
 @st.composite
@@ -240,7 +255,7 @@ def scenarios(draw, explicit_sample_interval: bool = True) -> dict:
         if index + 1 < chain and draw(st.integers(0, 3)) == 0:
             pool["then"] = {"publish": f"q{draw(st.integers(index + 1, chain - 1))}",
                             "probability": draw(st.sampled_from([0.3, 1.0]))}
-        if "then" not in pool and draw(st.integers(0, 5)) == 0:
+        if "then" not in pool and "autoscale" not in pool and draw(st.integers(0, 5)) == 0:
             pool["batch"] = {"every": draw(st.sampled_from([0.5, 2.0]))}
             if draw(st.booleans()):
                 pool["batch"]["max"] = draw(st.integers(1, 5))
@@ -342,6 +357,64 @@ def scenarios(draw, explicit_sample_interval: bool = True) -> dict:
     return {"name": "every-run-ends", "run": run, "brokers": brokers, "queues": queues,
             "exchanges": exchanges, "producers": producers, "workers": workers,
             "faults": faults}
+
+
+@st.composite
+def kafka_scenarios(draw) -> dict:
+    """A topic ``t`` read by one to three consumer groups, now and then their follow-ups into a
+    plain queue ``q`` with its own pool, under the faults of ``scenarios``."""
+    data = draw(scenarios())
+    broker: dict[str, Any] = {
+        "type": "kafka",
+        "commit": draw(st.sampled_from(["auto", "after_processing"])),
+        "commit_interval": draw(st.sampled_from([0.2, 1.0, 5.0])),
+        "session_timeout": draw(st.sampled_from([0.5, 3.0, 45.0])),
+        "max_poll_records": draw(st.sampled_from([1, 5, 500])),
+        "assignment": draw(st.sampled_from(["range", "cooperative-sticky"])),
+        "rebalance_time": draw(st.sampled_from([0.0, 0.1, 1.0])),
+    }
+    if draw(st.booleans()):
+        broker["api_latency"] = draw(st.sampled_from([0.0, 0.005, {"dist": "exponential",
+                                                                   "mean": 0.01}]))
+    if draw(st.booleans()):
+        broker["publish_latency"] = draw(latencies)
+    if draw(st.integers(0, 3)) == 0:
+        broker["max_poll_interval"] = draw(st.sampled_from([2.0, 20.0]))
+    topic = {"broker": "k", "partitions": draw(st.integers(1, 4))}
+    queues = {"t": topic, "q": {"broker": "b"}}
+    workers: dict[str, dict] = {}
+    for i in range(draw(st.integers(1, 3))):
+        pool: dict[str, Any] = {"consumes": "t", "count": draw(st.integers(1, 4)),
+                                "service_time": draw(services)}
+        if draw(st.integers(0, 3)) == 0:
+            pool["idempotent"] = draw(st.sampled_from([True, "at_commit"]))
+        if draw(st.integers(0, 3)) == 0:
+            pool["autoscale"] = draw(autoscales(pool["count"]))
+        if draw(st.integers(0, 3)) == 0:
+            pool["then"] = {"publish": "q", "probability": draw(st.sampled_from([0.5, 1.0]))}
+        workers[f"g{i}"] = pool
+    workers["fixer"] = {"consumes": "q", "count": 1, "service_time": draw(services)}
+    producers = data["producers"]
+    for producer in producers.values():
+        if "publish" in producer:
+            producer["publish"] = "t"
+        if draw(st.booleans()):
+            producer["message"] = {"key": {"choice": ["a", "b", "c", "d", "e"]}}
+    producers.pop("caller", None)
+    # The generated faults, aimed at the groups (and the brokers' outages at these brokers).
+    faults = []
+    for fault in data["faults"]:
+        if "outage" in fault:
+            fault["outage"] = draw(st.sampled_from(["k", "b"]))
+        else:
+            kind = next(k for k in ("crash", "stop", "slowdown") if k in fault)
+            fault[kind] = draw(st.sampled_from(list(workers)))
+            if "workers" in fault:
+                fault["workers"] = min(fault["workers"], workers[fault[kind]]["count"])
+        faults.append(fault)
+    return {"name": "every-kafka-run-ends", "run": data["run"],
+            "brokers": {"k": broker, "b": {"type": "ideal"}}, "queues": queues,
+            "exchanges": {}, "producers": producers, "workers": workers, "faults": faults}
 
 
 # -- the bound -------------------------------------------------------------------------------
@@ -480,7 +553,14 @@ def budget(data: dict) -> tuple[int, float]:
         if pool["batch"]:
             per_second += 2.0 / pool["batch"]["every"]
         queue = data["queues"][pool["consumes"]]
-        workers, held = pool["count"], pool["prefetch"]
+        scale = pool["autoscale"]
+        workers, held = max(pool["count"], scale["max"] if scale else 0), pool["prefetch"]
+        if scale:
+            per_second += 1.0 / scale["interval"]
+        if "partitions" in queue:
+            # A consumer group: commits, poll deadlines and rebalances on top of its polls.
+            per_second += workers * 4.0 / queue["commit_interval"]
+            per_second += workers * 4.0 / max(queue["session_timeout"], 0.1)
         if pool["ack"] == "on_delivery" and not queue["prefetch_on_auto_ack"]:
             held = messages  # unbounded: a worker may hold everything
         if queue["delivery"] == "pull":
@@ -498,7 +578,9 @@ def budget(data: dict) -> tuple[int, float]:
         if fault["kind"] == "crash" and fault.get("mtbf") is not None:
             pool = data["workers"][fault["target"]]
             cycle = fault["mtbf"] + _mean(fault["mttr"])
-            per_second += pool["count"] * (5 + 10 * pool["prefetch"]) / cycle
+            scale = pool["autoscale"]
+            count = max(pool["count"], scale["max"] if scale else 0)
+            per_second += count * (5 + 10 * pool["prefetch"]) / cycle
         else:
             scheduled += 1
     events = 2000 + per_message * messages + 2 * per_second * t_max
@@ -509,7 +591,22 @@ def budget(data: dict) -> tuple[int, float]:
 # -- running one scenario --------------------------------------------------------------------
 
 def consumed_queues(data: dict) -> set[str]:
-    return {pool["consumes"] for pool in data["workers"].values() if pool["consumes"]}
+    """The consumed queues by their names in the summary: a topic read by several consumer
+    groups has a log per group, ``TOPIC@GROUP``."""
+    out = set()
+    for name, pool in data["workers"].items():
+        queue = pool["consumes"]
+        if queue is None:
+            continue
+        groups = [p for p in data["workers"].values() if p["consumes"] == queue]
+        several = "partitions" in data["queues"][queue] and len(groups) > 1
+        out.add(f"{queue}@{name}" if several else queue)
+    return out
+
+
+def queue_spec(data: dict, name: str) -> dict:
+    """A queue's resolved spec by its summary name (a group's log: its topic's)."""
+    return data["queues"][name.split("@")[0]]
 
 
 def drain_timed_out(summary: dict, run: dict) -> bool:
@@ -645,12 +742,18 @@ def idle_backlogs(result: sim.Result, data: dict) -> list[str]:
     found = []
     timeseries = result.timeseries
     for name in sorted(consumed_queues(data)):
-        queue = data["queues"][name]
+        queue = queue_spec(data, name)
         if any(pool["consumes"] == name and pool["batch"] for pool in data["workers"].values()):
             # A batch job's copies wait for its window by design, and copies that expire at a
             # wake-up leave no trace of activity here; (c) still catches a stuck batch queue.
             continue
         gap = 5.0 + 3 * slowest * factor
+        if "partitions" in queue:
+            # A crashed consumer's partitions wait for its session to time out; a rebalance
+            # pauses them; a member removed for a slow poll rejoins at its next poll; and an
+            # autoscaled group may have retired down to no consumer at all, until its next tick.
+            gap += (queue["session_timeout"] + queue["rebalance_time"] + queue["commit_interval"]
+                    + queue["max_poll_interval"] + 60.0)
         if queue["delivery"] == "pull":
             gap += 3 * (_mean(queue["api_latency"]) + queue["wait_time"] + queue["poll_interval"])
         outages = [(f["at"] - 1, f["at"] + f["duration"] + 1) for f in data["faults"]
@@ -699,10 +802,15 @@ def redeliveries_allowed(result: sim.Result, data: dict) -> tuple[int, int | Non
     timeouts = [q["visibility_timeout"] if q["redelivery"] == "visibility_timeout"
                 else q["lock_timeout"] for q in data["queues"].values()
                 if q["redelivery"] in ("visibility_timeout", "lease")]
+    # A consumer group fetches a record again after each rebalance; a slow poll (past
+    # max_poll_interval) brings one every interval while a slowdown lasts.
+    timeouts += [q["max_poll_interval"] for q in data["queues"].values() if "partitions" in q]
+    # Each fault may cause a few rebalances (crash, session expiry, restart), each a fetch.
+    per_fault = 6 if any("partitions" in q for q in data["queues"].values()) else 2
     shortest = min(timeouts, default=math.inf)
     limit = 25.0
     for fault in data["faults"]:
-        limit += 2 + fault.get("duration", 0.0) / shortest
+        limit += per_fault + fault.get("duration", 0.0) / shortest
     return most, int(limit)
 
 
@@ -727,6 +835,12 @@ def pending_report(messages: Any, queues: set[str], consumed: set[str]) -> str:
 @SETTINGS
 @given(scenarios())
 def test_every_run_ends(data):
+    run_bounded(data)
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES // 2, 10))
+@given(kafka_scenarios())
+def test_every_kafka_run_ends(data):
     run_bounded(data)
 
 

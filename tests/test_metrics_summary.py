@@ -285,7 +285,8 @@ def test_depth_workers_producers(summary):
     assert summary["queues"]["b"]["mean_depth"] == pytest.approx(0.5)
     # utilization = 12 / (concurrency 2 * 20 worker-seconds); mean_up = 20 / 12.
     assert summary["workers"] == {
-        "pool": {"utilization": pytest.approx(0.3), "crashes": 1, "mean_up": pytest.approx(20 / 12)}
+        "pool": {"utilization": pytest.approx(0.3), "crashes": 1, "mean_up": pytest.approx(20 / 12),
+                 "worker_seconds": 20.0, "min_up": None, "max_up": None}
     }
     web = summary["producers"]["web"]
     assert (web["sent"], web["errors"]) == (10, 1)

@@ -13,35 +13,37 @@ from sim.scenario.mechanisms import preset
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "presets.md"
 
 # The defaults agreed for issue 3 (the resolved format's preset table), key by key, in order:
-# ideal, rabbitmq, sqs, sqs-fifo, postgres, redis, in-process.
+# ideal, rabbitmq, sqs, sqs-fifo, kafka (issue 8), postgres, redis, in-process.
 UNIFORM_3_7_MS = {"dist": "uniform", "low": 0.003, "high": 0.007}
 AGREED: dict[str, tuple[object, ...]] = {
-    "delivery": ("push", "push", "pull", "pull", "pull", "push", "push"),
-    "prefetch_on_auto_ack": (True, False, True, True, True, True, True),
-    "publish_latency": (0, 0.0005, 0.010, 0.010, 0.001, 0.001, 0),
-    "deliver_latency": (0, 0.0005, 0, 0, 0, 0.001, 0),
-    "api_latency": (0, 0, 0.010, 0.010, 0.001, 0, 0),
-    "batch_size": (1, 1, 10, 10, 1, 1, 1),
-    "wait_time": (0, 0, 20, 20, 0, 0, 0),
-    "poll_interval": (0, 0, 0, 0, 1, 0, 0),
-    "notify": (False,) * 7,
-    "notify_latency": (0, 0, 0, 0, 0.001, 0, 0),
+    "delivery": ("push", "push", "pull", "pull", "pull", "pull", "push", "push"),
+    "prefetch_on_auto_ack": (True, False, True, True, True, True, True, True),
+    "publish_latency": (0, 0.0005, 0.010, 0.010, 0.005, 0.001, 0.001, 0),
+    "deliver_latency": (0, 0.0005, 0, 0, 0, 0, 0.001, 0),
+    "api_latency": (0, 0, 0.010, 0.010, 0.005, 0.001, 0, 0),
+    "batch_size": (1, 1, 10, 10, 1, 1, 1, 1),
+    "wait_time": (0, 0, 20, 20, 0.5, 0, 0, 0),
+    "poll_interval": (0, 0, 0, 0, 0, 1, 0, 0),
+    "notify": (False,) * 8,
+    "notify_latency": (0, 0, 0, 0, 0, 0.001, 0, 0),
     "redelivery": (
-        "on_disconnect", "on_disconnect", "visibility_timeout", "visibility_timeout", "lease",
-        "visibility_timeout", "none",
+        "on_disconnect", "on_disconnect", "visibility_timeout", "visibility_timeout", "none",
+        "lease", "visibility_timeout", "none",
     ),
-    "claim": (None, None, None, None, "lease", None, None),
-    "disconnect_latency": (0, UNIFORM_3_7_MS, 0, 0, 0, 0, 0),
-    "heartbeat": (0, 60, 0, 0, 0, 0, 0),
-    "visibility_timeout": (None, None, 30, 30, None, 3600, None),
-    "restore_interval": (None, None, None, None, None, 100, None),
-    "lock_timeout": (None, None, None, None, 4 * 3600, None, None),
-    "requeue": ("original", "original", "tail", "head", "original", "head", "original"),
-    "dedup_window": (None, None, None, 300, None, None, None),
-    "durable": (True, True, True, True, True, True, False),
-    "embedded": (False, False, False, False, False, False, True),
-    "capacity": (None,) * 7,
-    "prefetch_multiplier": (None, None, None, None, None, 4, None),
+    "claim": (None, None, None, None, None, "lease", None, None),
+    "disconnect_latency": (0, UNIFORM_3_7_MS, 0, 0, 0, 0, 0, 0),
+    "heartbeat": (0, 60, 0, 0, 0, 0, 0, 0),
+    "visibility_timeout": (None, None, 30, 30, None, None, 3600, None),
+    "restore_interval": (None, None, None, None, None, None, 100, None),
+    "lock_timeout": (None, None, None, None, None, 4 * 3600, None, None),
+    "requeue": (
+        "original", "original", "tail", "head", "original", "original", "head", "original",
+    ),
+    "dedup_window": (None, None, None, 300, None, None, None, None),
+    "durable": (True, True, True, True, True, True, True, False),
+    "embedded": (False, False, False, False, False, False, False, True),
+    "capacity": (None,) * 8,
+    "prefetch_multiplier": (None, None, None, None, None, None, 4, None),
 }  # fmt: skip
 
 
@@ -55,7 +57,7 @@ def test_every_preset_has_every_key_and_nothing_else() -> None:
     for kind in TYPES:
         assert list(PRESETS[kind]) == list(PRESET_KEYS), kind
     assert [QUEUE_DEFAULTS[kind]["ordering"] for kind in TYPES] == [
-        "fifo", "fifo", "fifo", "per-key", "fifo", "fifo", "fifo",
+        "fifo", "fifo", "fifo", "per-key", "fifo", "fifo", "fifo", "fifo",
     ]  # fmt: skip
 
 
@@ -78,6 +80,24 @@ def test_the_sources_cite_the_documents_the_numbers_come_from() -> None:
     assert "100 s" in SOURCES["redis"]["restore_interval"]
     assert "4 hours" in SOURCES["postgres"]["lock_timeout"]
     assert "(measured)" in SOURCES["rabbitmq"]["disconnect_latency"]
+    assert "max.poll.records: default 500" in presets.KAFKA_SOURCES["max_poll_records"]
+    assert "45000 ms" in presets.KAFKA_SOURCES["session_timeout"]
+    assert "300000 ms" in presets.KAFKA_SOURCES["max_poll_interval"]
+    assert "auto.commit.interval.ms: default 5000 ms" in presets.KAFKA_SOURCES["commit_interval"]
+    assert "RangeAssignor" in presets.KAFKA_SOURCES["assignment"]
+    assert "pollingInterval, default 30 s" in presets.AUTOSCALE_SOURCES["interval"]
+    assert "cooldownPeriod, default 300 s" in presets.AUTOSCALE_SOURCES["cooldown"]
+
+
+def test_kafka_and_autoscale_defaults_are_the_documented_ones() -> None:
+    assert presets.KAFKA_DEFAULTS == {
+        "session_timeout": 45.0, "commit": "auto", "commit_interval": 5.0,
+        "max_poll_records": 500, "max_poll_interval": 300.0, "assignment": "range",
+        "rebalance_time": 1.0,
+    }  # fmt: skip
+    assert presets.KAFKA_QUEUE_DEFAULTS == {"partitions": 1}
+    assert presets.AUTOSCALE_DEFAULTS["interval"] == 30.0
+    assert presets.AUTOSCALE_DEFAULTS["cooldown"] == 300.0
 
 
 @pytest.mark.parametrize("kind", TYPES)
@@ -122,7 +142,7 @@ def test_the_table_has_a_row_per_key_and_a_section_per_type() -> None:
         assert f"| `{key}` |" in table
     for kind in TYPES:
         assert f"### `{kind}`: defaults and sources" in table
-    assert "| `heartbeat` | 0 | 60 s | 0 | 0 | 0 | 0 | 0 |" in table
+    assert "| `heartbeat` | 0 | 60 s | 0 | 0 | 0 | 0 | 0 | 0 |" in table
 
 
 def test_docs_page_holds_exactly_the_generated_table() -> None:

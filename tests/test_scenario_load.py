@@ -105,6 +105,7 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "idempotent": False,
                 "then": None,
                 "batch": None,
+                "autoscale": None,
             }
         },
         "faults": [],

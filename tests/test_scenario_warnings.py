@@ -63,8 +63,16 @@ def test_the_base_scenario_has_no_warnings() -> None:
 
 
 # Shipped scenarios that warn, and why: their dead-letter queues have no consumer, so what
-# reaches them stays pending (the point of those scenarios is to count dead-lettered copies).
+# reaches them stays pending (the point of those scenarios is to count dead-lettered copies);
+# kafka_partitions_cap is overloaded because its partitions cap the group at 2 consumers
+# (the point of that scenario).
 SHIPPED_WARNINGS = {
+    "kafka_partitions_cap.yaml": [
+        'queues.images: offered load above capacity: about 12/s arrive but its pools complete abo'
+        'ut 10/s (resizer: 2 slots / 200 ms mean service time); a backlog of about 600 copies bui'
+        'lds up by the end of publishing ((12/s − 10/s) × 5.00 min); the drain needs about 60.0 s'
+        ' to clear it'
+    ],
     "poison_messages.yaml": [
         "queues.payments-dlq: no worker pool consumes it: the copies dead-lettered into it (from "
         "payments) stay pending; add a pool with consumes: payments-dlq to process them"

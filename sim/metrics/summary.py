@@ -74,6 +74,7 @@ def summarize(
     overall = _timing(published_at, completed_at, delivered_at, started_at, warmup, window_end)
     queue_counters = counters.get("queues", {})
     mean_depth = _mean_depth(timeseries)
+    mean_lag = _mean_depth(timeseries, "lag")
     everything = slice(0, len(messages))
     queues: dict[str, Any] = {}
     for index, (name, rows) in enumerate(
@@ -96,6 +97,12 @@ def summarize(
             # Publish attempts refused, retries included (totals.rejected: final refusals).
             "refused_attempts": _int_or_none(queue_counters.get(name, {}).get("refused_attempts")),
         }
+        if "max_lag" in queue_counters.get(name, {}):  # a kafka consumer group's log
+            queues[name]["lag"] = {
+                "max": _int_or_none(queue_counters[name]["max_lag"]),
+                "mean": mean_lag.get(name),
+            }
+            queues[name]["rebalances"] = _int_or_none(queue_counters[name].get("rebalances"))
 
     return {
         "scenario": meta.get("scenario"),
@@ -208,16 +215,16 @@ def _queue_index(
     return names, lookup[raw]
 
 
-def _mean_depth(timeseries: pd.DataFrame) -> dict[str, float]:
+def _mean_depth(timeseries: pd.DataFrame, column: str = "depth") -> dict[str, float]:
     """Per queue, the time average of the sampled depths: each sample stands for the time since
     the one before (the monitor skips samples while nothing can change, so rows are not
     always evenly spaced; the last one, at the end of the run, is usually closer)."""
-    if len(timeseries) == 0 or "queue" not in timeseries or "depth" not in timeseries:
+    if len(timeseries) == 0 or "queue" not in timeseries or column not in timeseries:
         return {}
     out: dict[str, float] = {}
     for name, rows in timeseries.groupby("queue", observed=True):
         time = rows["time"].to_numpy(np.float64) if "time" in rows else np.arange(len(rows))
-        depth = rows["depth"].to_numpy(np.float64)
+        depth = rows[column].to_numpy(np.float64)
         weight = np.diff(time, prepend=0.0)
         if len(depth) == 0 or np.isnan(depth).all():
             continue
@@ -231,7 +238,9 @@ def _mean_depth(timeseries: pd.DataFrame) -> dict[str, float]:
 
 def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, Any]]:
     """``utilization`` = busy slot-seconds / (slots per worker * worker-seconds up);
-    ``mean_up`` = worker-seconds up / sim_end (the mean number of workers up)."""
+    ``mean_up`` = worker-seconds up / sim_end (the mean number of workers up);
+    ``worker_seconds`` = worker-seconds up (what the design costs); ``min_up`` and
+    ``max_up`` the fewest and most workers up at once."""
     out: dict[str, dict[str, Any]] = {}
     for name, c in workers.items():
         count, slots = int(c.get("count", 0)), int(c.get("slots", 0))
@@ -241,6 +250,9 @@ def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, 
             "utilization": busy / capacity if capacity > 0 else None,
             "crashes": int(c.get("crashes", 0)),
             "mean_up": up / sim_end if sim_end > 0 else None,
+            "worker_seconds": up,
+            "min_up": _int_or_none(c.get("min_up")),
+            "max_up": _int_or_none(c.get("max_up")),
         }
     return out
 

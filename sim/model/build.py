@@ -18,6 +18,7 @@ from sim.model.broker import Broker
 from sim.model.calls import CallPool
 from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.faults import Faults
+from sim.model.log import GroupLog, LogPool, Topic
 from sim.model.pipeline import FollowUps
 from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
@@ -54,14 +55,23 @@ class Model:
         self.work = Work()
 
         pool_specs = scenario["workers"]
-        worker_names = [
-            f"{pool}/{i}" for pool, spec in pool_specs.items() for i in range(spec["count"])
-        ]
+        # A kafka topic read by several consumer groups keeps one log per group, named
+        # TOPIC@GROUP: each group's read of a message is its own copy.
+        queue_specs = scenario["queues"]
+        self.logs_of: dict[str, list[str]] = {}  # topic -> the names of its group logs
+        for name, spec in queue_specs.items():
+            if "partitions" in spec:
+                groups = [p for p, ps in pool_specs.items() if ps["consumes"] == name]
+                self.logs_of[name] = (
+                    [f"{name}@{group}" for group in groups] if len(groups) > 1 else [name]
+                )
+        queue_names = [n for name in queue_specs for n in self.logs_of.get(name, [name])]
         # Publishers: the producers, then the pools whose `then` publishes follow-ups.
         producer_names = list(scenario["producers"]) + [
             name for name, spec in pool_specs.items() if spec.get("then")
         ]
-        self.records = rec = Records(list(scenario["queues"]), producer_names, worker_names)
+        # Worker names (POOL/N) are interned as pools make their workers: codes never collide.
+        self.records = rec = Records(queue_names, producer_names, [])
 
         self.brokers: dict[str, Broker] = {}
         for name, spec in scenario["brokers"].items():
@@ -81,29 +91,44 @@ class Model:
                 value = spec[key] if key in spec else broker_spec[key]
                 return sampler(value, seed, f"queues.{name}.{key}")
 
+            if name in self.logs_of:
+                topic = Topic(name, spec["partitions"], rec)
+                for log_name in self.logs_of[name]:
+                    log = GroupLog(env, log_name, rec.queues.code(log_name), rec, spec, broker,
+                                   topic, sampler(spec["api_latency"], seed,
+                                                  f"queues.{log_name}.api_latency"))
+                    broker.queues.append(log)
+                    self.queues[log_name] = log
+                continue
             queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler)
             broker.queues.append(queue)
             self.queues[name] = queue
+        # Routes: every queue is its own default direct exchange (a topic's reaches each of
+        # its groups' logs); then the exchanges.
+        self.routes: dict[str, Any] = {}
+        for name in queue_specs:
+            targets = tuple(self.queues[n] for n in self.logs_of.get(name, [name]))
+            self.routes[name] = ToQueues(targets, targets[0].broker)
         # Dead-lettering publishes again, through the same path as everything else.
         self.internal = Publisher(env, "dead-letters", -1, self.work, None)
-        for name, spec in scenario["queues"].items():
+        for name, spec in queue_specs.items():
             if spec.get("dead_letter"):
-                target = self.queues[spec["dead_letter"]]
-                self.queues[name].dead_letter = target
-                self.queues[name].dead_letter_route = ToQueues((target,), target.broker)
+                route = self.routes[spec["dead_letter"]]
+                self.queues[name].dead_letter = route.queues[0]
+                self.queues[name].dead_letter_route = route
                 self.queues[name].dead_letters = self.internal
-        # Routes: every queue is its own default direct exchange; then the exchanges.
-        self.routes: dict[str, Any] = {
-            name: ToQueues((queue,), queue.broker) for name, queue in self.queues.items()
-        }
         self.exchanges = {
-            name: make_exchange(name, spec, self.queues, self.brokers, rec)
+            name: make_exchange(name, self._bind_group_logs(spec), self.queues, self.brokers,
+                                rec)
             for name, spec in scenario.get("exchanges", {}).items()
         }
         self.routes.update(self.exchanges)
         # Work in progress: copies in consumed queues, and in queues whose copies expire into
         # one (they expire on time, since no consumer reaches them at the head).
-        consumed = {spec["consumes"] for spec in pool_specs.values() if spec["consumes"]}
+        consumed = {
+            self._source_name(name, spec["consumes"])
+            for name, spec in pool_specs.items() if spec["consumes"]
+        }
         tracked = set(consumed)
         growing = True
         while growing:
@@ -120,7 +145,6 @@ class Model:
 
         self.budget = PublishBudget(run["messages"], self.end_publishing)
         self.pools: dict[str, Any] = {}
-        first_code = 0
         for name, spec in pool_specs.items():
             by_type = {
                 rec.types.code(type_): sampler(dist, seed, f"workers.{name}.service.{type_}")
@@ -134,17 +158,18 @@ class Model:
                 service=sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero,
                 service_by_type={k: v or _zero for k, v in by_type.items()},
                 failure=failure,
-                first_worker_code=first_code,
             )
             if spec["consumes"] is None:
                 pool: Any = CallPool(env, name, rec, spec, self.work, **options)
+            elif spec["consumes"] in self.logs_of:
+                pool = LogPool(env, name, self.queues[self._source_name(name, spec["consumes"])],
+                               rec, spec, **options)
             else:
                 pool = WorkerPool(env, name, self.queues[spec["consumes"]], rec, spec,
                                   **options)
             if spec.get("then"):
                 pool.then = self._follow_ups(name, spec["then"])
             self.pools[name] = pool
-            first_code += spec["count"]
 
         until = self.duration if self.duration is not None else float("inf")
         self.producers: list[Producer] = []
@@ -180,6 +205,24 @@ class Model:
             env, scenario["faults"], self.pools, self.brokers,
             lambda spec, name: sampler(spec, seed, name) or _zero,
         )
+
+    def _source_name(self, pool: str, queue: str) -> str:
+        """The queue a pool consumes: a topic read by several groups has a log per group."""
+        logs = self.logs_of.get(queue)
+        if logs is None or len(logs) == 1:
+            return queue
+        return f"{queue}@{pool}"
+
+    def _bind_group_logs(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """An exchange's bindings, with a binding to a topic read by several groups made one
+        binding per group log (each group gets its copy)."""
+        if not any(len(logs) > 1 for logs in self.logs_of.values()):
+            return spec
+        bindings = []
+        for binding in spec.get("bindings") or []:
+            for log in self.logs_of.get(binding.get("queue"), [binding.get("queue")]):
+                bindings.append({**binding, "queue": log})
+        return {**spec, "bindings": bindings}
 
     def _follow_ups(self, pool: str, spec: dict[str, Any]) -> FollowUps:
         """A pool's ``then``: the publisher of its follow-up messages."""
@@ -224,6 +267,9 @@ class Model:
             if q.orphans - held:
                 problems.append(f"queue {q.name}: orphaned deliveries nobody holds")
         for pool in self.pools.values():
+            if isinstance(pool, LogPool):
+                problems += pool.audit()
+                continue
             if not isinstance(pool, WorkerPool):
                 continue
             for w in pool.workers:

@@ -67,7 +67,6 @@ class CallPool(PoolTime):
         service: Callable[[], float],
         service_by_type: dict[int, Callable[[], float]],
         failure: Callable[[], float] | None,
-        first_worker_code: int,
     ) -> None:
         self.env = env
         self.name = name
@@ -88,11 +87,16 @@ class CallPool(PoolTime):
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
-        self.workers = [CallWorker(self, i, first_worker_code + i) for i in range(spec["count"])]
+        self.on_new_worker: list[Callable[[Any], None]] = []  # (a call pool never grows)
+        self.initial_count: int = spec["count"]
+        self.workers = [
+            CallWorker(self, i, records.workers.code(f"{name}/{i}")) for i in range(spec["count"])
+        ]
 
     def start(self) -> None:
         for worker in self.workers:
             worker.start()
+        self.started()
 
     # -- calls ----------------------------------------------------------------------------
     def call(self, message: Message, producer: Producer) -> None:

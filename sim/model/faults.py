@@ -77,12 +77,18 @@ class Faults:
     def _random_crashes(self, spec: dict[str, Any], name: str) -> None:
         """Each worker fails after an exponential time with mean ``mtbf``, repairs in ``mttr``."""
         pool = self.pools[spec["target"]]
-        for worker in pool.workers:
+
+        def follow(worker: Worker) -> None:
+            # Each worker's own streams (by its name): a worker added later gets its own cycle.
             stream = f"{name}.{worker.pool.name}/{worker.index}"
             up_for = self.sampler({"dist": "exponential", "mean": spec["mtbf"]}, stream + ".up")
             repair = self.sampler(spec["mttr"], stream + ".repair")
             cycle = _CrashCycle(self.env, worker, up_for, repair, spec.get("silent", False))
             cycle.schedule()
+
+        for worker in pool.workers:
+            follow(worker)
+        pool.on_new_worker.append(follow)
 
     # -- brokers and pools ----------------------------------------------------------------
     def _outage(self, event: Call) -> None:
@@ -122,6 +128,8 @@ class _CrashCycle:
         Call(self.env, self.up_for(), self._fail)
 
     def _fail(self, _event: Call) -> None:
+        if getattr(self.worker, "retired", False):
+            return  # scaled down for good: the cycle ends
         self.worker.crash(silent=self.silent)
         Call(self.env, self.repair(), self._repaired)
 

@@ -21,12 +21,16 @@ if TYPE_CHECKING:
     from sim.model.workers import WorkerPool
 
 COLUMNS = (
-    "time", "queue", "depth", "in_flight", "workers_up", "published", "completed", "rejected"
+    "time", "queue", "depth", "in_flight", "workers_up", "published", "completed", "rejected",
+    "lag", "max_partition_lag", "partition_lag",
 )
+NAN = float("nan")
 
 
 class Monitor:
-    """Samples depth, in-flight and up workers, and the counts within each interval."""
+    """Samples depth, in-flight and up workers, and the counts within each interval; on a
+    kafka group's log also its lag (records not committed), its largest partition's lag
+    (NaN for a queue) and each partition's lag (a list; None for a queue)."""
 
     def __init__(
         self,
@@ -78,3 +82,13 @@ class Monitor:
             cols["published"].append(counts[0] - published)
             cols["completed"].append(counts[1] - completed)
             cols["rejected"].append(counts[2] - rejected)
+            lag = getattr(queue, "partition_lags", None)
+            if lag is None:
+                cols["lag"].append(NAN)
+                cols["max_partition_lag"].append(NAN)
+                cols["partition_lag"].append(None)
+            else:
+                lags = lag()
+                cols["lag"].append(sum(lags))
+                cols["max_partition_lag"].append(max(lags))
+                cols["partition_lag"].append(lags)

@@ -74,6 +74,15 @@ class Queue:
         self.push = spec["delivery"] == "push"
         self.prefetch_on_auto_ack: bool = spec["prefetch_on_auto_ack"]
         self.redelivery: str = spec["redelivery"]
+        # The redelivery mode as a strategy chosen now: what a lost consumer's unacknowledged
+        # copies go through (see consumer_lost).
+        self._redeliver = {
+            "none": self._redeliver_never,
+            "on_disconnect": self._redeliver_on_disconnect,
+            "transaction": self._redeliver_now,
+            "visibility_timeout": self._redeliver_by_timer,
+            "lease": self._redeliver_by_timer,
+        }[self.redelivery]
         self.heartbeat: float = spec["heartbeat"]
         self.disconnect_latency = sampler("disconnect_latency")
         self.deliver_latency = sampler("deliver_latency")
@@ -349,22 +358,78 @@ class Queue:
         rec.lease[cid] = lease
         delivery = cid | (lease << LEASE_SHIFT)
         if worker.auto_ack:
-            worker.holding[delivery] = -1  # acknowledged on delivery: the broker forgets it
+            lease = -1  # acknowledged on delivery: the broker forgets it
             if not self._fifo:
                 self.ready.done(cid)
         else:
-            worker.holding[delivery] = lease
             self.in_flight += 1
             if self.lease_timeout is not None:
                 self._open_timed_lease(cid, delivery)
-        if not worker.unbounded:
-            worker.held += 1
-        # first_delivered_at is set by the worker as a delivery arrives: one lost on the way
-        # (its worker stopped, its lease ran out first) never reached a consumer.
+        # The worker books the delivery itself (holding, prefetch count). first_delivered_at
+        # is set as a delivery arrives: one lost on the way (its worker stopped, its lease ran
+        # out first) never reached a consumer.
         if self.deliver_latency is None:
-            worker.receive(delivery)
+            worker.deliver(delivery, lease)
         else:
+            worker.hold(delivery, lease)
             Call(self.env, self.deliver_latency(), worker.received, delivery)
+
+    # -- the source interface: what a pool's workers ask of the queue --------------------
+    # attach / detach / request / ack / settle_failed (nack) / consumer_lost (disconnected):
+    # the queue owns its consumer lines (free, pollers, sleepers); a worker owns what it holds.
+    def attach(self, worker: Worker) -> None:
+        """A worker (re)connects and asks for work: pushed to, or polling."""
+        if self.restore_interval is not None:
+            self.restore_check()
+        if worker.pool.batch is not None:
+            worker.pool.batch.release(worker)  # a batch job's worker takes work only in a run
+        elif self.push:
+            self.free.append(worker)
+            self.dispatch()
+        else:
+            worker.poll()
+
+    def detach(self, worker: Worker, silent: bool, clean: bool) -> None:
+        """A worker is gone (crash, or ``clean`` stop): forget it, then settle what it held."""
+        if worker in self.free:
+            self.free.remove(worker)
+        if worker in self.pollers:
+            self.pollers.remove(worker)
+        self.sleepers.discard(worker)
+        tokens = worker.drop_all()
+        held = sorted((t & CID_MASK, lease) for t, lease in tokens.items())
+        self.consumer_lost(held, silent, clean)
+        if self.orphans:
+            for token in tokens:  # after the copies' fates are settled: a hand-off
+                self.let_go(token)
+
+    def request(self, worker: Worker, n: int) -> int:
+        """Pull: a receive of up to ``n`` copies; an empty one leaves the worker waiting
+        (long poll, sleep, or until the broker is back). Returns how many were delivered."""
+        got = self.take_for(worker, n)
+        if got:
+            return got
+        if self.broker.down:
+            self.sleepers.add(worker)  # until the broker is back (outage_ended)
+        elif self.wait_time > 0:
+            self.pollers.append(worker)
+            worker.wait(self.wait_time, worker._long_poll_expired)
+        else:
+            self.sleepers.add(worker)
+            worker.wait(self.poll_interval, worker._wake)
+        return 0
+
+    def long_poll_expired(self, worker: Worker) -> bool:
+        """A long poll ended empty; True if the worker should sleep ``poll_interval`` now."""
+        if worker in self.pollers:
+            self.pollers.remove(worker)
+        if self.poll_interval > 0:
+            self.sleepers.add(worker)
+            return True
+        return False
+
+    def woke(self, worker: Worker) -> None:
+        self.sleepers.discard(worker)
 
     # -- acknowledgements and returns ---------------------------------------------------
     def ack(self, cid: int, lease: int) -> bool:
@@ -570,24 +635,35 @@ class Queue:
                 self._end(cid, LOST)
             elif rec.lease[cid] == lease:
                 unacked.append((cid, lease))
-        if not unacked:
-            return
-        mode = self.redelivery
-        if mode == "none":
-            for cid, _ in unacked:
-                self._close_lease(cid)
-                self._end(cid, LOST)
-        elif mode == "on_disconnect":
-            # The OS closes a dead process's socket at once; a vanished host is noticed
-            # only when its heartbeats stop.
-            delay = self.heartbeat if silent else (
-                self.disconnect_latency() if self.disconnect_latency else 0.0)
-            Call(self.env, delay, self._connection_closed, unacked)
-        elif mode == "transaction" or clean:
-            # The database aborts the dead connection's transaction; a clean stop gives its
-            # messages back (SQS: visibility set to 0).
+        if unacked:
+            self._redeliver(unacked, silent, clean)
+
+    def _redeliver_never(self, unacked: list[tuple[int, int]], silent: bool,
+                         clean: bool) -> None:
+        """redelivery: none: what the consumer held is lost with it."""
+        for cid, _ in unacked:
+            self._close_lease(cid)
+            self._end(cid, LOST)
+
+    def _redeliver_on_disconnect(self, unacked: list[tuple[int, int]], silent: bool,
+                                 clean: bool) -> None:
+        """The OS closes a dead process's socket at once; a vanished host is noticed only
+        when its heartbeats stop."""
+        delay = self.heartbeat if silent else (
+            self.disconnect_latency() if self.disconnect_latency else 0.0)
+        Call(self.env, delay, self._connection_closed, unacked)
+
+    def _redeliver_now(self, unacked: list[tuple[int, int]], silent: bool,
+                       clean: bool) -> None:
+        """The database aborts the dead connection's transaction: back at once."""
+        self._connection_closed_now(unacked)
+
+    def _redeliver_by_timer(self, unacked: list[tuple[int, int]], silent: bool,
+                            clean: bool) -> None:
+        """visibility_timeout and lease: the timers started at delivery bring them back; a
+        clean stop gives them back at once (SQS: visibility set to 0)."""
+        if clean:
             self._connection_closed_now(unacked)
-        # visibility_timeout and lease: the timers started at delivery bring them back.
 
     def _connection_closed(self, event: Call) -> None:
         self._connection_closed_now(event._value)

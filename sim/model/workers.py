@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.autoscale import Autoscaler
 from sim.model.batch import BatchJob
 from sim.model.schedule import Call
 
@@ -52,12 +53,22 @@ class PoolTime:
     _up: int
     _up_area: float
     _up_since: float
+    # The fewest and most workers up since the run began (None until the pool has started).
+    min_up: int | None = None
+    max_up: int | None = None
 
     def went_up(self, delta: int) -> None:
         now = self.env.now
         self._up_area += self._up * (now - self._up_since)
         self._up_since = now
         self._up += delta
+        if self.min_up is not None:
+            self.min_up = min(self.min_up, self._up)
+            self.max_up = max(self.max_up or 0, self._up)
+
+    def started(self) -> None:
+        """The pool's first workers are up: from now on the fewest and most up are tracked."""
+        self.min_up = self.max_up = self._up
 
     @property
     def up(self) -> int:
@@ -90,7 +101,6 @@ class WorkerPool(PoolTime):
         service: Callable[[], float],
         service_by_type: dict[int, Callable[[], float]],
         failure: Callable[[], float] | None,
-        first_worker_code: int,
     ) -> None:
         self.env = env
         self.name = name
@@ -117,21 +127,47 @@ class WorkerPool(PoolTime):
         self.unique_at_commit = mode == "at_commit"
         self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.batch = BatchJob(self, spec["batch"]) if spec.get("batch") else None
+        self.initial_count: int = spec["count"]
+        scale = spec.get("autoscale")
+        self.autoscaler = Autoscaler(env, self, scale) if scale else None
         self.slowdown = 1.0
         self.busy_time = 0.0
         self.crashes = 0
         self._up = 0
         self._up_area = 0.0
         self._up_since = 0.0
-        self.workers = [Worker(self, i, first_worker_code + i) for i in range(spec["count"])]
-        queue.consumers.extend(self.workers)
+        self.workers: list[Worker] = []  # every worker ever made (retired ones stay, down)
+        self.on_new_worker: list[Callable[[Worker], None]] = []  # faults follow new workers
+        self.plain: Callable[[], float] | None = None  # set by start
+        for _ in range(spec["count"]):
+            self.add_worker()
+
+    def add_worker(self) -> Worker:
+        """A new worker, named ``POOL/N`` with N never reused (its code is interned now)."""
+        index = len(self.workers)
+        worker = Worker(self, index, self.records.workers.code(f"{self.name}/{index}"))
+        worker.plain_service = self.plain
+        self.workers.append(worker)
+        self.queue.consumers.append(worker)
+        for listener in self.on_new_worker:
+            listener(worker)
+        return worker
+
+    def retire(self, worker: Worker) -> None:
+        """Take a worker out for good: a clean stop (its unacknowledged copies go back)."""
+        worker.crash(clean=True)
+        worker.retired = True
 
     def start(self) -> None:
         # The common case draws straight from the pool's stream, with no per-copy look-up.
         plain = self.records.service_time is None and not self.service_by_type
+        self.plain = self.service if plain else None
         for worker in self.workers:
-            worker.plain_service = self.service if plain else None
+            worker.plain_service = self.plain
             worker.start()
+        self.started()
+        if self.autoscaler is not None:
+            self.autoscaler.start()
         if self.batch is not None:
             self.batch.start()
         if self.queue.restore_interval is not None:
@@ -166,6 +202,7 @@ class Worker:
         self.prefetch = pool.prefetch
         self.concurrency = pool.concurrency
         self.up = False
+        self.retired = False  # scaled down: never starts again
         self.held = 0  # copies counted against prefetch
         self.busy = 0  # copies in processing, at most concurrency
         # All keyed by delivery token (copy id | lease << LEASE_SHIFT).
@@ -176,8 +213,14 @@ class Worker:
         self.auto_ack = pool.ack == ON_DELIVERY
         self.unbounded = self.auto_ack and not self.queue.prefetch_on_auto_ack
         self._ack_on_start = pool.ack == ON_START
-        self._ack_after = pool.ack == AFTER_PROCESSING
-        self._instant_ack_after = self._ack_after and pool.ack_latency is None
+        ack_after = pool.ack == AFTER_PROCESSING
+        self._instant_ack_after = ack_after and pool.ack_latency is None
+        # The ack mode as strategies chosen now, not branches per copy: what a processing
+        # that ended well does, and what an ack reaching the broker does.
+        self._settle: Callable[[int, float], None] = (
+            self._send_ack if ack_after else self._settle_acked)
+        self._ack_arrived: Callable[[int, float], None] = (
+            self._late_ack_arrived if ack_after else self._early_ack_arrived)
         self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
         # Record columns used on every copy (arrays grow in place: the references hold).
         self._started_at = pool.records.started_at
@@ -190,20 +233,11 @@ class Worker:
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
         """(Re)start: connect to the queue and ask for work."""
-        if self.up:
+        if self.up or self.retired:
             return
         self.up = True
         self.pool.went_up(+1)
-        queue = self.queue
-        if queue.restore_interval is not None:
-            queue.restore_check()
-        if self.pool.batch is not None:
-            self.pool.batch.release(self)  # a batch job's worker takes work only in a run
-        elif queue.push:
-            queue.free.append(self)
-            queue.dispatch()
-        else:
-            self.poll()
+        self.queue.attach(self)
 
     def crash(self, silent: bool = False, clean: bool = False) -> None:
         """The process dies (or, ``clean``, shuts down): work in progress is gone."""
@@ -220,22 +254,31 @@ class Worker:
             pool.busy_time -= call.due - now
         for call in self.acks.values():
             call.cancel()  # an ack not yet at the broker dies with the connection
-        if self in queue.free:
-            queue.free.remove(self)
-        if self in queue.pollers:
-            queue.pollers.remove(self)
-        queue.sleepers.discard(self)
         self._cancel_poll()
-        held = sorted((t & CID_MASK, lease) for t, lease in self.holding.items())
-        tokens = list(self.holding) if queue.orphans else ()
-        self.holding.clear()
+        queue.detach(self, silent, clean)
+
+    def drop_all(self) -> dict[int, int]:
+        """Forget every delivery (the process is gone); returns what was held."""
+        holding = self.holding
+        self.holding = {}
         self.running.clear()
         self.acks.clear()
         self.buffer.clear()
         self.held = self.busy = 0
-        queue.consumer_lost(held, silent, clean)
-        for token in tokens:  # after the copies' fates are settled: a hand-off
-            queue.let_go(token)
+        return holding
+
+    def hold(self, token: int, lease: int) -> None:
+        """The queue hands this worker a delivery (lease -1: already acknowledged)."""
+        self.holding[token] = lease
+        if not self.unbounded:
+            self.held += 1
+
+    def deliver(self, token: int, lease: int) -> None:
+        """A delivery with no latency: held and received at once (one call on the hot path)."""
+        self.holding[token] = lease
+        if not self.unbounded:
+            self.held += 1
+        self.receive(token)
 
     # -- receiving ----------------------------------------------------------------------
     def received(self, event: Call) -> None:
@@ -273,18 +316,13 @@ class Worker:
     def _receive_now(self) -> None:
         queue = self.queue
         room = self.prefetch - self.held
-        got = queue.take_for(self, min(queue.batch_size, room))
-        if got:
+        if queue.request(self, min(queue.batch_size, room)):
             self.polling = False
             self.poll()  # room left: receive again at once (as pollers do after a job)
-        elif queue.broker.down:
-            queue.sleepers.add(self)  # until the broker is back (Queue.outage_ended)
-        elif queue.wait_time > 0:
-            queue.pollers.append(self)
-            self._poll_timer = Call(self.env, queue.wait_time, self._long_poll_expired)
-        else:
-            queue.sleepers.add(self)
-            self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
+
+    def wait(self, delay: float, then: Callable[[Call], None]) -> None:
+        """An empty receive: the queue keeps this worker waiting until ``then`` (or a copy)."""
+        self._poll_timer = Call(self.env, delay, then)
 
     def end_long_poll(self) -> None:
         """A copy arrived for this long poll: the receive returns with it."""
@@ -293,11 +331,8 @@ class Worker:
 
     def _long_poll_expired(self, _event: Call) -> None:
         self._poll_timer = None
-        if self in self.queue.pollers:
-            self.queue.pollers.remove(self)
         queue = self.queue
-        if queue.poll_interval > 0:
-            queue.sleepers.add(self)
+        if queue.long_poll_expired(self):
             self._poll_timer = Call(self.env, queue.poll_interval, self._wake)
         else:
             self.polling = False
@@ -311,7 +346,7 @@ class Worker:
 
     def _wake(self, _event: Call) -> None:
         self._poll_timer = None
-        self.queue.sleepers.discard(self)
+        self.queue.woke(self)
         self.polling = False
         self.poll()
 
@@ -401,11 +436,9 @@ class Worker:
         if self.buffer and self.busy < self.concurrency:
             self._start(self.buffer.popleft(), self.env.now)
 
-    def _settle(self, token: int, now: float) -> None:
-        """Processing ended well: acknowledge (manual ack) or complete (already acked)."""
-        if self._ack_after:
-            self._send_ack(token, now)
-            return
+    def _settle_acked(self, token: int, now: float) -> None:
+        """Processing ended well on a copy acknowledged before (on_start, on_delivery): it
+        completes now. (With after_processing, ``_settle`` is ``_send_ack``.)"""
         self.queue.complete(token & CID_MASK, now, self.code)
         if token not in self.acks:  # (an early ack still on its way keeps its entry)
             self._let_go(token)
@@ -441,16 +474,23 @@ class Worker:
         del self.acks[token]
         self._ack_arrived(token, at)
 
-    def _ack_arrived(self, token: int, at: float) -> None:
+    def _late_ack_arrived(self, token: int, at: float) -> None:
+        """after_processing: the ack settles the copy, which completes (if still pending)."""
         queue = self.queue
         cid = token & CID_MASK
         valid = queue.ack(cid, token >> LEASE_SHIFT)
         self.held -= 1
-        if self._ack_after:
-            if valid:
-                queue.complete(cid, at, self.code)
-            self._let_go(token)
-        elif token in self.running:
+        if valid:
+            queue.complete(cid, at, self.code)
+        self._let_go(token)
+        queue.release(self)
+
+    def _early_ack_arrived(self, token: int, at: float) -> None:
+        """on_start: the ack sent as processing began reaches the broker."""
+        queue = self.queue
+        queue.ack(token & CID_MASK, token >> LEASE_SHIFT)
+        self.held -= 1
+        if token in self.running:
             # on_start: the copy stays held (running) but no longer counts against prefetch.
             self.holding[token] = -1
         else:

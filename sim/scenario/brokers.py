@@ -7,9 +7,16 @@ broker-level only.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from sim.presets import BROKER_ONLY_KEYS, MECHANISM_KEYS, QUEUE_DEFAULTS
+from sim.presets import (
+    BROKER_ONLY_KEYS,
+    KAFKA_DEFAULTS,
+    KAFKA_QUEUE_DEFAULTS,
+    MECHANISM_KEYS,
+    QUEUE_DEFAULTS,
+)
 from sim.scenario.checks import (
     INVALID,
     Ctx,
@@ -29,7 +36,20 @@ from sim.scenario.sections import each
 
 DEFAULT_BROKER = "default"
 
-BROKER_KEYS = ["type", *BROKER_ONLY_KEYS, *MECHANISM_KEYS, *LATER_BROKER_KEYS]
+# Kafka's consumer-group keys (docs/presets.md): on kafka brokers and topics only.
+KAFKA_CHECKERS: dict[str, Any] = {
+    "session_timeout": duration(0.0, exclusive=True),
+    "commit": one_of("auto", "after_processing"),
+    "commit_interval": duration(0.0, exclusive=True),
+    "max_poll_records": whole(1),
+    "max_poll_interval": duration(0.0, exclusive=True),
+    "assignment": one_of("range", "cooperative-sticky"),
+    "rebalance_time": duration(0.0),
+}
+# Queue keys a kafka topic has no use for (a log keeps everything, in order, per partition).
+NOT_ON_A_TOPIC = ("max_length", "overflow", "ttl", "max_deliveries", "dead_letter", "priority",
+                  "ordering")
+BROKER_KEYS = ["type", *BROKER_ONLY_KEYS, *MECHANISM_KEYS, *KAFKA_CHECKERS, *LATER_BROKER_KEYS]
 QUEUE_KEYS = [
     "broker",
     "max_length",
@@ -42,6 +62,7 @@ QUEUE_KEYS = [
     "partitions",
     *BROKER_ONLY_KEYS,
     *MECHANISM_KEYS,
+    *KAFKA_CHECKERS,
     *LATER_BROKER_KEYS,
 ]
 _MECHANISMS_SHOWN = "a broker mechanism key such as delivery, redelivery or visibility_timeout"
@@ -74,6 +95,21 @@ def _later(ctx: Ctx, given: dict[Any, Any], path: Path) -> dict[str, Any]:
     }
 
 
+def _kafka(ctx: Ctx, given: dict[Any, Any], path: Path, kind: str | None,
+           base: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+    """Kafka's keys: resolved from ``base`` on a kafka broker or topic, refused elsewhere."""
+    if kind == "kafka":
+        return {
+            key: ctx.field(given, path, key, check, copy.deepcopy(base[key]))
+            for key, check in keys.items()
+        }
+    for key in keys:
+        if key in given:
+            where = "this queue's broker" if path[0] == "queues" else "this broker"
+            ctx.error((*path, key), f"{key} is a kafka setting; {where} is {kind or 'ideal'}")
+    return {}
+
+
 def _broker(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
     kind = ctx.field(given, path, "type", broker_type, "ideal")
     valid_kind = kind if kind is not INVALID else None
@@ -82,6 +118,7 @@ def _broker(ctx: Ctx, name: str, given: dict[Any, Any], path: Path) -> Any:
         "type": kind,
         **broker_settings(ctx, given, path, base),
         **mechanisms(ctx, given, path, base, valid_kind),
+        **_kafka(ctx, given, path, valid_kind, KAFKA_DEFAULTS, KAFKA_CHECKERS),
     }
     refuse(ctx, "brokers", given, {**out, **_later(ctx, given, path)}, path)
     if valid_kind is not None:
@@ -160,8 +197,19 @@ def resolve_queues(
                 f"overflow: {overflow} needs max_length (how many ready copies make the queue "
                 "full); without it the queue is never full and the policy does nothing",
             )
+        if kind == "kafka":
+            out.update(_kafka(ctx, given, path, kind, {**KAFKA_DEFAULTS, **base},
+                              KAFKA_CHECKERS))
+            out.update(_kafka(ctx, given, path, kind, KAFKA_QUEUE_DEFAULTS,
+                              {"partitions": whole(1)}))
+            for key in NOT_ON_A_TOPIC:
+                if key in given:
+                    ctx.error((*path, key), f"{key} does not apply to a kafka topic (a log "
+                              "keeps every record, in order within its partition)")
+        else:
+            _kafka(ctx, given, path, kind, {}, {**KAFKA_CHECKERS, "partitions": whole(1)})
         # Refused below, but checked first so their typos show too.
-        extra = {"partitions": ctx.field(given, path, "partitions", whole(1), None)}
+        extra: dict[str, Any] = {}
         per_queue = broker_settings(ctx, given, path, base)
         extra.update({k: v for k, v in per_queue.items() if k in given})
         extra.update(_later(ctx, given, path))

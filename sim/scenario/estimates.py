@@ -354,7 +354,14 @@ class Estimates:
                 )
             else:
                 service = times.base
-            slots = pool["count"] * pool["concurrency"]
+            # An autoscaled pool may grow to its max; a consumer group's parallelism is capped
+            # by its topic's partitions (one owner each, one record at a time).
+            scale = pool.get("autoscale")
+            count = max(pool["count"], scale["max"]) if scale else pool["count"]
+            if "partitions" in spec:
+                slots = min(count, spec["partitions"])
+            else:
+                slots = count * pool["concurrency"]
             repeats = processings(pool, spec)
             if math.isinf(repeats):
                 rate = 0.0  # copies that always fail come back forever: none completes
@@ -365,8 +372,12 @@ class Estimates:
         return out
 
     def capacity(self, queue: str) -> float:
-        """Copies per second the pools of ``queue`` complete together (0 without pools)."""
-        return sum(p.rate for p in self.pools_of(queue))
+        """Copies per second the pools of ``queue`` complete together (0 without pools); on
+        a kafka topic each group reads every record, so the slowest group's rate."""
+        pools = self.pools_of(queue)
+        if pools and "partitions" in self.data["queues"][queue]:
+            return min(p.rate for p in pools)
+        return sum(p.rate for p in pools)
 
     def run_length(self) -> float | None:
         """Expected simulated time: publishing, extended while the consumed queues' pools work

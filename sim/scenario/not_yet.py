@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.scenario.checks import INVALID, Checker, Ctx, boolean, duration, one_of
+from sim.scenario.checks import INVALID, Checker, Ctx, boolean
 from sim.scenario.errors import Path
 
 # Every broker type of the format (docs/presets.md), and the ones the model implements.
 BROKER_TYPES = ("ideal", "rabbitmq", "sqs", "sqs-fifo", "kafka", "postgres", "redis", "in-process")
-SUPPORTED_BROKER_TYPES = tuple(t for t in BROKER_TYPES if t != "kafka")
+SUPPORTED_BROKER_TYPES = BROKER_TYPES
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,18 @@ NOT_YET: dict[str, dict[str, NotYet]] = {
     },
     "brokers": {},
     "queues": {
-        "partitions": NotYet("partitioning (partitions:)"),
         # Broker-level keys set per queue: a queue shares its broker's latencies and capacity.
         "publish_latency": NotYet("a per-queue publish_latency", hint="set it on the broker"),
         "deliver_latency": NotYet("a per-queue deliver_latency", hint="set it on the broker"),
         "capacity": NotYet("a per-queue capacity", hint="set it on the broker"),
         "durable": NotYet("a per-queue durable", hint="set it on the broker"),
     },
-    "workers": {
-        "autoscale": NotYet("autoscaling (autoscale:)"),
-    },
+    "workers": {},
 }
 
-# Broker keys for later issues (kafka's consumer groups, Celery's reject_on_worker_lost),
-# on a broker or per queue, with the check of their values.
+# Broker keys for later issues (Celery's reject_on_worker_lost), on a broker or per queue,
+# with the check of their values.
 LATER_BROKER_KEYS: dict[str, Checker] = {
-    "session_timeout": duration(0.0, exclusive=True),
-    "commit": one_of("auto", "after_processing"),
-    "commit_interval": duration(0.0, exclusive=True),
     "reject_on_worker_lost": boolean,
 }
 for _section in ("brokers", "queues"):

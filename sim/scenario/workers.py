@@ -6,6 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from sim.presets import AUTOSCALE_DEFAULTS
 from sim.random import distributions
 from sim.scenario.checks import (
     INVALID,
@@ -107,12 +108,13 @@ def resolve_workers(
             "retry": (_mapping_of(producer_retry), {"attempts": 3, "backoff": 0.1}),
         },
         "batch": {"every": (positive_time, REQUIRED), "max": (nullable(whole(1)), None)},
-        "autoscale": {  # refused by not_yet.py: checked here so its typos show too
-            "min": (whole(0), 1),
+        "autoscale": {  # KEDA-style (docs/presets.md)
+            "min": (whole(0), AUTOSCALE_DEFAULTS["min"]),
             "max": (whole(1), REQUIRED),
             "target_backlog": (number(0.0, exclusive=True), REQUIRED),
-            "interval": (positive_time, 10.0),
-            "startup": (duration(0.0), 0.0),
+            "interval": (positive_time, AUTOSCALE_DEFAULTS["interval"]),
+            "startup": (duration(0.0), AUTOSCALE_DEFAULTS["startup"]),
+            "cooldown": (duration(0.0), AUTOSCALE_DEFAULTS["cooldown"]),
         },
     }
 
@@ -159,7 +161,10 @@ def resolve_workers(
                               "pool has no consumes, so it serves synchronous calls")
         out["then"] = then
         out["batch"] = extra["batch"]
-        refuse(ctx, "workers", given, {**out, "autoscale": extra["autoscale"]}, path)
+        out["autoscale"] = _autoscale(ctx, extra["autoscale"], out, given, path)
+        if queue is not None and "partitions" in queue:
+            _consumer_group(ctx, out, given, path)
+        refuse(ctx, "workers", given, out, path)
         if any(v is INVALID for v in out.values()):
             return INVALID
         if _loops_without_time(out, queue):
@@ -174,6 +179,42 @@ def resolve_workers(
         return out
 
     return each(ctx, top, "workers", names, WORKER_KEYS, pool)
+
+
+def _autoscale(ctx: Ctx, scale: Any, pool: dict[str, Any], given: Mapping[Any, Any],
+               path: Path) -> Any:
+    """``autoscale``: min <= count <= max, on a pool that consumes a queue continuously."""
+    if scale in (None, INVALID):
+        return scale
+    where = (*path, "autoscale")
+    if scale["min"] > scale["max"]:
+        return ctx.error((*where, "min"), f"must be <= max ({scale['max']}), got {scale['min']}")
+    if pool["consumes"] is None or pool["batch"] is not None:
+        return ctx.error(where, "autoscale is for a pool that consumes a queue continuously "
+                         "(not one serving calls, nor a batch job)")
+    count = pool["count"]
+    if count is not INVALID and not scale["min"] <= count <= scale["max"]:
+        if "count" in given:
+            return ctx.error((*path, "count"), f"the starting count must be within autoscale "
+                             f"[min, max] = [{scale['min']}, {scale['max']}], got {count}")
+        pool["count"] = max(scale["min"], 1) if scale["min"] <= 1 else scale["min"]
+    return scale
+
+
+def _consumer_group(ctx: Ctx, pool: dict[str, Any], given: Mapping[Any, Any],
+                    path: Path) -> None:
+    """A pool on a kafka topic is a consumer group: its consumers poll, process one record
+    at a time and commit offsets; the queue-consumer keys do not apply."""
+    for key in ("prefetch", "ack", "ack_latency", "retry", "batch"):
+        if key in given:
+            ctx.error((*path, key), f"{key} does not apply to a kafka consumer group (it commits "
+                      "offsets: see the topic's commit and commit_interval)")
+    if pool["concurrency"] not in (1, INVALID):
+        ctx.error((*path, "concurrency"), "a kafka consumer processes its records one at a "
+                  "time, in order: for more parallelism add consumers (count) and partitions")
+    if pool["error_rate"] not in (0, 0.0, INVALID):
+        ctx.error((*path, "error_rate"), "failed processing on a kafka consumer group is not "
+                  "supported yet (there is no nack on a log)")
 
 
 def retries_forever(pool: Mapping[str, Any], queue: Mapping[str, Any] | None) -> bool:
