@@ -202,6 +202,8 @@ def test_lag_is_sampled_per_group_and_per_partition(trace):
     assert (ts.loc[10.0, "lag"], ts.loc[10.0, "max_partition_lag"]) == (10, 10)
     assert (ts.loc[15.0, "lag"], ts.loc[15.0, "max_partition_lag"]) == (5, 5)
     assert (ts.loc[20.0, "lag"], ts.loc[20.0, "max_partition_lag"]) == (0, 0)
+    assert list(ts.loc[10.0, "partition_lag"]) == [0, 10]  # per partition: p0 done, p1 not
+    assert list(ts.loc[15.0, "partition_lag"]) == [0, 5]
     lag = result.summary["queues"]["t"]["lag"]
     assert lag["max"] == 20 and 0 < lag["mean"] < 20
 

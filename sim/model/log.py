@@ -471,10 +471,18 @@ class LogConsumer:
             self._timer = None
 
     def _poll_deadline(self, event: Call) -> None:
-        """``max_poll_interval`` after a poll: if no poll came since, the member is removed."""
-        if self.polls == event._value and self.up and self.member and not self.waiting:
-            self.member = False
-            self.log.membership_changed()
+        """``max_poll_interval`` after a poll: if no poll came since, the member is removed.
+        A record finishing at this very instant is let finish first (a poll that comes just
+        in time is not late): the check looks again once it has."""
+        polls, again = event._value if isinstance(event._value, tuple) else (event._value, False)
+        if self.polls != polls or not self.up or not self.member or self.waiting:
+            return
+        now = self.env.now
+        if not again and any(call.due <= now for call in self.running.values()):
+            Call(self.env, 0.0, self._poll_deadline, (polls, True))
+            return
+        self.member = False
+        self.log.membership_changed()
 
     def _commit_processed(self) -> None:
         self.last_commit = self.env.now

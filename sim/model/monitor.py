@@ -22,15 +22,15 @@ if TYPE_CHECKING:
 
 COLUMNS = (
     "time", "queue", "depth", "in_flight", "workers_up", "published", "completed", "rejected",
-    "lag", "max_partition_lag",
+    "lag", "max_partition_lag", "partition_lag",
 )
 NAN = float("nan")
 
 
 class Monitor:
     """Samples depth, in-flight and up workers, and the counts within each interval; on a
-    kafka group's log also its lag (records not committed) and its largest partition's lag
-    (NaN for a queue)."""
+    kafka group's log also its lag (records not committed), its largest partition's lag
+    (NaN for a queue) and each partition's lag (a list; None for a queue)."""
 
     def __init__(
         self,
@@ -86,7 +86,9 @@ class Monitor:
             if lag is None:
                 cols["lag"].append(NAN)
                 cols["max_partition_lag"].append(NAN)
+                cols["partition_lag"].append(None)
             else:
                 lags = lag()
                 cols["lag"].append(sum(lags))
                 cols["max_partition_lag"].append(max(lags))
+                cols["partition_lag"].append(lags)
