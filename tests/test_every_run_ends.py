@@ -892,6 +892,22 @@ def test_every_run_ends_with_the_default_sample_interval(data):
 # found. They run through the same checks as the generated ones.
 
 MINIMISED = {
+    # (b) q0 has no consumers; its copies expire (ttl) into q1, which has none either and
+    # passes each arrival on at once (drop-head, max_length 0) to q2, which has. q0 was not
+    # tracked (its dead-letter queue was not), so its copies expired only in the end-of-run
+    # sweep, after the drain: "drained with 1 pieces of work in progress".
+    "ttl-expiry-through-a-drop-head-queue-into-a-consumed-one": """
+        name: ttl-through-drop-head
+        run: {messages: 2, drain_timeout: 0.5, sample_interval: 0.1, seed: 0}
+        producers:
+          p: {arrivals: {process: poisson, rate: 0.5}, publish: q0}
+        queues:
+          q0: {ttl: 0.05, dead_letter: q1}
+          q1: {max_length: 0, overflow: drop-head, dead_letter: q2}
+          q2: {}
+        workers:
+          w: {consumes: q2, service_time: 0.01}
+    """,
     # (d) per-key: a copy completed under on_start while its early ack (ack_latency) was still
     # on its way; the worker crashed before the ack landed, which closed the lease but never
     # freed the key: the key's next copy waited until the end-of-run sweep expired it.

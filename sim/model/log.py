@@ -157,6 +157,7 @@ class GroupLog:
         self.partitions = n
         self.logs = [array("q") for _ in range(n)]
         self.committed = [0] * n
+        self.committed_total = 0  # the sum of committed offsets (lag = enqueued - this)
         self.position = [0] * n  # the owner's next fetch
         self.owner: list[LogConsumer | None] = [None] * n
         self.paused_until = [0.0] * n
@@ -203,7 +204,7 @@ class GroupLog:
 
     def lag(self) -> int:
         """Records not yet committed, over every partition."""
-        return sum(len(log) for log in self.logs) - sum(self.committed)
+        return self.enqueued - self.committed_total
 
     def partition_lags(self) -> list[int]:
         return [len(log) - c for log, c in zip(self.logs, self.committed, strict=True)]
@@ -238,6 +239,7 @@ class GroupLog:
         if done <= 0 or self.broker.down:
             return
         self.committed[part] = offset
+        self.committed_total += done
         work = self.work
         work.count -= done
         if not work.count and not work.publishing:
@@ -587,6 +589,8 @@ class LogPool(WorkerPool):
             if not 0 <= log.committed[part] <= len(log.logs[part]):
                 problems.append(f"topic {log.name}: partition {part} committed "
                                 f"{log.committed[part]} outside its log")
+        if log.lag() != sum(len(x) for x in log.logs) - sum(log.committed):
+            problems.append(f"topic {log.name}: lag {log.lag()} disagrees with its offsets")
         for consumer in self.workers:
             if len(consumer.running) > 1:
                 problems.append(f"consumer {self.name}/{consumer.index} runs several records")
