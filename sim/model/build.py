@@ -130,13 +130,26 @@ class Model:
             for name, spec in pool_specs.items() if spec["consumes"]
         }
         tracked = set(consumed)
+
+        def reaches(name: str) -> bool:
+            """Whether a queue's dead letters reach a tracked queue, directly or through
+            untracked ones (a drop-head queue passes a dead letter on as it arrives)."""
+            seen: set[str] = set()
+            target = queue_specs[name].get("dead_letter")
+            while target is not None and target not in seen:
+                if target in tracked:
+                    return True
+                seen.add(target)
+                target = queue_specs[target].get("dead_letter")
+            return False
+
         growing = True
         while growing:
             onward = {
-                name for name, spec in scenario["queues"].items()
-                if spec["ttl"] is not None and spec.get("dead_letter") in tracked
+                name for name, spec in queue_specs.items()
+                if spec["ttl"] is not None and name not in tracked and reaches(name)
             }
-            growing = not onward <= tracked
+            growing = bool(onward)
             tracked |= onward
         for name in tracked:
             self.queues[name].work = self.work

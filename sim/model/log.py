@@ -157,6 +157,7 @@ class GroupLog:
         self.partitions = n
         self.logs = [array("q") for _ in range(n)]
         self.committed = [0] * n
+        self.committed_total = 0  # the sum of committed offsets (lag = enqueued - this)
         self.position = [0] * n  # the owner's next fetch
         self.owner: list[LogConsumer | None] = [None] * n
         self.paused_until = [0.0] * n
@@ -203,7 +204,7 @@ class GroupLog:
 
     def lag(self) -> int:
         """Records not yet committed, over every partition."""
-        return sum(len(log) for log in self.logs) - sum(self.committed)
+        return self.enqueued - self.committed_total
 
     def partition_lags(self) -> list[int]:
         return [len(log) - c for log, c in zip(self.logs, self.committed, strict=True)]
@@ -238,6 +239,7 @@ class GroupLog:
         if done <= 0 or self.broker.down:
             return
         self.committed[part] = offset
+        self.committed_total += done
         work = self.work
         work.count -= done
         if not work.count and not work.publishing:
@@ -471,10 +473,18 @@ class LogConsumer:
             self._timer = None
 
     def _poll_deadline(self, event: Call) -> None:
-        """``max_poll_interval`` after a poll: if no poll came since, the member is removed."""
-        if self.polls == event._value and self.up and self.member and not self.waiting:
-            self.member = False
-            self.log.membership_changed()
+        """``max_poll_interval`` after a poll: if no poll came since, the member is removed.
+        A record finishing at this very instant is let finish first (a poll that comes just
+        in time is not late): the check looks again once it has."""
+        polls, again = event._value if isinstance(event._value, tuple) else (event._value, False)
+        if self.polls != polls or not self.up or not self.member or self.waiting:
+            return
+        now = self.env.now
+        if not again and any(call.due <= now for call in self.running.values()):
+            Call(self.env, 0.0, self._poll_deadline, (polls, True))
+            return
+        self.member = False
+        self.log.membership_changed()
 
     def _commit_processed(self) -> None:
         self.last_commit = self.env.now
@@ -579,6 +589,8 @@ class LogPool(WorkerPool):
             if not 0 <= log.committed[part] <= len(log.logs[part]):
                 problems.append(f"topic {log.name}: partition {part} committed "
                                 f"{log.committed[part]} outside its log")
+        if log.lag() != sum(len(x) for x in log.logs) - sum(log.committed):
+            problems.append(f"topic {log.name}: lag {log.lag()} disagrees with its offsets")
         for consumer in self.workers:
             if len(consumer.running) > 1:
                 problems.append(f"consumer {self.name}/{consumer.index} runs several records")

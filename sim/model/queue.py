@@ -628,6 +628,8 @@ class Queue:
             if rec.state[cid] != PENDING:
                 if lease >= 0 and self._lease_live(cid, lease):
                     self._close_lease(cid)  # completed, its early ack died with the worker
+                    if not self._fifo:
+                        self.ready.done(cid)  # and its key is free (per-key lines)
                 continue
             if lease < 0:
                 if not self._fifo:
