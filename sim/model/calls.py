@@ -26,13 +26,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sim.model.schedule import Call
-from sim.model.workers import PoolTime
+from sim.model.workers import Pool
 
 if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.message import Message
-    from sim.model.pipeline import FollowUps
     from sim.model.producer import Producer
     from sim.model.work import Work
     from sim.records import Records
@@ -51,7 +50,7 @@ class PendingCall:
         self.answered = False
 
 
-class CallPool(PoolTime):
+class CallPool(Pool):
     """Workers that serve synchronous calls (a pool with no ``consumes``)."""
 
     queue = None  # it consumes no queue
@@ -68,27 +67,11 @@ class CallPool(PoolTime):
         service_by_type: dict[int, Callable[[], float]],
         failure: Callable[[], float] | None,
     ) -> None:
-        self.env = env
-        self.name = name
-        self.records = records
+        super().__init__(env, name, records, spec, service, service_by_type, failure)
         self.work = work
-        self.concurrency: int = spec["concurrency"]
-        self.service = service
-        self.service_by_type = service_by_type
-        self.error_rate: float = spec["error_rate"]
-        self.failure = failure
-        self.then: FollowUps | None = None
-        self.slowdown = 1.0
-        self.busy_time = 0.0
-        self.crashes = 0
-        self._up = 0
-        self._up_area = 0.0
-        self._up_since = 0.0
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
-        self.on_new_worker: list[Callable[[Any], None]] = []  # (a call pool never grows)
-        self.initial_count: int = spec["count"]
         self.workers = [
             CallWorker(self, i, records.workers.code(f"{name}/{i}")) for i in range(spec["count"])
         ]

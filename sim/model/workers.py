@@ -41,21 +41,46 @@ LEASE_SHIFT = 32
 CID_MASK = (1 << LEASE_SHIFT) - 1
 
 
-class PoolTime:
-    """What every pool reports over time: workers up, worker-seconds up, busy slot-seconds.
+class Pool:
+    """What every pool has: its service time and failures, its follow-ups, and what it reports
+    over time (workers up, worker-seconds up, busy slot-seconds).
 
     A pool keeps ``busy_time`` (service started so far, the rest of a cancelled processing
-    taken off) and ``workers`` whose ``running`` maps work in progress to its end event."""
+    taken off) and ``workers`` whose ``running`` maps work in progress to its end event.
+    `WorkerPool` consumes a queue or a log; `sim.model.calls.CallPool` serves calls."""
 
-    env: Environment
     workers: list[Any]
-    busy_time: float
-    _up: int
-    _up_area: float
-    _up_since: float
     # The fewest and most workers up since the run began (None until the pool has started).
     min_up: int | None = None
     max_up: int | None = None
+
+    def __init__(
+        self,
+        env: Environment,
+        name: str,
+        records: Records,
+        spec: dict[str, Any],
+        service: Callable[[], float],
+        service_by_type: dict[int, Callable[[], float]],
+        failure: Callable[[], float] | None,
+    ) -> None:
+        self.env = env
+        self.name = name
+        self.records = records
+        self.concurrency: int = spec["concurrency"]
+        self.initial_count: int = spec["count"]
+        self.service = service
+        self.service_by_type = service_by_type
+        self.error_rate: float = spec["error_rate"]
+        self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
+        self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
+        self.slowdown = 1.0
+        self.busy_time = 0.0
+        self.crashes = 0
+        self._up = 0
+        self._up_area = 0.0
+        self._up_since = 0.0
+        self.on_new_worker: list[Callable[[Any], None]] = []  # faults follow new workers
 
     def went_up(self, delta: int) -> None:
         now = self.env.now
@@ -87,7 +112,7 @@ class PoolTime:
 
 
 
-class WorkerPool(PoolTime):
+class WorkerPool(Pool):
     """Identical workers consuming one queue, with one service-time stream between them."""
 
     def __init__(
@@ -102,18 +127,11 @@ class WorkerPool(PoolTime):
         service_by_type: dict[int, Callable[[], float]],
         failure: Callable[[], float] | None,
     ) -> None:
-        self.env = env
-        self.name = name
+        super().__init__(env, name, records, spec, service, service_by_type, failure)
         self.queue = queue
-        self.records = records
-        self.concurrency: int = spec["concurrency"]
         self.prefetch: int = spec["prefetch"]
         self.ack: str = spec["ack"]
         self.ack_latency = ack_latency
-        self.service = service
-        self.service_by_type = service_by_type
-        self.error_rate: float = spec["error_rate"]
-        self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
         self.retry_requeue: bool = spec["retry"]["requeue"]
         self.retry_delay: float = spec["retry"]["delay"]
         # Idempotent consumers remember the copies whose processing had its effect. at_start:
@@ -125,19 +143,10 @@ class WorkerPool(PoolTime):
         self.processed: set[int] | None = set() if mode else None
         self.seen_at_start = self.processed if mode == "at_start" else None
         self.unique_at_commit = mode == "at_commit"
-        self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.batch = BatchJob(self, spec["batch"]) if spec.get("batch") else None
-        self.initial_count: int = spec["count"]
         scale = spec.get("autoscale")
         self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        self.slowdown = 1.0
-        self.busy_time = 0.0
-        self.crashes = 0
-        self._up = 0
-        self._up_area = 0.0
-        self._up_since = 0.0
         self.workers: list[Worker] = []  # every worker ever made (retired ones stay, down)
-        self.on_new_worker: list[Callable[[Worker], None]] = []  # faults follow new workers
         self.plain: Callable[[], float] | None = None  # set by start
         for _ in range(spec["count"]):
             self.add_worker()
