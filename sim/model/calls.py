@@ -107,12 +107,7 @@ class CallPool(Pool):
 
     def _process(self, worker: CallWorker, pending: PendingCall) -> None:
         message = pending.message
-        if message.service is not None:
-            service = message.service
-        else:
-            by_type = self.service_by_type.get(message.type) if self.service_by_type else None
-            service = by_type() if by_type is not None else self.service()
-        service *= self.slowdown
+        service = self.draw_service(message.type, message.service) * self.slowdown
         self.busy_time += service
         now = self.env.now
         pending.worker = worker
@@ -225,7 +220,5 @@ class CallWorker:
         if silent:
             self.silent = True
             self.pool.vanished += 1
-        self.pool.went_up(-1)
-        if not clean:
-            self.pool.crashes += 1
+        self.pool.worker_went_down(clean)
         self.pool.worker_down(self, silent)

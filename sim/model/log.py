@@ -371,9 +371,7 @@ class LogConsumer:
             return
         pool, log = self.pool, self.log
         now = self.env.now
-        pool.went_up(-1)
-        if not clean:
-            pool.crashes += 1
+        pool.worker_went_down(clean)
         for call in self.running.values():
             call.cancel()
             pool.busy_time -= call.due - now

@@ -82,6 +82,23 @@ class Pool:
         self._up_since = 0.0
         self.on_new_worker: list[Callable[[Any], None]] = []  # faults follow new workers
 
+    def draw_service(self, type_: int, given: float | None) -> float:
+        """A processing's length: ``given`` by a trace (None or NaN: none), else a draw for
+        its type, else the pool's draw."""
+        if given is not None and given == given:  # not NaN
+            return given
+        if self.service_by_type:
+            by_type = self.service_by_type.get(type_)
+            if by_type is not None:
+                return by_type()
+        return self.service()
+
+    def worker_went_down(self, clean: bool) -> None:
+        """A worker stopped (``clean``) or crashed: one fewer up, one more crash if it was."""
+        self.went_up(-1)
+        if not clean:
+            self.crashes += 1
+
     def went_up(self, delta: int) -> None:
         now = self.env.now
         self._up_area += self._up * (now - self._up_since)
@@ -189,15 +206,8 @@ class WorkerPool(Pool):
     def service_time(self, cid: int) -> float:
         """How long this copy takes here: a trace's value, its type's, or the pool's."""
         rec = self.records
-        if rec.service_time is not None:
-            given = rec.service_time[cid]
-            if given == given:  # not NaN
-                return given
-        if self.service_by_type:
-            by_type = self.service_by_type.get(rec.type[cid])
-            if by_type is not None:
-                return by_type()
-        return self.service()
+        given = rec.service_time[cid] if rec.service_time is not None else None
+        return self.draw_service(rec.type[cid], given)
 
 class Worker:
     """One consumer process of a pool."""
@@ -254,9 +264,7 @@ class Worker:
             return
         self.up = False
         pool, queue = self.pool, self.queue
-        pool.went_up(-1)
-        if not clean:
-            pool.crashes += 1
+        pool.worker_went_down(clean)
         now = self.env.now
         for call in self.running.values():
             call.cancel()
