@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP := scenarios/traffic_spike.yaml
 
-.PHONY: run test lint bench gallery clean
+.PHONY: run test lint bench gallery notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
+
+# Run the notebooks and save them with their outputs (committed so a reader sees the figures).
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/execute.py
 
 gallery: $(STAMP)
 	$(BIN)/python -m sim.experiment.gallery docs/img
