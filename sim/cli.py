@@ -641,14 +641,21 @@ def format_sweep(table: Any, parameters: list[str], path: Path | None = None) ->
                     or (table[f].fillna(0) != 0).any())][:8]
     header = [p.split(".")[-1] for p in parameters] + ["n"] + [
         f.replace("totals.", "").replace("reordering.", "") for f in figures]
+    unstable = ("unstable" in table and bool(table["unstable"].fillna(False).astype(bool).any()))
     rows = []
     for i in range(len(table)):
         rows.append([_show_value(table[p].iloc[i]) for p in parameters]
                     + [str(int(table["replications"].iloc[i]))]
                     + [_with_ci(f, table[f].iloc[i], table[f + "_ci"].iloc[i])
-                       for f in figures])
+                       for f in figures]
+                    + (["yes" if bool(table["unstable"].iloc[i]) else ""] if unstable else []))
+    if unstable:
+        header.append("unstable")
     lines = [f"sweep of {', '.join(parameters)}: mean ± 95% confidence half-width", "",
              _table(header, rows)]
+    if unstable:
+        lines += ["", "unstable: the offered load is above a queue's capacity, so its latency "
+                  "grows with the run's length (a longer run reads worse)"]
     theory = [c for c in table.columns if c.startswith("theory.latency.")]
     if theory and table[theory].notna().any().any():
         lines += ["", "theory (closed form) beside it: " + ", ".join(
