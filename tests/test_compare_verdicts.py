@@ -210,3 +210,11 @@ def test_python_threshold_is_checked():
     slow = scenario_from(DETERMINISTIC)
     with pytest.raises(ValueError, match="threshold"):
         compare([slow, slow], replications=2, threshold=-0.1)
+
+
+def test_a_figure_of_one_design_only_says_so():
+    c = comparison({"workers.api.utilization": ([0.5, 0.6], [math.nan, math.nan]),
+                    "workers.w.utilization": ([math.nan, math.nan], [0.4, 0.5])})
+    rows = verdicts(c)
+    assert rows.loc["workers.api.utilization", "verdict"] == "defined only in a"
+    assert rows.loc["workers.w.utilization", "verdict"] == "defined only in b"

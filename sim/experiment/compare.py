@@ -111,6 +111,9 @@ class Comparison:
                                "difference_ci": half, "exact": False, "significant": False,
                                "practical": False, "better": ""}
         if not (np.isfinite(b) and np.isfinite(v) and np.isfinite(diff)):
+            if np.isfinite(b) != np.isfinite(v):  # a pool or producer one design lacks
+                only = self.baseline if np.isfinite(b) else other
+                return {**row, "verdict": f"defined only in {only}"}
             return {**row, "verdict": "undefined"}
         rounding = NOISE * max(abs(b), abs(v))
         paired = (mine - base).dropna()
