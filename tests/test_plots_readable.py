@@ -200,3 +200,15 @@ def test_compare_bars_leave_out_a_figure_undefined_in_every_design():
     assert "Reordered" not in titles
     assert "Latency p50" in titles and "Lost" in titles  # 0 is a value: "none in any design"
     assert "nan" not in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_a_callers_rows_are_not_queue_depth_in_a_comparison():
+    from sim.plots.compare import depth_overlay
+
+    result = run_checked(scenario_from(CALLS))
+    ts = result.timeseries
+    fig = depth_overlay(["d"], [ts], [result.summary])
+    bottom = fig.axes[1]
+    [line] = [ln for ln in bottom.get_lines() if ln.get_label() == "d"]
+    queue = ts[ts["queue"] == "q"].groupby("time")["in_flight"].sum()
+    assert np.array_equal(line.get_ydata(), queue.to_numpy())

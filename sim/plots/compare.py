@@ -143,6 +143,8 @@ def depth_overlay(names: Sequence[str], timeseries: Sequence[pd.DataFrame],
         for i, (name, frame) in enumerate(zip(names, timeseries, strict=False)):
             if frame is None or len(frame) == 0 or "time" not in frame:
                 continue
+            if "producer" in frame and "queue" in frame:
+                frame = frame[frame["queue"].notna()]  # a caller's calls are no queue's copies
             columns = [c for c in ("depth", "in_flight") if c in frame]
             total = frame.groupby("time", as_index=False)[columns].sum()
             end = max(end, float(total["time"].max()))
