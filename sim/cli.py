@@ -21,7 +21,7 @@ import yaml
 
 from sim.experiment.executors import ExecutorError
 from sim.experiment.replications import FigureError
-from sim.format import MISSING, duration, number, percent
+from sim.format import MISSING, duration, interval, number, percent, yaml_value
 from sim.model.routing import RoutingError
 from sim.results import OutputError, check_writable
 from sim.scenario import ScenarioError
@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int,
                          help="the seed every design's replications derive from "
                               "(default: the first design's run.seed)")
+    compare.add_argument("--threshold", default="1%", metavar="REL",
+                         help="a difference under REL of the baseline's value is no "
+                              "difference (default 1%%; 0 judges every difference)")
     _add_set(compare)
     _add_output(compare)
     _add_experiment(compare)
@@ -175,6 +178,19 @@ def _precision(args: argparse.Namespace) -> Any:
         raise ScenarioError([Problem("", None, f"--precision {args.precision}: expected "
                                      "FIGURE=REL with REL > 0, e.g. latency.p99=5%")]) from None
     return Precision(figure.strip(), relative, max_replications=max(2, args.max_replications))
+
+
+def _threshold(text: str) -> float:
+    """``--threshold REL`` (0.01 or 1%): a fraction, 0 or more."""
+    raw = str(text).strip()
+    try:
+        value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+        if not (value >= 0 and value != float("inf")):
+            raise ValueError
+    except ValueError:
+        raise ScenarioError([Problem("", None, f"--threshold {text}: expected a fraction of "
+                                     "the baseline, 0 or more, e.g. 1% or 0.01")]) from None
+    return value
 
 
 def _executor(args: argparse.Namespace) -> Any:
@@ -297,6 +313,7 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.experiment import grid
     from sim.experiment.compare import compare
 
+    threshold = _threshold(args.threshold)
     overrides = _overrides(args.set)
     loaded = [sim.load(path, overrides=overrides) for path in args.scenarios]
     designs: dict[str, Any] = {}
@@ -327,13 +344,14 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = compare(designs, n, seed=args.seed, executor=executor,
-                             precision=precision, progress=bar)
+                             precision=precision, progress=bar, threshold=threshold)
     finally:
         if bar is not None:
             bar.close()
     path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
     if not args.quiet:
-        print(format_comparison(result.table, result.differences, result.names, path))
+        print(format_comparison(result.table, result.differences, result.names, path,
+                                result.threshold))
     return EXIT_OK
 
 
@@ -597,11 +615,17 @@ def show_figure(figure: str, value: Any) -> str:
     return f"{value:,.1f}" if abs(value) < 1000 or value != int(value) else f"{value:,.0f}"
 
 
-def _with_ci(figure: str, mean: Any, half: Any) -> str:
+def _with_ci(figure: str, mean: Any, half: Any, signed: bool = False) -> str:
+    """``mean ± half`` to the interval's precision (`sim.format.interval`); the mean alone
+    when there is no half-width (one replication) or it is 0 (no spread: exact)."""
+    from sim.experiment.figures import unit
+
+    shown = interval(mean, half, unit(figure), signed)
+    if shown != MISSING:
+        return shown
     text = show_figure(figure, mean)
-    if text == MISSING or number(half) == MISSING:
-        return text
-    return f"{text} ± {show_figure(figure, abs(half))}"
+    positive = text != MISSING and mean > 0
+    return ("+" if signed and positive else "") + text
 
 
 def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
@@ -617,14 +641,21 @@ def format_sweep(table: Any, parameters: list[str], path: Path | None = None) ->
                     or (table[f].fillna(0) != 0).any())][:8]
     header = [p.split(".")[-1] for p in parameters] + ["n"] + [
         f.replace("totals.", "").replace("reordering.", "") for f in figures]
+    unstable = ("unstable" in table and bool(table["unstable"].fillna(False).astype(bool).any()))
     rows = []
     for i in range(len(table)):
         rows.append([_show_value(table[p].iloc[i]) for p in parameters]
                     + [str(int(table["replications"].iloc[i]))]
                     + [_with_ci(f, table[f].iloc[i], table[f + "_ci"].iloc[i])
-                       for f in figures])
+                       for f in figures]
+                    + (["yes" if bool(table["unstable"].iloc[i]) else ""] if unstable else []))
+    if unstable:
+        header.append("unstable")
     lines = [f"sweep of {', '.join(parameters)}: mean ± 95% confidence half-width", "",
              _table(header, rows)]
+    if unstable:
+        lines += ["", "unstable: the offered load is above a queue's capacity, so its latency "
+                  "grows with the run's length (a longer run reads worse)"]
     theory = [c for c in table.columns if c.startswith("theory.latency.")]
     if theory and table[theory].notna().any().any():
         lines += ["", "theory (closed form) beside it: " + ", ".join(
@@ -635,16 +666,19 @@ def format_sweep(table: Any, parameters: list[str], path: Path | None = None) ->
 
 
 def _show_value(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return yaml_value(value)  # a swept value as it is written in YAML: true, not True
 
 
 def format_comparison(table: Any, differences: Any, names: list[str],
-                      path: Path | None = None) -> str:
+                      path: Path | None = None, threshold: float | None = None) -> str:
     """The designs side by side (mean ± 95% CI), then each design against the first: the
-    paired difference with its CI, and which design is better when it is significant."""
+    paired difference with its CI, and its verdict (``differences``' ``verdict``: which
+    design is better, or why there is no difference). A figure undefined in every design
+    (reordering without keys) is left out."""
     from sim.experiment.figures import headline
 
     figures = [f for f in headline(table.columns) if f + "_ci" in table
+               and table[f].notna().any()
                and (not f.startswith("totals.") or f == "totals.completed"
                     or (table[f].fillna(0) != 0).any())]
     by_design = table.set_index("design")
@@ -660,23 +694,18 @@ def format_comparison(table: Any, differences: Any, names: list[str],
                 row += [MISSING, ""]
                 continue
             d = match.iloc[0]
-            sign = "+" if number(d["difference"]) != MISSING and d["difference"] > 0 else ""
-            row.append(sign + _with_ci(figure, d["difference"], d["difference_ci"]))
-            if not d["significant"]:
-                verdict = "no significant difference"
-            elif d["better"]:
-                verdict = f"{d['better']} better"
-            else:
-                verdict = "differs"
-            row.append(verdict)
+            row.append(_with_ci(figure, d["difference"], d["difference_ci"], signed=True))
+            row.append(str(d["verdict"]) if "verdict" in d else "")
         rows.append(row)
     header = ["figure", *names]
     for other in names[1:]:
         header += [f"{other} − {names[0]}", "verdict"]
     n = int(table["replications"].min()) if len(table) else 0
+    practical = ("" if threshold is None else
+                 f"; a difference under {threshold * 100:.3g}% of {names[0]}'s is none")
     lines = [f"{' vs '.join(names)}: {n} replications each, common random numbers",
-             "(mean ± 95% confidence half-width; differences paired by replication)", "",
-             _table(header, rows)]
+             "(mean ± 95% confidence half-width; differences paired by replication"
+             f"{practical})", "", _table(header, rows)]
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)

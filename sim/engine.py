@@ -87,7 +87,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             progress(now / model.duration)
 
     monitor = Monitor(env, run["sample_interval"], list(model.queues.values()),
-                      list(model.pools.values()), tick)
+                      list(model.pools.values()), tick, _callers(model, scenario))
     monitor.start()
     model.start()
     # Everything alive now (the libraries, the model) lives for the whole run: freezing it
@@ -124,6 +124,16 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             "wall_seconds": time.perf_counter() - started,
         },
     )
+
+
+def _callers(model: Model, scenario: dict[str, Any]) -> list[tuple[str, list[Any], Any]]:
+    """Each calling producer's name, its instances and the pool it calls, for the monitor."""
+    out = []
+    for name, spec in scenario["producers"].items():
+        if spec.get("call"):
+            instances = [p for p in model.producers if p.name == name]
+            out.append((name, instances, model.pools[spec["call"]]))
+    return out
 
 
 def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:

@@ -11,6 +11,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 MISSING = "-"  # an undefined figure, everywhere mqsim prints one
 
 
@@ -54,3 +56,52 @@ def _three_figures(x: float) -> str:
         return "0"
     digits = max(0, 2 - math.floor(math.log10(abs(rounded))))
     return f"{rounded:.{digits}f}"
+
+
+# How an interval's figure kind (sim.experiment.figures.unit) is scaled and suffixed.
+_SUFFIX = {"msg/s": (1.0, "/s"), "ratio": (100.0, "%")}
+
+
+def interval(value: Any, half: Any, kind: str = "count", signed: bool = False) -> str:
+    """``value ± half`` with the half-width to two significant digits and the value rounded
+    to the same place (``1.235 ms ± 0.012 ms``, ``12,300 ± 2,300``, ``36.27/s ± 0.42/s``):
+    digits beyond the interval's own precision are noise. Durations (``kind`` ``s``) take
+    the unit that fits the larger of the two. Without a half-width (undefined, or 0) it is
+    :data:`MISSING`: print the value alone. ``signed`` puts ``+`` before a positive value."""
+    if not defined(value) or not defined(half) or half == 0:
+        return MISSING
+    half = abs(float(half))
+    if kind == "s":
+        scale, suffix = _duration_unit(max(abs(float(value)), half))
+    else:
+        scale, suffix = _SUFFIX.get(kind, (1.0, ""))
+    shown_half = float(f"{half * scale:.2g}")  # two significant digits (0.0996 -> 0.1)
+    place = math.floor(math.log10(shown_half)) - 1  # the place of the second digit
+    decimals = max(0, -place)
+    shown = round(float(value) * scale, -place) + 0.0  # + 0.0: no "-0.00"
+    shown_half = round(shown_half, -place)
+    sign = "+" if signed and shown > 0 else ""
+    return f"{sign}{shown:,.{decimals}f}{suffix} ± {shown_half:,.{decimals}f}{suffix}"
+
+
+def _duration_unit(seconds: float) -> tuple[float, str]:
+    """The scale and suffix :func:`duration` would choose for ``seconds``."""
+    if seconds < 0.9995e-3:
+        return 1e6, " µs"
+    if seconds < 0.9995:
+        return 1e3, " ms"
+    if seconds < 120:
+        return 1.0, " s"
+    return 1 / 60, " min"
+
+
+def yaml_value(value: Any) -> str:
+    """A scenario value as it is written in YAML: ``true``/``false``, ``null``, ``0.5``,
+    ``4`` (a swept value, a design's label): not Python's ``True`` or ``None``."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -7,6 +7,15 @@ difference of a figure between a design and the baseline (the first design) is t
 replication by replication, and its Student t interval is far narrower than the two
 designs' own intervals would suggest. A difference is significant when its interval excludes
 zero; which design is better follows from the figure's direction (`figures.direction`).
+
+A verdict must not be drawn from noise (docs/experiments.md, "Comparisons"):
+
+- values that differ only by floating-point rounding (relative `NOISE`) are equal;
+- a figure that does not vary over the replications of either design (a count fixed by
+  ``run.messages``, a deterministic scenario) has an exact difference, with no interval;
+- a significant difference smaller than the practical ``threshold`` (relative to the
+  baseline, default `THRESHOLD`; any difference from a baseline of 0) is "no difference".
+
 The first replication of each design keeps its tables, for the overlaid CDFs and depths.
 """
 
@@ -33,6 +42,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 KIND = "compare"
+THRESHOLD = 0.01  # the default practical threshold: a difference under 1% of the baseline
+# Relative spread that is floating-point rounding, not a difference: the same waits computed
+# at other absolute times differ in their last bits (1.00 ms vs 0.9999999999977 ms).
+NOISE = 1e-9
 
 
 @dataclass
@@ -48,6 +61,7 @@ class Comparison:
     summaries: list[dict[str, Any]] = field(default_factory=list)  # replication 0 of each
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
+    threshold: float = THRESHOLD  # the practical threshold of the verdicts (relative)
 
     @property
     def baseline(self) -> str:
@@ -72,31 +86,59 @@ class Comparison:
     def differences(self) -> pd.DataFrame:
         """Per figure and design (against the baseline): ``baseline`` and ``value`` means,
         the paired ``difference`` (design - baseline) with its 95% half-width
-        ``difference_ci``, ``significant`` (the interval excludes 0) and ``better`` (the
-        better design's name when significant and the figure has a direction, else empty)."""
+        ``difference_ci`` (0 when ``exact``: neither design's figure varies over the
+        replications), ``significant`` (the interval excludes 0, or an exact difference that
+        is not 0), ``practical`` (at least ``threshold`` of the baseline), ``better`` (the
+        better design's name when both hold and the figure has a direction, else empty) and
+        the ``verdict`` in words."""
         names = self._figures()
         base = self._by_replication(self.baseline, names)
         rows = []
         for other in self.names[1:]:
             mine = self._by_replication(other, names)
-            paired = mine - base
-            stats = half_widths(paired)
+            stats = half_widths(mine - base)
             for figure in names:
-                diff, half = stats.at[figure, "mean"], stats.at[figure, "ci95"]
-                significant = bool(np.isfinite(half) and abs(diff) > half)
-                if half == 0 and diff == 0:
-                    significant = False
-                sense = direction(figure)
-                better = ""
-                if significant and sense != 0:
-                    better = other if np.sign(diff) == sense else self.baseline
-                rows.append({
-                    "figure": figure, "design": other, "baseline": float(base[figure].mean()),
-                    "value": float(mine[figure].mean()), "difference": float(diff),
-                    "difference_ci": float(half), "significant": significant,
-                    "better": better,
-                })
+                rows.append({"figure": figure, "design": other, **self._judge(
+                    figure, other, base[figure], mine[figure],
+                    float(stats.at[figure, "mean"]), float(stats.at[figure, "ci95"]))})
         return pd.DataFrame(rows)
+
+    def _judge(self, figure: str, other: str, base: pd.Series, mine: pd.Series,
+               diff: float, half: float) -> dict[str, Any]:
+        """One row of :attr:`differences`: the figure's difference and its verdict."""
+        b, v = float(base.mean()), float(mine.mean())
+        row: dict[str, Any] = {"baseline": b, "value": v, "difference": diff,
+                               "difference_ci": half, "exact": False, "significant": False,
+                               "practical": False, "better": ""}
+        if not (np.isfinite(b) and np.isfinite(v) and np.isfinite(diff)):
+            if np.isfinite(b) != np.isfinite(v):  # a pool or producer one design lacks
+                only = self.baseline if np.isfinite(b) else other
+                return {**row, "verdict": f"defined only in {only}"}
+            return {**row, "verdict": "undefined"}
+        rounding = NOISE * max(abs(b), abs(v))
+        paired = (mine - base).dropna()
+        if len(paired) and float(paired.abs().max()) <= rounding:
+            diff, half = 0.0, 0.0  # equal in every replication, up to rounding
+        exact = (base.notna().sum() > 1 and mine.notna().sum() > 1
+                 and _spread(base) <= rounding and _spread(mine) <= rounding)
+        if exact:  # no variance on either side: the difference is known, not estimated
+            diff, half = (0.0 if abs(v - b) <= rounding else v - b), 0.0
+        row.update(difference=diff, difference_ci=half, exact=bool(exact))
+        if diff == 0:
+            return {**row, "verdict": "no difference"}
+        if not np.isfinite(half):
+            return {**row, "verdict": "no interval (one replication)"}
+        if abs(diff) <= half:
+            return {**row, "verdict": "no significant difference"}
+        practical = abs(diff) >= self.threshold * abs(b) if b != 0 else True
+        row.update(significant=True, practical=bool(practical))
+        if not practical:
+            return {**row, "verdict": f"no difference (under {_percent(self.threshold)})"}
+        sense = direction(figure)
+        if sense != 0:
+            row["better"] = other if np.sign(diff) == sense else self.baseline
+        verdict = f"{row['better']} better" if row["better"] else "differs"
+        return {**row, "verdict": verdict + (" (exact)" if exact else "")}
 
     def _by_replication(self, name: str, figures: list[str]) -> pd.DataFrame:
         mine = self.replications[self.replications["design"] == name]
@@ -136,6 +178,7 @@ class Comparison:
         folder.mkdir()
         (folder / "experiment.json").write_text(json.dumps({
             "kind": KIND, "designs": self.names, "warnings": self.warnings,
+            "threshold": self.threshold,
             "seeds": sorted(set(int(s) for s in self.replications["seed"])),
         }, indent=2) + "\n")
         (folder / "manifest.json").write_text(json.dumps(manifest(
@@ -174,7 +217,19 @@ class Comparison:
         return cls(names=names, scenarios=scenarios,
                    replications=pd.read_parquet(folder / "replications.parquet"),
                    messages=messages, timeseries=series, summaries=summaries,
-                   warnings=meta.get("warnings") or [], path=folder)
+                   warnings=meta.get("warnings") or [], path=folder,
+                   threshold=float(meta.get("threshold", THRESHOLD)))
+
+
+def _spread(values: pd.Series) -> float:
+    """Largest minus smallest defined value (0 when fewer than two)."""
+    defined = values.dropna()
+    return float(defined.max() - defined.min()) if len(defined) > 1 else 0.0
+
+
+def _percent(fraction: float) -> str:
+    """``0.01`` -> ``1%``, ``0.005`` -> ``0.5%``."""
+    return f"{fraction * 100:.3g}%"
 
 
 def save_plots(result: Comparison, folder: Path) -> list[Path]:
@@ -209,10 +264,15 @@ def design_names(scenarios: Sequence[Scenario], labels: Sequence[str | None] | N
 def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: int = 10, *,
             seed: int | None = None, jobs: int | None = None, cluster: Any = None,
             executor: executors.Executor | None = None, precision: Precision | None = None,
-            progress: executors.Progress | None = None) -> Comparison:
+            progress: executors.Progress | None = None,
+            threshold: float = THRESHOLD) -> Comparison:
     """Run the designs (a list, or ``{name: scenario}``) on common random numbers: the same
     seeds per replication, derived from ``seed`` (default: the first design's ``run.seed``).
-    The first design is the baseline of :attr:`Comparison.differences`."""
+    The first design is the baseline of :attr:`Comparison.differences`; a difference under
+    ``threshold`` (relative to the baseline, default 1%) is no difference."""
+    if not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+            and np.isfinite(threshold) and threshold >= 0):
+        raise ValueError(f"threshold is a fraction of the baseline, 0 or more; got {threshold!r}")
     if isinstance(designs, Mapping):
         labels: list[str | None] = [str(k) for k in designs]
         scenarios = list(designs.values())
@@ -243,6 +303,7 @@ def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: 
         messages=[o[0].messages for o in outcomes],
         timeseries=[o[0].timeseries for o in outcomes],
         summaries=[o[0].summary for o in outcomes], warnings=warnings,
+        threshold=float(threshold),
     )
 
 

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.format import yaml_value
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.errors import Problem
 from sim.scenario.overrides import parse_value
@@ -83,4 +84,4 @@ def describe(point: Mapping[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return yaml_value(value)  # as the user wrote it: true, not True

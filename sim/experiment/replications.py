@@ -51,8 +51,10 @@ def half_widths(frame: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     sd = frame.std(ddof=1)
     quantile = n.map(lambda k: _quantile(level, k - 1) if k > 1 else math.nan)
     half = sd * quantile / np.sqrt(n.where(n > 0))
-    # Identical values have no spread: no rounding noise such as 1e-17 s.
-    half = half.where(~(frame.max() == frame.min()) | (n < 2), 0.0)
+    # Values equal up to floating-point rounding have no spread: no noise such as 1e-17 s
+    # beside 1 ms (the same wait computed at other absolute times differs in its last bits).
+    rounding = 1e-9 * np.maximum(frame.max().abs(), frame.min().abs())
+    half = half.where(~((frame.max() - frame.min()) <= rounding) | (n < 2), 0.0)
     return pd.DataFrame({"mean": mean, ci_column(level): half, "n": n})
 
 

@@ -5,7 +5,11 @@ replication ``i`` runs with the seed of replication ``i`` of the scenario: every
 the same traffic, so the differences between points are the parameter's, not the dice's.
 Replications keep only their summaries (pass ``tables=True`` for the tables), so memory
 stays flat however large the grid. Where a point is a textbook queue (`sim.experiment.theory`)
-its closed-form figures sit beside it in columns ``theory.X``.
+its closed-form figures sit beside it in columns ``theory.X``. A point whose offered load is
+above the capacity of a queue's pools (the scenario's load check, docs/scenario-reference.md,
+"Warnings and refusals") is ``unstable``: its latency grows with the run's length, so its
+figures say how long the run was more than how the system behaves; the table and the plot
+mark it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 
 KIND = "sweep"
 THEORY = "theory."
+UNSTABLE = "unstable"  # the table's column: the point's offered load exceeds a queue's capacity
+OVERLOAD = "offered load above capacity"  # the load check's words in a scenario's warning
 
 
 @dataclass
@@ -43,6 +49,7 @@ class Sweep:
     replications: pd.DataFrame  # point, the parameters, replication, seed, figures
     theory: list[dict[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unstable: list[bool] = field(default_factory=list)  # per point: load above capacity
     outcomes: list[list[Outcome]] = field(default_factory=list, repr=False)
     path: Path | None = None
 
@@ -52,26 +59,29 @@ class Sweep:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per point: the parameters, ``replications``, every figure's mean and its
-        ``_ci`` half-width, then ``theory.X`` where a closed form applies."""
+        """One row per point: the parameters, ``replications``, ``unstable``, every figure's
+        mean and its ``_ci`` half-width, then ``theory.X`` where a closed form applies."""
         labels = ["point", *self.parameters]
         names = tables.figure_columns(self.replications, labels)
         rows = []
         for p, point in enumerate(self.points):
             mine = self.replications[self.replications["point"] == p]
-            row: dict[str, Any] = {**point, "replications": len(mine)}
+            row: dict[str, Any] = {**point, "replications": len(mine),
+                                   UNSTABLE: bool(p < len(self.unstable) and self.unstable[p])}
             row.update(tables.summary_row(mine[names]))
             if p < len(self.theory):
                 row.update({THEORY + k: v for k, v in self.theory[p].items()})
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def plot(self, figures: Sequence[str] | None = None) -> Figure:
+    def plot(self, figures: Sequence[str] | None = None, log_y: bool = False) -> Figure:
         """The headline figures against the (first) parameter, with 95% confidence bands and,
-        where a closed form applies, the theory curve."""
+        where a closed form applies, the theory curve; unstable points marked (``log_y``: a
+        log y axis, for figures that span decades)."""
         from sim.plots.sweep import sweep_figure
 
-        return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures)
+        return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures,
+                            log_y=log_y)
 
     def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
              command: list[str] | None = None) -> Path:
@@ -87,6 +97,7 @@ class Sweep:
         (folder / "experiment.json").write_text(json.dumps({
             "kind": KIND, "scenario": self.scenario.get("name"), "grid": self.grid,
             "points": self.points, "theory": self.theory, "warnings": self.warnings,
+            "unstable": self.unstable,
             "seeds": sorted(set(int(s) for s in self.replications["seed"])),
         }, indent=2, default=str) + "\n")
         (folder / "manifest.json").write_text(json.dumps(manifest(
@@ -105,20 +116,27 @@ class Sweep:
         return cls(
             scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
             grid=meta["grid"], points=meta["points"], theory=meta.get("theory") or [],
-            warnings=meta.get("warnings") or [],
+            warnings=meta.get("warnings") or [], unstable=meta.get("unstable") or [],
             replications=pd.read_parquet(folder / "replications.parquet"), path=folder,
         )
 
 
 def save_plots(result: Sweep, folder: Path) -> list[Path]:
-    """``plots/sweep.png`` under ``folder``."""
+    """``plots/sweep.png`` under ``folder``, and ``plots/sweep_log.png`` (a log y axis) when a
+    point is unstable: on a linear axis its figures would squash the others', so there they
+    are clipped at the top and marked."""
     from sim.plots.style import DPI
 
     plots = folder / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     path = plots / "sweep.png"
     result.plot().savefig(path, dpi=DPI)
-    return [path]
+    written = [path]
+    if any(result.unstable):
+        log = plots / "sweep_log.png"
+        result.plot(log_y=True).savefig(log, dpi=DPI)
+        written.append(log)
+    return written
 
 
 def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
@@ -145,6 +163,7 @@ def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
         scenario=scenario.data, grid={k: list(v) for k, v in parameters.items()},
         points=points, replications=tables.long_table(outcomes, labels),
         theory=[theory.closed_form(s.data) for s in scenarios], warnings=warnings,
+        unstable=[any(OVERLOAD in str(w) for w in s.warnings) for s in scenarios],
         outcomes=outcomes if keep_tables else [],
     )
 

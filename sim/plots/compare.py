@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 
 from sim.format import duration
 from sim.plots import style
-from sim.plots.latency import _ecdf_line, _left_edge, _wide_spread, measured
+from sim.plots.latency import _ecdf_line, _left_edge, _wide_spread, axis_unit, log_ticks, measured
 
 BARS = (
     ("latency.p50", "Latency p50"), ("latency.p99", "Latency p99"),
@@ -42,8 +42,8 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
         if everything.size == 0:
             style.no_data(ax, "no completed messages after warm-up")
             return fig
-        scale, unit = (1000.0, "ms") if np.median(everything) < 1.0 else (1.0, "s")
         log_x = _wide_spread(everything)
+        scale, unit = axis_unit(everything, log_x)
         x_min = _left_edge(everything, scale, log_x)
         for i, (name, values) in enumerate(zip(names, data, strict=False)):
             if values.size == 0:
@@ -54,12 +54,12 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
                        f"{name} (p99 {duration(p99)})")
             ax.plot([p99 * scale], [0.99], marker="o", markersize=5, color=style.color(i))
         if log_x:
-            ax.set_xscale("log")
+            log_ticks(ax)
         x_max = float(everything.max()) * scale * (1.6 if log_x else 1.03)
         ax.set_xlim(x_min, max(x_max, x_min + 1e-9))
         ax.set_ylim(0.0, 1.02)
         ax.axhline(0.99, color=style.MUTED, linestyle=":", linewidth=1.0)
-        ax.set_xlabel(f"Latency ({unit}){', log scale' if log_x else ''}")
+        ax.set_xlabel(f"Latency ({unit})")
         ax.set_ylabel("Fraction of messages completed")
         ax.legend(loc="lower right", title="design (dot: p99)", title_fontsize=9,
                   frameon=True, facecolor="white", edgecolor="none", framealpha=0.9)
@@ -68,10 +68,13 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
 
 def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = None,
                 figures: Sequence[tuple[str, str]] = BARS) -> Figure:
-    """One panel per figure, one bar per design, with its 95% interval."""
+    """One panel per figure, one bar per design, with its 95% interval. A figure undefined in
+    every design (reordering when no message has a key) gets no panel."""
+    figures = [(f, heading) for f, heading in figures
+               if f in table and bool(table[f].notna().any())]
     with style.styled():
         columns = 3
-        rows = int(np.ceil(len(figures) / columns))
+        rows = max(1, int(np.ceil(len(figures) / columns)))
         fig = style.new_figure(11.0, 3.3 * rows + 0.5)
         axes = fig.subplots(rows, columns, squeeze=False).ravel()
         fig.suptitle(title or "Designs compared (mean ± 95% CI)", x=0.01, ha="left",
@@ -80,6 +83,9 @@ def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = N
             _bars(ax, table, names, figure, heading)
         for ax in axes[len(figures):]:
             ax.set_visible(False)
+        if not figures:
+            axes[0].set_visible(True)
+            style.no_data(axes[0], "no figure defined in any design")
         handles = [Patch(color=style.color(i), alpha=0.85) for i in range(len(names))]
         handles.append(Line2D([], [], color="black", marker="_", markersize=10,
                               linestyle="-", linewidth=1.2))
@@ -137,6 +143,8 @@ def depth_overlay(names: Sequence[str], timeseries: Sequence[pd.DataFrame],
         for i, (name, frame) in enumerate(zip(names, timeseries, strict=False)):
             if frame is None or len(frame) == 0 or "time" not in frame:
                 continue
+            if "producer" in frame and "queue" in frame:
+                frame = frame[frame["queue"].notna()]  # a caller's calls are no queue's copies
             columns = [c for c in ("depth", "in_flight") if c in frame]
             total = frame.groupby("time", as_index=False)[columns].sum()
             end = max(end, float(total["time"].max()))

@@ -21,6 +21,7 @@ from sim.plots import style
 
 PERCENTILES = (50, 90, 99)
 MAX_POINTS = 4000  # points per drawn curve; more adds nothing visible and costs seconds
+LABEL_ROW = 12.0  # points: the height of a percentile label's row (8.5 pt text and its box)
 
 
 def measured(messages: pd.DataFrame, summary: dict) -> pd.DataFrame:
@@ -76,8 +77,10 @@ def latency_cdf(
             return fig
 
         lat = data["latency"].to_numpy()
-        scale, unit = (1000.0, "ms") if np.median(lat) < 1.0 else (1.0, "s")
+        flows = _end_to_end(messages, summary)
         log_x = _wide_spread(lat)
+        scale, unit = axis_unit(np.concatenate([lat, flows]) if flows is not None else lat,
+                                log_x)
         x_min = _left_edge(lat, scale, log_x)
         waits = data["wait"].to_numpy()
         waits = waits[np.isfinite(waits) & (waits > 0)]
@@ -96,7 +99,6 @@ def latency_cdf(
                 wait_label = f"{queue} wait" if len(queues) > 1 else "wait (to first delivery)"
                 _ecdf_line(ax, wait * scale, x_min, colour, "--", wait_label, alpha=0.7)
 
-        flows = _end_to_end(messages, summary)
         if flows is not None:
             # A pipeline (or a fan-out): what a message's whole journey took, stage to stage.
             _ecdf_line(ax, flows * scale, x_min, style.INK, "-", "end to end (flows)",
@@ -106,12 +108,12 @@ def latency_cdf(
         if x_max <= x_min:  # every latency zero: keep a visible, valid axis
             x_max = x_min + 1.0
         if log_x:
-            ax.set_xscale("log")
+            log_ticks(ax)
         ax.set_xlim(x_min, x_max)
         stages = data["latency"].to_numpy()
         _mark_percentiles(ax, stages, scale, (x_min, x_max, log_x), pooled=len(queues) > 1)
         ax.set_ylim(0.0, 1.02)
-        ax.set_xlabel(f"Latency ({unit}){', log scale' if log_x else ''}")
+        ax.set_xlabel(f"Latency ({unit})")
         ax.set_ylabel("Fraction of messages completed")
         heading = f"{len(stages):,} messages"
         if _warm(summary) > 0:
@@ -131,6 +133,40 @@ def _end_to_end(messages: pd.DataFrame, summary: dict) -> np.ndarray | None:
     if spans is None or spans[1] <= spans[0] or spans[2].size == 0:
         return None
     return spans[2]
+
+
+# The unit of a linear latency axis: the first whose span holds the axis' top (1,000 ms,
+# 1,000 s, 1,000 min), so a tail of minutes does not read 10⁵ ms.
+UNITS = ((1.0, 1000.0, "ms"), (1000.0, 1.0, "s"), (60_000.0, 1 / 60, "min"),
+         (float("inf"), 1 / 3600, "h"))
+# A log axis is in seconds with its ticks at durations that read as such, each in its unit.
+LOG_TICKS = ((1e-6, "1 µs"), (1e-5, "10 µs"), (1e-4, "100 µs"), (1e-3, "1 ms"),
+             (1e-2, "10 ms"), (0.1, "100 ms"), (1.0, "1 s"), (10.0, "10 s"), (60.0, "1 min"),
+             (600.0, "10 min"), (3600.0, "1 h"), (36_000.0, "10 h"), (86_400.0, "1 day"),
+             (864_000.0, "10 days"))
+
+
+def axis_unit(seconds: np.ndarray, log_x: bool) -> tuple[float, str]:
+    """(scale, unit) of a latency axis: seconds on a log axis (`log_ticks` labels it), else
+    the unit that fits the largest of ``seconds``."""
+    if log_x:
+        return 1.0, "log scale"
+    top = float(np.max(seconds)) * 1.03 if np.size(seconds) else 0.0
+    for below, scale, unit in UNITS:
+        if top < below:
+            return scale, unit
+    return UNITS[-1][1], UNITS[-1][2]
+
+
+def log_ticks(ax: Axes) -> None:
+    """A log axis in seconds ticked at 1 ms, 10 ms, ..., 1 s, 10 s, 1 min, 10 min, 1 h."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator([t for t, _ in LOG_TICKS]))
+    ax.xaxis.set_major_formatter(FixedFormatter([label for _, label in LOG_TICKS]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _warm(summary: dict) -> float:
@@ -196,7 +232,8 @@ def _mark_percentiles(
     over all queues) it spans the plot and the label sits at the top.
     """
     x_min, x_max, log_x = x_axis
-    for p, value in zip(PERCENTILES, np.percentile(seconds, PERCENTILES), strict=True):
+    for row, (p, value) in enumerate(
+            zip(PERCENTILES, np.percentile(seconds, PERCENTILES), strict=True)):
         x = value * scale
         level = 1.0 if pooled else p / 100.0
         ax.plot([x, x], [0.0, level], color=style.MUTED, linestyle=":", linewidth=1.2, zorder=1)
@@ -204,10 +241,14 @@ def _mark_percentiles(
             ax.plot([x], [level], marker="o", markersize=4, color=style.MUTED, zorder=3)
         # Labels near the right edge go on the line's left so they stay inside the axes.
         left = _axis_fraction(x, x_min, x_max, log_x) > 0.8
+        # Pooled, every label hangs from the top: each gets its own row, since p90 and p99
+        # are often close and on one row would run into each other ("p90 43.1p99 2.26
+        # min"). On one curve each hangs at its own level (0.5, 0.9, 0.99) already.
+        drop = -10 - LABEL_ROW * row if pooled else -2
         ax.annotate(
             f"p{p} {duration(value)}",
             xy=(x, level),
-            xytext=(-4 if left else 4, -2 if not pooled else -10),
+            xytext=(-4 if left else 4, drop),
             textcoords="offset points",
             ha="right" if left else "left",
             va="top",

@@ -1,7 +1,9 @@
 """Queue depth and rates over simulated time, drawn from a run's timeseries table.
 
 Stacked panels share the time axis: depth (ready and in-flight messages) on top, completion
-and publish rates below, and the number of workers up when it changes (crashes, autoscaling).
+and publish rates below, a calling producer's calls (answered and errors per second: what a
+synchronous caller sees of an outage) when there is one, and the number of workers up when it
+changes (crashes, autoscaling).
 Rates are the per-interval counts divided by the sampling interval; when there are many
 samples a rolling mean is drawn over the raw (faint) series so a trend reads at a glance.
 """
@@ -20,28 +22,42 @@ SMOOTH_TARGET_POINTS = 60  # roughly how many independent points the smoothed ra
 
 
 def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Figure:
-    """Depth, in-flight, throughput and publish rate per queue against simulated time."""
+    """Depth, in-flight, throughput and publish rate per queue against simulated time, and
+    each calling producer's answered calls and errors."""
     summary, note = style.plotted_run(summary)
     frame = _prepare(ts)
+    calls = _calls(ts)
     queues = sorted(frame["queue"].unique()) if not frame.empty else []
-    show_workers = not frame.empty and "workers_up" in frame and _varies(frame, "workers_up")
+    show_workers = ((not frame.empty and "workers_up" in frame and _varies(frame, "workers_up"))
+                    or (not calls.empty and _varies(calls, "workers_up", "producer")))
+    panels = (["depth", "rates"] if not frame.empty or calls.empty else [])
+    panels += ["calls"] if not calls.empty else []
+    panels += ["workers"] if show_workers else []
+    heights = {"depth": 3, "rates": 3, "calls": 2.4, "workers": 1.3}  # as ratios, and inches
     with style.styled():
-        fig = style.new_figure(9.0, 7.2 if show_workers else 6.0)
-        ratios = [3, 3, 1.3] if show_workers else [1, 1]
-        axes = fig.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios})
+        # 6 inches for depth and rates (as before), about an inch per ratio beyond them.
+        fig = style.new_figure(9.0, max(3.0, sum(heights[k] for k in panels)) * 0.92 + 0.5)
+        ratios = [heights[k] for k in panels]
+        axes = np.atleast_1d(fig.subplots(len(ratios), 1, sharex=True,
+                                          gridspec_kw={"height_ratios": ratios}))
         fig.suptitle(title or style.title("Queues over time", summary, note), x=0.01, ha="left",
                      fontweight="bold")
-        if frame.empty:
+        if frame.empty and calls.empty:
             for ax in axes:
                 style.no_data(ax)
             return fig
 
-        interval = _interval(frame, summary)
-        _depth_panel(axes[0], frame, queues)
-        _rate_panel(axes[1], frame, queues, interval)
-        if show_workers:
-            _workers_panel(axes[2], frame, queues)
-        t_end = float(frame["time"].max())
+        interval = _interval(frame if not frame.empty else calls, summary)
+        drawn = dict(zip(panels, axes, strict=True))
+        if "depth" in drawn:
+            _depth_panel(drawn["depth"], frame, queues)
+            _rate_panel(drawn["rates"], frame, queues, interval)
+        if "calls" in drawn:
+            _calls_panel(drawn["calls"], calls, interval)
+        if "workers" in drawn:
+            _workers_panel(drawn["workers"], frame, queues, calls)
+        t_end = float(max(frame["time"].max() if not frame.empty else 0.0,
+                          calls["time"].max() if not calls.empty else 0.0))
         _mark_phases(axes, summary, t_end)
         axes[-1].set_xlabel("Simulated time (s)")
         # A run that ended before its publishing window (nothing to publish) still shows it.
@@ -53,9 +69,12 @@ def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Fig
 
 
 def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
+    """The queues' rows (a calling producer's rows have no queue: `_calls`)."""
     if ts is None or len(ts) == 0 or "time" not in ts:
         return pd.DataFrame({"time": [], "queue": []})
     frame = ts.copy()
+    if "queue" in frame and "producer" in frame:
+        frame = frame[frame["queue"].notna()].copy()
     frame["time"] = pd.to_numeric(frame["time"], errors="coerce").astype(float)
     frame = frame[np.isfinite(frame["time"])].copy()
     frame["queue"] = frame["queue"].astype(str) if "queue" in frame else "all"
@@ -63,6 +82,24 @@ def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame.sort_values(["queue", "time"], kind="stable").reset_index(drop=True)
+
+
+def _calls(ts: pd.DataFrame | None) -> pd.DataFrame:
+    """The calling producers' rows: calls made (``published``), answered (``completed``),
+    errors (``rejected``) per interval, calls waiting (``in_flight``), the pool's workers."""
+    columns = ["time", "producer", "published", "completed", "rejected", "in_flight",
+               "workers_up"]
+    if ts is None or len(ts) == 0 or "producer" not in ts or "time" not in ts:
+        return pd.DataFrame({c: [] for c in columns})
+    frame = ts[ts["producer"].notna()]
+    frame = frame[[c for c in columns if c in frame]].copy()
+    frame["producer"] = frame["producer"].astype(str)
+    for column in columns[2:]:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["time"] = pd.to_numeric(frame["time"], errors="coerce").astype(float)
+    frame = frame[np.isfinite(frame["time"])]
+    return frame.sort_values(["producer", "time"], kind="stable").reset_index(drop=True)
 
 
 def _interval(frame: pd.DataFrame, summary: dict) -> float:
@@ -76,8 +113,8 @@ def _interval(frame: pd.DataFrame, summary: dict) -> float:
     return float(np.median(gaps)) if gaps.size else 1.0
 
 
-def _varies(frame: pd.DataFrame, column: str) -> bool:
-    return bool((frame.groupby("queue")[column].nunique(dropna=True) > 1).any())
+def _varies(frame: pd.DataFrame, column: str, by: str = "queue") -> bool:
+    return bool((frame.groupby(by)[column].nunique(dropna=True) > 1).any())
 
 
 def _smooth_window(n: int) -> int:
@@ -161,13 +198,44 @@ def _from_zero(ax: Axes) -> None:
     ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))
 
 
-def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
-    for i, queue in enumerate(queues):
-        sub = frame[frame["queue"] == queue]
-        label = "workers up" if len(queues) == 1 else f"{queue} workers"
-        ax.step(sub["time"], sub["workers_up"], where="post", color=style.color(i), label=label)
+def _calls_panel(ax: Axes, calls: pd.DataFrame, interval: float) -> None:
+    """Per calling producer: calls answered and calls that ended in an error, per second."""
+    names = sorted(calls["producer"].unique())
+    window = _smooth_window(max(len(calls[calls["producer"] == n]) for n in names))
+    for i, name in enumerate(names):
+        sub = calls[calls["producer"] == name]
+        t = sub["time"].to_numpy(dtype=float)
+        prefix = "" if len(names) == 1 else f"{name} "
+        _rate_line(ax, t, sub["completed"].to_numpy(dtype=float) / interval, window,
+                   style.color(2 * i), "-", f"{prefix}answered/s", linewidth=1.6)
+        _rate_line(ax, t, sub["rejected"].to_numpy(dtype=float) / interval, window,
+                   style.color(2 * i + 1), "-", f"{prefix}errors/s", linewidth=1.8)
+    ax.set_ylabel("Calls/s")
+    who = names[0] if len(names) == 1 else f"{len(names)} callers"
+    smooth = " (rolling mean)" if window > 1 else ""
+    ax.set_title(f"Calls of {who}: answered, and errors: timed out, refused, failed{smooth}",
+                 loc="left")
+    _from_zero(ax)
+
+
+def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str],
+                   calls: pd.DataFrame | None = None) -> None:
+    lines = [(queue, frame[frame["queue"] == queue]) for queue in queues]
+    if calls is not None and not calls.empty:
+        lines += [(f"called by {name}", calls[calls["producer"] == name])
+                  for name in sorted(calls["producer"].unique())]
+    top = 1.0
+    for i, (name, sub) in enumerate(lines):
+        label = "workers up" if len(lines) == 1 else f"{name} workers"
+        if name.startswith("called by ") and len(lines) > 1:
+            label = f"workers {name}"
+        # A dashed line for the second of two equal steps (a queue's pool and a called one
+        # crashing together): one must not hide the other.
+        ax.step(sub["time"], sub["workers_up"], where="post", color=style.color(i), label=label,
+                linestyle="-" if i == 0 else ("--", ":", "-.")[(i - 1) % 3])
+        top = max(top, float(sub["workers_up"].max()))
     ax.set_ylabel("Workers")
-    ax.set_ylim(bottom=0, top=max(1.0, float(frame["workers_up"].max())) * 1.15)
+    ax.set_ylim(bottom=0, top=top * 1.15)
     ax.yaxis.get_major_locator().set_params(integer=True)
 
 
