@@ -139,7 +139,7 @@ def _reaches(data: Mapping[str, Any], target: str | None, queue: str) -> bool:
     exchange = data.get("exchanges", {}).get(target)
     if exchange is None:
         return target == queue
-    if exchange["type"] == "custom":
+    if exchange["type"] == "custom" and not exchange["bindings"]:  # every queue of its broker
         return data["queues"][queue]["broker"] == exchange["broker"]
     return queue == exchange.get("alternate") or any(
         b["queue"] == queue for b in exchange["bindings"])
