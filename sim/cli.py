@@ -147,6 +147,9 @@ def _add_experiment(parser: argparse.ArgumentParser) -> None:
                              "of its mean, e.g. latency.p99=5%%")
     parser.add_argument("--max-replications", type=_positive, default=100, metavar="N",
                         help="the most replications --precision adds up to (default 100)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the run is expected to need more memory than the "
+                             "machine has")
 
 
 def _version() -> str:
@@ -241,7 +244,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = sim.run_replications(scenario, progress=bar, executor=executor,
-                                          precision=precision)
+                                          precision=precision, force=args.force)
     finally:
         if bar is not None:
             bar.close()
@@ -282,7 +285,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = sweep(scenario, parameters, n, executor=executor, precision=precision,
-                           progress=bar)
+                           progress=bar, force=args.force)
     finally:
         if bar is not None:
             bar.close()
@@ -327,7 +330,7 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = compare(designs, n, seed=args.seed, executor=executor,
-                             precision=precision, progress=bar)
+                             precision=precision, progress=bar, force=args.force)
     finally:
         if bar is not None:
             bar.close()

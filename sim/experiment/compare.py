@@ -27,7 +27,7 @@ from sim.experiment import executors, tables
 from sim.experiment.figures import direction
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
 from sim.results import manifest, safe_name, write_folder, write_parquet
-from sim.scenario import Scenario
+from sim.scenario import Scenario, memory
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -209,10 +209,12 @@ def design_names(scenarios: Sequence[Scenario], labels: Sequence[str | None] | N
 def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: int = 10, *,
             seed: int | None = None, jobs: int | None = None, cluster: Any = None,
             executor: executors.Executor | None = None, precision: Precision | None = None,
-            progress: executors.Progress | None = None) -> Comparison:
+            progress: executors.Progress | None = None, force: bool = False) -> Comparison:
     """Run the designs (a list, or ``{name: scenario}``) on common random numbers: the same
     seeds per replication, derived from ``seed`` (default: the first design's ``run.seed``).
-    The first design is the baseline of :attr:`Comparison.differences`."""
+    The first design is the baseline of :attr:`Comparison.differences`. A design expected to
+    need more memory than the machine has raises ScenarioError before anything runs, unless
+    ``force``."""
     if isinstance(designs, Mapping):
         labels: list[str | None] = [str(k) for k in designs]
         scenarios = list(designs.values())
@@ -221,6 +223,8 @@ def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: 
         labels = [None] * len(scenarios)
     if len(scenarios) < 2:
         raise ValueError("a comparison needs at least two designs")
+    for scenario in scenarios:
+        memory.check(scenario, force)
     names = design_names(scenarios, labels)
     base = scenarios[0].data["run"]["seed"] if seed is None else seed
     runs = [Design({**s.data, "run": {**s.data["run"], "seed": base}},

@@ -27,10 +27,11 @@ from typing import Any
 
 from sim.format import duration as show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
+from sim.scenario.memory import count_text as _count
+from sim.scenario.memory import need
 from sim.scenario.workers import retries_forever
 
 HUGE_MESSAGES = 50_000_000
-BYTES_PER_MESSAGE = 200
 MIN_BACKLOG = 10  # copies: an overload that leaves fewer behind is not worth a warning
 ESTIMATE_SLACK = 0.1  # a fault is late only 10% after an estimated end of publishing
 
@@ -57,16 +58,6 @@ def _time(seconds: float) -> str:
     return show_duration(seconds)
 
 
-def _count(x: float) -> str:
-    """A count of messages, rounded for reading: 27,000 or 3."""
-    if not math.isfinite(x):
-        return "unboundedly many"
-    if x >= 1000:
-        digits = math.floor(math.log10(x)) - 1  # two significant figures
-        return f"{round(x, -digits):,.0f}"
-    return f"{x:,.0f}" if x >= 1 else "less than 1"
-
-
 def _rate(x: float) -> str:
     """A rate per second, three significant figures: 120/s, 0.5/s."""
     return f"{x:,.0f}/s" if x >= 100 else f"{x:.3g}/s"
@@ -77,25 +68,12 @@ def _names(names: list[str]) -> str:
 
 
 def _huge_run(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
-    run = data["run"]
-    expected = estimates.messages()
-    if expected is None:
-        expected = run["messages"] or 0
-    if expected <= HUGE_MESSAGES:
+    needed = need(data, estimates)
+    if needed.messages <= HUGE_MESSAGES:
         return []
-    budget = run["messages"]
-    by_budget = budget is not None and expected >= budget * (1 - 1e-9)
-    path, how = "run.duration", ""
-    if by_budget:
-        path = "run.messages"
-    publishing = estimates.publishing
-    if publishing:
-        how = f" ({_rate(expected / publishing)} for {_time(publishing)})"
-    memory = expected * BYTES_PER_MESSAGE
     return [
-        f"{path}: about {_count(expected)} messages expected{how}; at about "
-        f"{BYTES_PER_MESSAGE} bytes a message the run needs about {memory / 1e9:,.1f} GB of "
-        "memory (shorten the run or lower the rates to try the scenario out first)"
+        f"{'.'.join(needed.path)}: {needed.describe()} (shorten the run or lower the rates to "
+        "try the scenario out first)"
     ]
 
 
