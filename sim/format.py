@@ -54,3 +54,14 @@ def _three_figures(x: float) -> str:
         return "0"
     digits = max(0, 2 - math.floor(math.log10(abs(rounded))))
     return f"{rounded:.{digits}f}"
+
+
+def nothing_sent(summary: Any) -> bool:
+    """Whether a run's producers sent nothing at all (``rate: 0``, say): its tables and plots
+    are empty for that reason, and the CLI and the figures say so instead of showing blanks."""
+    if not isinstance(summary, dict):
+        return False
+    producers = summary.get("producers")
+    if not isinstance(producers, dict) or not producers:
+        return False
+    return all(isinstance(p, dict) and p.get("sent") == 0 for p in producers.values())

@@ -26,7 +26,16 @@ import yaml
 from sim.experiment import executors, tables
 from sim.experiment.figures import direction
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
-from sim.results import manifest, safe_name, write_folder, write_parquet
+from sim.results import (
+    existing_folder,
+    manifest,
+    read_json,
+    read_parquet,
+    read_yaml,
+    safe_name,
+    write_folder,
+    write_parquet,
+)
 from sim.scenario import Scenario, memory
 
 if TYPE_CHECKING:
@@ -161,18 +170,18 @@ class Comparison:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Comparison:
         """Read a comparison folder written by :meth:`save`."""
-        folder = Path(path)
-        meta = json.loads((folder / "experiment.json").read_text())
+        folder = existing_folder(path)
+        meta = read_json(folder / "experiment.json")
         names = meta["designs"]
         scenarios, messages, series, summaries = [], [], [], []
         for i, name in enumerate(names):
             design = folder / "designs" / f"{i:02d}-{safe_name(name)}"
-            scenarios.append(yaml.safe_load((design / "scenario.yaml").read_text()))
-            summaries.append(json.loads((design / "summary.json").read_text()))
-            messages.append(pd.read_parquet(design / "messages.parquet"))
-            series.append(pd.read_parquet(design / "timeseries.parquet"))
+            scenarios.append(read_yaml(design / "scenario.yaml"))
+            summaries.append(read_json(design / "summary.json"))
+            messages.append(read_parquet(design / "messages.parquet"))
+            series.append(read_parquet(design / "timeseries.parquet"))
         return cls(names=names, scenarios=scenarios,
-                   replications=pd.read_parquet(folder / "replications.parquet"),
+                   replications=read_parquet(folder / "replications.parquet"),
                    messages=messages, timeseries=series, summaries=summaries,
                    warnings=meta.get("warnings") or [], path=folder)
 

@@ -23,7 +23,15 @@ import yaml
 from sim.experiment import executors, grid, tables, theory
 from sim.experiment.replications import Design, Precision, run_designs
 from sim.experiment.work import Outcome
-from sim.results import manifest, safe_name, write_folder
+from sim.results import (
+    existing_folder,
+    manifest,
+    read_json,
+    read_parquet,
+    read_yaml,
+    safe_name,
+    write_folder,
+)
 from sim.scenario import Scenario, memory
 
 if TYPE_CHECKING:
@@ -100,13 +108,13 @@ class Sweep:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Sweep:
         """Read a sweep folder written by :meth:`save`."""
-        folder = Path(path)
-        meta = json.loads((folder / "experiment.json").read_text())
+        folder = existing_folder(path)
+        meta = read_json(folder / "experiment.json")
         return cls(
-            scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
+            scenario=read_yaml(folder / "scenario.yaml"),
             grid=meta["grid"], points=meta["points"], theory=meta.get("theory") or [],
             warnings=meta.get("warnings") or [],
-            replications=pd.read_parquet(folder / "replications.parquet"), path=folder,
+            replications=read_parquet(folder / "replications.parquet"), path=folder,
         )
 
 

@@ -15,6 +15,8 @@ Warned about:
   concurrency / mean service time, counting retries), with the backlog left when publishing
   ends (when at least 10 copies);
 - a run expected to publish more than 50 million messages (memory: ~200 bytes a message);
+- a producer expected to send nothing (``rate: 0``): without a word the run prints "published
+  for 0.0 s" and empty plots;
 - a pool whose every processing fails (``error_rate: 1``) with retries requeued and no
   ``max_deliveries`` on its queue: the copies loop until the drain gives up.
 """
@@ -42,6 +44,7 @@ def compute(data: Mapping[str, Any], built: Mapping[str, Any] | None = None) -> 
     estimates = Estimates(data, built)
     return [
         *_huge_run(data, estimates),
+        *_silent_producers(data, estimates),
         *_unconsumed_queues(data, estimates),
         *_dead_letter_cycles(data),
         *_pipeline_cycles(data),
@@ -75,6 +78,23 @@ def _huge_run(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
         f"{'.'.join(needed.path)}: {needed.describe()} (shorten the run or lower the rates to "
         "try the scenario out first)"
     ]
+
+
+def _silent_producers(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
+    """Producers whose arrivals are expected to send nothing at all."""
+    if estimates.publishing is None:
+        return []
+    silent = [s for s in estimates.sources if estimates.sent.get(s.name, 0.0) == 0]
+    everyone = len(silent) == len(estimates.sources)
+    out = []
+    for source in silent:
+        arrivals = data["producers"][source.name]["arrivals"]
+        why = " (rate 0)" if arrivals.get("rate") == 0 else ""
+        if arrivals.get("schedule") and all(s["rate"] == 0 for s in arrivals["schedule"]):
+            why = " (every step of its schedule has rate 0)"
+        then = ": nothing is published, and the run ends at once" if everyone else ""
+        out.append(f"producers.{source.name}.arrivals: this producer sends nothing{why}{then}")
+    return out
 
 
 def _unconsumed_queues(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
