@@ -4,7 +4,8 @@ mqsim loads this file from the scenario's folder and calls the function once per
 
 - ``message``: a dict with ``id``, ``key``, ``type``, ``priority``, ``headers`` (a dict),
   ``routing_key``, ``flow`` and ``producer`` (None for a field the message does not have);
-- ``queues``: the names of the queues the exchange may route to (those on its broker).
+- ``queues``: the names of the queues the exchange may route to: its bound queues if it lists
+  ``bindings: [{queue: NAME}, ...]``, else every queue on its broker.
 
 It returns a list of queue names: one copy goes to each. An empty list (or None) makes the
 message unroutable (its exchange's alternate queue, or dropped). Raising, or naming a queue

@@ -31,7 +31,7 @@ from sim.experiment.work import run_once
 from sim.metrics import aggregate
 from sim.model.routing import RoutingError
 from sim.results import Result
-from sim.scenario import Scenario
+from sim.scenario import Scenario, memory
 
 Progress = Callable[[float], None]
 NotedProgress = Callable[[float, str], None]  # (fraction done, "3 of 10 replications")
@@ -42,19 +42,22 @@ __all__ = ["Precision", "Replications", "flatten", "replicate", "run", "run_repl
 
 def run(scenario: Scenario, seed: int | None = None, progress: Progress | None = None, *,
         replications: int | None = None, jobs: int | None = None, cluster: Any = None,
-        precision: Precision | None = None) -> Result:
+        precision: Precision | None = None, force: bool = False) -> Result:
     """Run the scenario: once, or ``run.replications`` times (``replications`` overrides it).
 
     ``seed`` replaces ``run.seed`` (with replications, the seed they are derived from). With
     more than one replication (or a ``precision`` stop rule) this is :func:`run_replications`.
+    A run expected to need more memory than the machine has raises ScenarioError unless
+    ``force`` (`sim.scenario.memory`).
     """
+    memory.check(scenario, force)
     n = replications or scenario.data["run"]["replications"]
     if n == 1 and precision is None:
         with _routing_problems(scenario):
             return run_once(scenario.data, seed, scenario_warnings(scenario), progress)
     noted = None if progress is None else (lambda fraction, _note: progress(fraction))
     return run_replications(scenario, n, noted, seed=seed, jobs=jobs, cluster=cluster,
-                            precision=precision)
+                            precision=precision, force=True)
 
 
 @contextmanager
@@ -91,7 +94,7 @@ def run_replications(scenario: Scenario, n: int | None = None,
                      progress: NotedProgress | None = None, *, seed: int | None = None,
                      jobs: int | None = None, cluster: Any = None,
                      executor: executors.Executor | None = None,
-                     precision: Precision | None = None) -> Result:
+                     precision: Precision | None = None, force: bool = False) -> Result:
     """Run ``n`` replications (default ``run.replications``) and aggregate them.
 
     With one replication (and no stop rule) this is a single run. Otherwise the summary
@@ -99,8 +102,10 @@ def run_replications(scenario: Scenario, n: int | None = None,
     stay plain values: see :func:`sim.metrics.aggregate`), ``replication_summaries`` each
     run's own summary, ``Result.replications`` the runs themselves and
     ``Result.replication_table`` one row per replication. The result's ``messages`` and
-    ``timeseries`` are the first replication's, and so are its plots.
+    ``timeseries`` are the first replication's, and so are its plots. ``force``: as in
+    :func:`run`.
     """
+    memory.check(scenario, force)
     n = n or scenario.data["run"]["replications"]
     if n == 1 and precision is None:
         single = None if progress is None else (lambda fraction: progress(fraction, ""))
@@ -123,10 +128,12 @@ def run_replications(scenario: Scenario, n: int | None = None,
 def replicate(scenario: Scenario, n: int = 10, *, seed: int | None = None,
               jobs: int | None = None, cluster: Any = None,
               executor: executors.Executor | None = None, precision: Precision | None = None,
-              progress: NotedProgress | None = None) -> Replications:
+              progress: NotedProgress | None = None, force: bool = False) -> Replications:
     """One row per replication with every figure of its summary; ``.ci(level)`` gives each
     figure's mean and Student t half-width. Only the summaries are kept (memory stays flat).
+    ``force``: as in :func:`run`.
     """
+    memory.check(scenario, force)
     with _Where(executor, jobs, cluster) as where:
         [outcomes] = run_designs([_design(scenario, seed)], n, where, precision,
                                  progress=progress)

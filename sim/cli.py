@@ -21,9 +21,9 @@ import yaml
 
 from sim.experiment.executors import ExecutorError
 from sim.experiment.replications import FigureError
-from sim.format import MISSING, duration, interval, number, percent, yaml_value
+from sim.format import MISSING, duration, interval, nothing_sent, number, percent, yaml_value
 from sim.model.routing import RoutingError
-from sim.results import OutputError, check_writable
+from sim.results import OutputError, ResultsError, check_writable, existing_folder, read_json
 from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
 
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RoutingError as error:  # a custom router failed in a sweep or comparison
         print(error, file=sys.stderr)
         return EXIT_INVALID
-    except (OutputError, ExecutorError, FigureError) as error:
+    except (OutputError, ResultsError, ExecutorError, FigureError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario and write a results folder")
     run.add_argument("scenario", help="the scenario YAML file")
-    run.add_argument("--seed", type=int, help="the run's seed (default: run.seed)")
+    run.add_argument("--seed", type=_seed, help="the run's seed (default: run.seed)")
     run.add_argument("--replications", type=_positive, help="independent replications")
     _add_set(run)
     _add_output(run)
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--replications", type=_positive,
                        help=f"replications per point (default: run.replications, at least "
                             f"{SWEEP_REPLICATIONS})")
-    sweep.add_argument("--seed", type=int, help="the seed replications derive from")
+    sweep.add_argument("--seed", type=_seed, help="the seed replications derive from")
     _add_set(sweep)
     _add_output(sweep)
     _add_experiment(sweep)
@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--replications", type=_positive,
                          help=f"replications per design (default: run.replications, at "
                               f"least {COMPARE_REPLICATIONS})")
-    compare.add_argument("--seed", type=int,
+    compare.add_argument("--seed", type=_seed,
                          help="the seed every design's replications derive from "
                               "(default: the first design's run.seed)")
     compare.add_argument("--threshold", default="1%", metavar="REL",
@@ -150,6 +150,9 @@ def _add_experiment(parser: argparse.ArgumentParser) -> None:
                              "of its mean, e.g. latency.p99=5%%")
     parser.add_argument("--max-replications", type=_positive, default=100, metavar="N",
                         help="the most replications --precision adds up to (default 100)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the run is expected to need more memory than the "
+                             "machine has")
 
 
 def _version() -> str:
@@ -201,6 +204,17 @@ def _executor(args: argparse.Namespace) -> Any:
 
 def _bar(args: argparse.Namespace) -> ProgressBar | None:
     return None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number >= 0, reported as --seed's (not as the run.seed it sets)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -257,7 +271,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = sim.run_replications(scenario, progress=bar, executor=executor,
-                                          precision=precision)
+                                          precision=precision, force=args.force)
     finally:
         if bar is not None:
             bar.close()
@@ -298,7 +312,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = sweep(scenario, parameters, n, executor=executor, precision=precision,
-                           progress=bar)
+                           progress=bar, force=args.force)
     finally:
         if bar is not None:
             bar.close()
@@ -344,7 +358,8 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         with _executor(args) as executor:
             result = compare(designs, n, seed=args.seed, executor=executor,
-                             precision=precision, progress=bar, threshold=threshold)
+                             precision=precision, progress=bar, threshold=threshold,
+                             force=args.force)
     finally:
         if bar is not None:
             bar.close()
@@ -371,7 +386,9 @@ def _plot(args: argparse.Namespace) -> int:
     from sim.plots import save_all
     from sim.results import Result
 
-    folder = Path(args.results_dir)
+    folder = existing_folder(args.results_dir)  # "does not exist", not "not a results folder"
+    if (folder / "experiment.json").is_file():
+        read_json(folder / "experiment.json")  # a corrupt one is named, not taken for a run's
     if is_sweep(folder):
         written = save_sweep(Sweep.load(folder), folder)
     elif is_comparison(folder):
@@ -440,10 +457,13 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         return _format_replicated(summary, path)
     totals = summary.get("totals") or {}
     name = summary.get("scenario") or MISSING
+    published = f"published for {_secs(summary.get('duration'))}"
+    if nothing_sent(summary):  # say why the tables below are empty
+        published = "published nothing (no producer sent a message: see the warnings)"
     lines = [
-        f"{name}  seed {number(summary.get('seed'), '')}  published for "
-        f"{_secs(summary.get('duration'))}, simulated to {_secs(summary.get('sim_end'))} "
-        f"in {_secs(summary.get('wall_seconds'), '.2f')} of wall time",
+        f"{name}  seed {number(summary.get('seed'), '')}  {published}, simulated to "
+        f"{_secs(summary.get('sim_end'))} in {_secs(summary.get('wall_seconds'), '.2f')} of "
+        "wall time",
         "",
         "messages   " + "  ".join(
             f"{name} {number(totals.get(name))}"

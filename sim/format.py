@@ -105,3 +105,14 @@ def yaml_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def nothing_sent(summary: Any) -> bool:
+    """Whether a run's producers sent nothing at all (``rate: 0``, say): its tables and plots
+    are empty for that reason, and the CLI and the figures say so instead of showing blanks."""
+    if not isinstance(summary, dict):
+        return False
+    producers = summary.get("producers")
+    if not isinstance(producers, dict) or not producers:
+        return False
+    return all(isinstance(p, dict) and p.get("sent") == 0 for p in producers.values())

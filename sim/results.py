@@ -102,24 +102,27 @@ class Result:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
-        """Read a run folder written by :meth:`save`."""
-        folder = Path(path)
+        """Read a run folder written by :meth:`save`; `ResultsError` naming the folder or the
+        file when it is absent, incomplete or corrupt."""
+        folder = existing_folder(path)
         missing = [
             name
             for name in ("scenario.yaml", "summary.json", "messages.parquet", "timeseries.parquet")
             if not (folder / name).is_file()
         ]
         if missing:
-            raise FileNotFoundError(
+            raise ResultsError(
                 f"{folder} is not a results folder (missing {', '.join(missing)})"
             )
-        summary = json.loads((folder / "summary.json").read_text())
+        summary = read_json(folder / "summary.json")
+        if not isinstance(summary, dict):
+            raise ResultsError(f"cannot read {folder / 'summary.json'}: not a JSON object")
         summary.setdefault("warnings", [])  # folders written before summaries carried them
         return cls(
-            scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
+            scenario=read_yaml(folder / "scenario.yaml"),
             summary=summary,
-            messages=pd.read_parquet(folder / "messages.parquet"),
-            timeseries=pd.read_parquet(folder / "timeseries.parquet"),
+            messages=read_parquet(folder / "messages.parquet"),
+            timeseries=read_parquet(folder / "timeseries.parquet"),
             path=folder,
         )
 
@@ -157,6 +160,45 @@ def write_parquet(frame: pd.DataFrame, path: Path, rows: int = PARQUET_ROWS) -> 
 
 class OutputError(Exception):
     """The results root cannot hold a run folder (a file in the way, no permission, ...)."""
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be read: absent, incomplete, or a file in it corrupt. The
+    message names the folder or the file (a bare JSON or Parquet error names neither)."""
+
+
+def existing_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, or `ResultsError` when it does not exist or is not a folder."""
+    folder = Path(path)
+    if not folder.exists():
+        raise ResultsError(f"{folder} does not exist")
+    if not folder.is_dir():
+        raise ResultsError(f"{folder} is a file, not a results folder")
+    return folder
+
+
+def _read(path: Path, read: Callable[[Path], Any]) -> Any:
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise ResultsError(f"{path} is missing") from None
+    except Exception as error:  # corrupt: JSON, YAML, Parquet or decoding errors alike
+        raise ResultsError(f"cannot read {path}: {error}") from None
+
+
+def read_json(path: Path) -> Any:
+    """A results file's JSON; `ResultsError` naming the file if it is missing or corrupt."""
+    return _read(path, lambda p: json.loads(p.read_text(encoding="utf-8")))
+
+
+def read_yaml(path: Path) -> Any:
+    """A results file's YAML; `ResultsError` naming the file if it is missing or corrupt."""
+    return _read(path, lambda p: yaml.safe_load(p.read_text(encoding="utf-8")))
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A results table; `ResultsError` naming the file if it is missing or corrupt."""
+    return _read(path, pd.read_parquet)
 
 
 def check_writable(root: str | os.PathLike[str], name: str) -> Path:

@@ -92,12 +92,27 @@ def test_a_clean_stop_returns_messages_at_once(trace):
 
 def test_restart_after_a_crash(trace):
     path = trace(burst(6))
-    text = scenario(path, faults="[{crash: w, at: 0.5, restart_after: 10}]")
+    text = scenario(path, faults="[{crash: w, workers: 1, at: 0.5, restart_after: 10}]")
     result = run_checked(scenario_from(text))
     m = by_id(result)
     assert m["completed_at"].tolist() == [11.5, 12.5, 13.5, 14.5, 15.5, 16.5]
     assert result.summary["workers"]["w"]["mean_up"] == pytest.approx(
         (result.summary["sim_end"] - 10) / result.summary["sim_end"])
+
+
+@pytest.mark.parametrize("kind", ["crash", "stop"])
+def test_workers_all_takes_down_every_worker_whatever_the_count(trace, kind):
+    # Pool of 2 raised to 5 by an override: `workers: all` still takes all five down at 1.5
+    # (a count of 2 would leave 3 up), and they come back together 10 s later.
+    path = trace(burst(20))
+    text = scenario(path, workers="count: 2",
+                    faults=f"[{{{kind}: w, workers: all, at: 1.5, restart_after: 10}}]")
+    result = run_checked(scenario_from(text, **{"workers.w.count": 5}))
+    m = by_id(result)
+    pool = result.summary["workers"]["w"]
+    assert (pool["min_up"], pool["max_up"]) == (0, 5)
+    # 5 done at 1 s; 5 cut short at 1.5 s and done again from 11.5 s with the other 10.
+    assert sorted(m["completed_at"].tolist()) == [1.0] * 5 + [12.5] * 5 + [13.5] * 5 + [14.5] * 5
 
 
 @pytest.mark.parametrize(("ack", "at", "completed", "lost", "duplicates"), [
@@ -111,7 +126,7 @@ def test_restart_after_a_crash(trace):
 def test_the_ack_window(trace, ack, at, completed, lost, duplicates):
     path = trace(burst(3))
     text = scenario(path, workers=f"ack: {ack}, ack_latency: 0.5, prefetch: 1",
-                    faults=f"[{{crash: w, at: {at}, restart_after: 1}}]")
+                    faults=f"[{{crash: w, workers: 1, at: {at}, restart_after: 1}}]")
     totals = run_checked(scenario_from(text)).summary["totals"]
     assert (totals["completed"], totals["lost"], totals["duplicate_processing"]) == (
         completed, lost, duplicates)
@@ -120,7 +135,7 @@ def test_the_ack_window(trace, ack, at, completed, lost, duplicates):
 def test_idempotent_consumer_absorbs_the_repeat(trace):
     path = trace(burst(3))
     text = scenario(path, workers="ack_latency: 0.5, idempotent: true",
-                    faults="[{crash: w, at: 1.2, restart_after: 1}]")
+                    faults="[{crash: w, workers: 1, at: 1.2, restart_after: 1}]")
     totals = run_checked(scenario_from(text)).summary["totals"]
     assert (totals["duplicate_processing"], totals["duplicates_absorbed"]) == (0, 1)
     assert totals["completed"] == 3
@@ -182,7 +197,7 @@ def test_idempotence_at_start_or_at_commit_against_an_overlapping_repeat(
 def test_idempotent_at_commit_also_absorbs_a_repeat_after_the_first_finished(trace):
     path = trace(burst(3))
     text = scenario(path, workers="ack_latency: 0.5, idempotent: at_commit",
-                    faults="[{crash: w, at: 1.2, restart_after: 1}]")
+                    faults="[{crash: w, workers: 1, at: 1.2, restart_after: 1}]")
     totals = run_checked(scenario_from(text)).summary["totals"]
     assert (totals["duplicate_processing"], totals["duplicates_absorbed"]) == (0, 1)
     assert totals["completed"] == 3
@@ -398,7 +413,7 @@ def test_requeue_position(trace, requeue, completed):
     # and the worker restarts at 1.5.
     path = trace(burst(4))
     text = scenario(path, broker=f"{{type: ideal, requeue: {requeue}}}",
-                    faults="[{crash: w, at: 0.5, restart_after: 1}]")
+                    faults="[{crash: w, workers: 1, at: 0.5, restart_after: 1}]")
     m = by_id(run_checked(scenario_from(text)))
     assert m["completed_at"].tolist() == completed
 

@@ -41,8 +41,8 @@ SPECS: list[dict[str, Any]] = [
     {
         "dist": "mixture",
         "components": [
-            {"weight": 1, "dist": "constant", "value": 1.0},
-            {"weight": 3, "dist": "exponential", "mean": 2.0},
+            {"weight": 0.25, "dist": "constant", "value": 1.0},
+            {"weight": 0.75, "dist": "exponential", "mean": 2.0},
         ],
     },
 ]
@@ -107,11 +107,11 @@ def test_heavy_tails_report_infinite_moments() -> None:
     assert d.variance == math.inf and d.cv2 == math.inf
     assert make({"dist": "pareto", "alpha": 3, "min": 1}).variance == pytest.approx(0.75)
     # A mixture with a heavy component that can be drawn is heavy; one with weight 0 is not.
-    heavy = {"weight": 1, "dist": "pareto", "alpha": 1.5, "min": 1}
-    light = {"weight": 1, "dist": "constant", "value": 1}
+    heavy = {"weight": 0.5, "dist": "pareto", "alpha": 1.5, "min": 1}
+    light = {"weight": 0.5, "dist": "constant", "value": 1}
     assert make({"dist": "mixture", "components": [light, heavy]}).variance == math.inf
     off = {**heavy, "weight": 0}
-    assert make({"dist": "mixture", "components": [light, off]}).variance == 0
+    assert make({"dist": "mixture", "components": [{**light, "weight": 1}, off]}).variance == 0
 
 
 def test_truncated_normal_reports_the_truncated_moments() -> None:
@@ -213,6 +213,12 @@ def test_null_parameters_count_as_absent() -> None:
             "mixture component 0: exponential needs mean > 0",
         ),
         ({"dist": "mixture", "components": [{"dist": "constant", "value": 1}]}, "weight"),
+        (
+            {"dist": "mixture", "components": [{"weight": 0.9, "dist": "constant", "value": 1},
+                                               {"weight": 0.2, "dist": "constant", "value": 2}]},
+            r"mixture needs weights summing to 1, got a sum of 1\.1 \(the same proportions "
+            r"summing to 1: 0\.8182, 0\.1818\)",
+        ),
         (
             {"dist": "mixture", "components": [{"weight": 0, "dist": "constant", "value": 1}]},
             "positive sum",

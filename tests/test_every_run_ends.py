@@ -327,7 +327,7 @@ def scenarios(draw, explicit_sample_interval: bool = True) -> dict:
         if not pools:
             continue
         pool = draw(st.sampled_from(pools))
-        hit = draw(st.integers(1, workers[pool]["count"]))
+        hit = draw(st.one_of(st.integers(1, workers[pool]["count"]), st.just("all")))
         restart = draw(st.sampled_from([None, 0.2, 2.0, {"dist": "exponential", "mean": 1.0}]))
         if kind in ("crash", "silent"):
             fault = {"crash": pool, "workers": hit, "at": at, "silent": kind == "silent"}
@@ -409,7 +409,7 @@ def kafka_scenarios(draw) -> dict:
         else:
             kind = next(k for k in ("crash", "stop", "slowdown") if k in fault)
             fault[kind] = draw(st.sampled_from(list(workers)))
-            if "workers" in fault:
+            if isinstance(fault.get("workers"), int):
                 fault["workers"] = min(fault["workers"], workers[fault[kind]]["count"])
         faults.append(fault)
     return {"name": "every-kafka-run-ends", "run": data["run"],
@@ -923,7 +923,7 @@ MINIMISED = {
         workers:
           w: {consumes: q, ack: on_start, ack_latency: 0.2, service_time: 0.01}
         faults:
-          - {crash: w, at: 0.1, restart_after: 0.2}
+          - {crash: w, workers: 1, at: 0.1, restart_after: 0.2}
     """,
     # (a) the default sample_interval of a run whose every arrival is at t = 0 was ~1.6e-33 s:
     # the monitor's clock could not advance, and the run never ended.
@@ -1052,7 +1052,7 @@ MINIMISED = {
         workers:
           w: {consumes: q, service_time: 1}
         faults:
-          - {crash: w, at: 0.5, restart_after: 0.1}
+          - {crash: w, workers: 1, at: 0.5, restart_after: 0.1}
     """,
     # (b) a delivery still on its way (deliver_latency) when its worker stops is lost and the
     # copy redelivered, but first_delivered_at keeps the lost delivery's arrival (2.57 s):

@@ -287,6 +287,28 @@ def test_custom_routing_from_the_scenarios_folder(tmp_path: Path) -> None:
     assert s.summary["totals"]["published"] == 6
 
 
+def test_a_custom_exchange_with_bindings_chooses_among_its_bound_queues(tmp_path: Path) -> None:
+    # The router sees the bound queues, in binding order: [odd, even], so keys k-0, k-2, k-4
+    # go to `odd` now; `spare`, on the same broker but unbound, is not among its choices.
+    (tmp_path / "router.py").write_text(
+        ROUTER.format(answer='["even", "odd"]') + "\n\ndef seen(message, queues):\n"
+        "    assert queues == ['odd', 'even'], queues\n    return route(message, queues)\n"
+    )
+    text = CUSTOM.format(function="router:seen").replace(
+        '{type: custom, function: "router:seen"}',
+        '{type: custom, function: "router:seen", bindings: [{queue: odd}, {queue: even}]}',
+    ).replace("{even: {}, odd: {}}", "{even: {}, odd: {}, spare: {}}")
+    s = run_checked(scenario_from(text, base_dir=tmp_path))
+    enqueued = {q: s.summary["queues"][q]["totals"]["enqueued"] for q in ("even", "odd", "spare")}
+    assert enqueued == {"even": 3, "odd": 4, "spare": 0}
+    # A bound queue is the only kind it may name: an unbound one stops the run.
+    (tmp_path / "router.py").write_text(ROUTER.format(answer='["spare"]'))
+    text = text.replace("router:seen", "router:route")
+    with pytest.raises(sim.ScenarioError, match="the router returned 'spare', not a queue it may "
+                       r"use \(known: odd, even\)"):
+        sim.run(scenario_from(text, base_dir=tmp_path))
+
+
 @pytest.mark.parametrize(
     ("answer", "error"),
     [

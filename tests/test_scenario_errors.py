@@ -184,6 +184,11 @@ def test_unknown_keys_are_named_with_a_suggestion(old: str, new: str, expected: 
          "service_time: {dist: mixture, components: [{dist: constant, value: 1}]}",
          "s.yaml:12: workers.order-service.service_time.components[0]: missing required key "
          "'weight'"),
+        ("service_time: 10ms",
+         "service_time: {dist: mixture, components: [{weight: 3, dist: constant, value: 1}, "
+         "{weight: 1, dist: constant, value: 2}]}",
+         "s.yaml:12: workers.order-service.service_time: mixture needs weights summing to 1, got "
+         "a sum of 4 (the same proportions summing to 1: 0.75, 0.25)"),
         ("service_time: 10ms", "service_time: 10ms\n    concurrency: 4\n    prefetch: 2",
          "s.yaml:14: workers.order-service.prefetch: must be >= concurrency (4)"),
         ("service_time: 10ms", "service_time: 10ms\n    ack: manual",

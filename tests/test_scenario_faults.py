@@ -54,14 +54,38 @@ def test_every_input_form_resolves_in_file_order() -> None:
          "mttr": {"dist": "exponential", "mean": 30.0}, "silent": False},
         {"kind": "stop", "target": "pool", "workers": 1, "at": 480.0, "restart_after": None},
         {"kind": "outage", "target": "main", "at": 600.0, "duration": 60.0},
-        {"kind": "slowdown", "target": "pool", "factor": 5.0, "at": 720.0, "duration": 120.0},
+        {"kind": "slowdown", "target": "pool", "workers": "all", "factor": 5.0, "at": 720.0,
+         "duration": 120.0},
     ]  # fmt: skip
 
 
 def test_defaults_of_scheduled_crashes_and_stops() -> None:
-    crash, stop = faults("{crash: pool, at: 0}", "{stop: pool, at: 1s, restart_after: 2s}")
+    crash, stop = faults("{crash: pool, workers: 1, at: 0}",
+                         "{stop: pool, workers: 2, at: 1s, restart_after: 2s}")
     assert (crash["workers"], crash["restart_after"], crash["silent"]) == (1, None, False)
-    assert (stop["workers"], stop["restart_after"]) == (1, {"dist": "constant", "value": 2.0})
+    assert (stop["workers"], stop["restart_after"]) == (2, {"dist": "constant", "value": 2.0})
+
+
+def test_workers_all_hits_every_worker_and_is_the_only_slowdown() -> None:
+    crash, stop, slow = faults(
+        "{crash: pool, workers: all, at: 1m}",
+        "{stop: pool, workers: all, at: 2m}",
+        "{slowdown: pool, workers: all, factor: 2, at: 1m, duration: 1m}",
+    )
+    assert (crash["workers"], stop["workers"], slow["workers"]) == ("all", "all", "all")
+    # A count above the pool's is an error; `all` follows whatever count an override sets.
+    text = BASE + "  - {crash: pool, workers: all, at: 1m}\n"
+    raised = scenario.loads(text, overrides={"workers.pool.count": 40})
+    assert raised.data["faults"][0]["workers"] == "all"
+
+
+@pytest.mark.parametrize("kind", ["crash", "stop"])
+def test_a_scheduled_crash_or_stop_without_workers_is_an_error(kind: str) -> None:
+    # Neither a silent one (the old default) nor a silent all: the user says how many.
+    assert problems(f"{{{kind}: pool, at: 1m}}") == [
+        f"s.yaml:{FIRST_LINE}: faults[0]: missing required key 'workers': how many workers the "
+        f"{kind} hits, a count (workers: 1) or workers: all"
+    ]
 
 
 def test_the_resolved_form_is_accepted_as_input() -> None:
@@ -86,7 +110,14 @@ def test_no_faults() -> None:
         ("{crash: pool, workers: 4, at: 1m}",
          "faults[0].workers: must be <= the pool's count (3), got 4"),
         ("{stop: pool, workers: 0, at: 1m}",
-         "faults[0].workers: must be a whole number >= 1, got 0"),
+         "faults[0].workers: must be a whole number >= 1 or all, got 0"),
+        ("{crash: pool, workers: most, at: 1m}",
+         "faults[0].workers: must be a whole number >= 1 or all, got 'most'"),
+        ("{crash: pool, workers: 4, at: 1m}",
+         "faults[0].workers: must be <= the pool's count (3), got 4; workers: all hits every "
+         "worker, whatever the count"),
+        ("{slowdown: pool, workers: 1, factor: 2, at: 1m, duration: 1m}",
+         "faults[0].workers: must be all, got 1: a slowdown slows every worker of the pool"),
         ("{outage: orders, at: 1m, duration: 1m}",
          "faults[0].outage: 'orders' is a queue; an outage takes down a broker: name its "
          "broker ('main')"),
@@ -106,11 +137,12 @@ def test_no_faults() -> None:
         ("{crash: pool, at: 1m, mttr: 1s}",
          "faults[0].mttr: mttr is for random crashes (mtbf:); a scheduled crash comes back "
          "after restart_after"),
-        ("{crash: pool, at: -1s}", "faults[0].at: must be a duration >= 0, got '-1s'"),
-        ("{crash: pool, at: 1m, silent: maybe}", "faults[0].silent: must be true or false"),
-        ("{crash: pool, at: 1m, restart_after: {dist: expo}}",
+        ("{crash: pool, workers: 1, at: -1s}", "faults[0].at: must be a duration >= 0, got '-1s'"),
+        ("{crash: pool, workers: 1, at: 1m, silent: maybe}",
+         "faults[0].silent: must be true or false"),
+        ("{crash: pool, workers: 1, at: 1m, restart_after: {dist: expo}}",
          "faults[0].restart_after.dist: unknown distribution 'expo'"),
-        ("{stop: pool, at: 1m, silent: true}",
+        ("{stop: pool, workers: 1, at: 1m, silent: true}",
          "faults[0].silent: unknown key 'silent' (allowed: stop, workers, at, restart_after)"),
         ("{slowdown: pool, factor: 0, at: 1m, duration: 1m}",
          "faults[0].factor: must be a number > 0, got 0"),
@@ -137,7 +169,7 @@ def test_bad_faults_name_path_and_line(item: str, expected: str) -> None:
 
 def test_every_bad_fault_is_reported_and_the_good_ones_do_not_hide_them() -> None:
     lines = problems(
-        "{crash: pool, at: 1m}",
+        "{crash: pool, workers: 1, at: 1m}",
         "{outage: orders, at: 1m, duration: 1m}",
         "{slowdown: pool, factor: -2, at: 1m, duration: 1m}",
     )
@@ -153,7 +185,7 @@ def test_faults_must_be_a_list() -> None:
 
 
 def test_a_fault_set_by_override_is_reported_as_one() -> None:
-    sc = scenario.loads(BASE, overrides={"faults": "[{crash: pool, at: 1m}]"})
+    sc = scenario.loads(BASE, overrides={"faults": "[{crash: pool, workers: 1, at: 1m}]"})
     assert sc.data["faults"][0]["at"] == 60.0
     with pytest.raises(ScenarioError) as info:
         sc.with_overrides({"faults[0].at": "-1"})

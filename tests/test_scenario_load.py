@@ -151,8 +151,9 @@ def test_rich_scenario_converts_units_and_resolves_files() -> None:
     assert pool["service_time"] == {
         "dist": "mixture",
         "components": [
-            {"weight": 3.0, "dist": "exponential", "rate": 100.0},
-            {"weight": 1.0, "dist": "empirical", "file": str(DATA.resolve() / "service_times.csv")},
+            {"weight": 0.75, "dist": "exponential", "rate": 100.0},
+            {"weight": 0.25, "dist": "empirical",
+             "file": str(DATA.resolve() / "service_times.csv")},
         ],
     }
     assert pool["service_time_by_type"] == {"sms": {"dist": "constant", "value": 0.005}}

@@ -105,7 +105,7 @@ def test_defaults_of_unsupported_features_are_accepted() -> None:
         ("workers.pool.error_rate", 0.01),
         ("workers.pool.retry", {"requeue": False}),
         ("workers.pool.idempotent", True),
-        ("faults", [{"crash": "pool", "at": "1m"}]),
+        ("faults", [{"crash": "pool", "workers": 1, "at": "1m"}]),
     ],
 )
 def test_features_of_issue_3_are_supported_now(path: str, value: object) -> None:

@@ -309,7 +309,7 @@ def test_a_resolved_scenario_of_every_broker_type_loads_again_as_it_is() -> None
               q-p: {broker: p, claim: lease}
               q-l: {broker: l}
             faults:
-              - {crash: pool, at: 5m, restart_after: 30s}
+              - {crash: pool, workers: 1, at: 5m, restart_after: 30s}
               - {crash: pool, mtbf: 1h, mttr: {dist: exponential, mean: 30s}, silent: true}
               - {outage: r, at: 1m, duration: 10s}
             """

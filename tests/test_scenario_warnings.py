@@ -177,7 +177,7 @@ def test_a_dead_letter_chain_without_a_cycle_is_fine() -> None:
 
 
 def test_a_fault_during_the_drain() -> None:
-    found = warnings_of(**{"faults": [{"crash": "pool", "at": "11m"}]})
+    found = warnings_of(**{"faults": [{"crash": "pool", "workers": 1, "at": "11m"}]})
     assert found == [
         "faults[0].at: the crash of pool at 11.0 min only hits the drain: publishing ends at "
         "10.0 min (run.duration), so it happens only if the queues are still being drained "
@@ -196,7 +196,8 @@ def test_a_fault_after_the_drain_timeout_never_happens() -> None:
 
 
 def test_a_fault_after_publishing_without_drain_never_happens() -> None:
-    found = warnings_of(**{"run.drain": False, "faults": [{"stop": "pool", "at": 601}]})
+    stop = {"stop": "pool", "workers": 1, "at": 601}
+    found = warnings_of(**{"run.drain": False, "faults": [stop]})
     assert found == [
         "faults[0].at: the stop of pool at 10.0 min never happens: publishing ends at 10.0 min "
         "(run.duration) and the run with it (run.drain: false)"
@@ -205,7 +206,7 @@ def test_a_fault_after_publishing_without_drain_never_happens() -> None:
 
 def test_faults_while_publishing_and_random_crashes_are_fine() -> None:
     faults = [
-        {"crash": "pool", "at": "5m", "restart_after": "1m"},
+        {"crash": "pool", "workers": 1, "at": "5m", "restart_after": "1m"},
         {"slowdown": "pool", "factor": 3, "at": "9m", "duration": "5m"},
         {"crash": "pool", "mtbf": "1h", "mttr": "30s"},
     ]
@@ -214,14 +215,15 @@ def test_faults_while_publishing_and_random_crashes_are_fine() -> None:
 
 def test_a_fault_after_an_estimated_end_of_publishing() -> None:
     # 1000 messages at 10/s: publishing is expected to end at about 100 s.
-    late = warnings_of(**{"run": {"messages": 1000}, "faults": [{"crash": "pool", "at": "5m"}]})
+    crash = {"crash": "pool", "workers": 1, "at": "5m"}
+    late = warnings_of(**{"run": {"messages": 1000}, "faults": [crash]})
     assert late == [
         "faults[0].at: the crash of pool at 5.00 min only hits the drain: publishing is "
         "expected to end at about 100 s, so it happens only if the queues are still being "
         "drained then, and no new messages meet it"
     ]
     # Random arrivals may well run past the estimate: no warning within 10% of it.
-    near = warnings_of(**{"run": {"messages": 1000}, "faults": [{"crash": "pool", "at": 105}]})
+    near = warnings_of(**{"run": {"messages": 1000}, "faults": [{**crash, "at": 105}]})
     assert near == []
 
 
@@ -393,7 +395,7 @@ def test_every_kind_of_warning_names_an_existing_path() -> None:
             "workers.other": {"consumes": "b", "service_time": "10s"},
             "producers.batch": {"arrivals": {"process": "poisson", "rate": 1}, "publish": "b"},
             "producers.web.arrivals.rate": 100_000,
-            "faults": [{"crash": "pool", "at": "20m"}],
+            "faults": [{"crash": "pool", "workers": 1, "at": "20m"}],
         },
     )
     assert len(sc.warnings) == 6

@@ -35,8 +35,17 @@ import yaml
 from sim.experiment import executors, tables
 from sim.experiment.figures import direction
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
-from sim.results import manifest, safe_name, write_folder, write_parquet
-from sim.scenario import Scenario
+from sim.results import (
+    existing_folder,
+    manifest,
+    read_json,
+    read_parquet,
+    read_yaml,
+    safe_name,
+    write_folder,
+    write_parquet,
+)
+from sim.scenario import Scenario, memory
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -204,18 +213,18 @@ class Comparison:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Comparison:
         """Read a comparison folder written by :meth:`save`."""
-        folder = Path(path)
-        meta = json.loads((folder / "experiment.json").read_text())
+        folder = existing_folder(path)
+        meta = read_json(folder / "experiment.json")
         names = meta["designs"]
         scenarios, messages, series, summaries = [], [], [], []
         for i, name in enumerate(names):
             design = folder / "designs" / f"{i:02d}-{safe_name(name)}"
-            scenarios.append(yaml.safe_load((design / "scenario.yaml").read_text()))
-            summaries.append(json.loads((design / "summary.json").read_text()))
-            messages.append(pd.read_parquet(design / "messages.parquet"))
-            series.append(pd.read_parquet(design / "timeseries.parquet"))
+            scenarios.append(read_yaml(design / "scenario.yaml"))
+            summaries.append(read_json(design / "summary.json"))
+            messages.append(read_parquet(design / "messages.parquet"))
+            series.append(read_parquet(design / "timeseries.parquet"))
         return cls(names=names, scenarios=scenarios,
-                   replications=pd.read_parquet(folder / "replications.parquet"),
+                   replications=read_parquet(folder / "replications.parquet"),
                    messages=messages, timeseries=series, summaries=summaries,
                    warnings=meta.get("warnings") or [], path=folder,
                    threshold=float(meta.get("threshold", THRESHOLD)))
@@ -265,11 +274,13 @@ def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: 
             seed: int | None = None, jobs: int | None = None, cluster: Any = None,
             executor: executors.Executor | None = None, precision: Precision | None = None,
             progress: executors.Progress | None = None,
-            threshold: float = THRESHOLD) -> Comparison:
+            threshold: float = THRESHOLD, force: bool = False) -> Comparison:
     """Run the designs (a list, or ``{name: scenario}``) on common random numbers: the same
     seeds per replication, derived from ``seed`` (default: the first design's ``run.seed``).
     The first design is the baseline of :attr:`Comparison.differences`; a difference under
-    ``threshold`` (relative to the baseline, default 1%) is no difference."""
+    ``threshold`` (relative to the baseline, default 1%) is no difference. A design expected
+    to need more memory than the machine has raises ScenarioError before anything runs,
+    unless ``force``."""
     if not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
             and np.isfinite(threshold) and threshold >= 0):
         raise ValueError(f"threshold is a fraction of the baseline, 0 or more; got {threshold!r}")
@@ -281,6 +292,8 @@ def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: 
         labels = [None] * len(scenarios)
     if len(scenarios) < 2:
         raise ValueError("a comparison needs at least two designs")
+    for scenario in scenarios:
+        memory.check(scenario, force)
     names = design_names(scenarios, labels)
     base = scenarios[0].data["run"]["seed"] if seed is None else seed
     runs = [Design({**s.data, "run": {**s.data["run"], "seed": base}},

@@ -27,8 +27,16 @@ import yaml
 from sim.experiment import executors, grid, tables, theory
 from sim.experiment.replications import Design, Precision, run_designs
 from sim.experiment.work import Outcome
-from sim.results import manifest, safe_name, write_folder
-from sim.scenario import Scenario
+from sim.results import (
+    existing_folder,
+    manifest,
+    read_json,
+    read_parquet,
+    read_yaml,
+    safe_name,
+    write_folder,
+)
+from sim.scenario import Scenario, memory
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -111,13 +119,13 @@ class Sweep:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Sweep:
         """Read a sweep folder written by :meth:`save`."""
-        folder = Path(path)
-        meta = json.loads((folder / "experiment.json").read_text())
+        folder = existing_folder(path)
+        meta = read_json(folder / "experiment.json")
         return cls(
-            scenario=yaml.safe_load((folder / "scenario.yaml").read_text()),
+            scenario=read_yaml(folder / "scenario.yaml"),
             grid=meta["grid"], points=meta["points"], theory=meta.get("theory") or [],
             warnings=meta.get("warnings") or [], unstable=meta.get("unstable") or [],
-            replications=pd.read_parquet(folder / "replications.parquet"), path=folder,
+            replications=read_parquet(folder / "replications.parquet"), path=folder,
         )
 
 
@@ -142,13 +150,17 @@ def save_plots(result: Sweep, folder: Path) -> list[Path]:
 def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
           replications: int = 5, *, jobs: int | None = None, cluster: Any = None,
           executor: executors.Executor | None = None, precision: Precision | None = None,
-          keep_tables: bool = False, progress: executors.Progress | None = None) -> Sweep:
+          keep_tables: bool = False, progress: executors.Progress | None = None,
+          force: bool = False) -> Sweep:
     """Run every point of the grid ``parameters`` (``{"workers.w.count": [1, 2, 4]}``) with
     ``replications`` each (common random numbers across points). Every point is validated
     before anything runs. Only the summaries are kept unless ``keep_tables`` (then
-    ``Sweep.outcomes`` holds every replication's tables)."""
+    ``Sweep.outcomes`` holds every replication's tables). A point expected to need more
+    memory than the machine has raises ScenarioError before anything runs, unless ``force``."""
     points = grid.points(parameters)
     scenarios = [grid.apply(scenario, point) for point in points]
+    for point in scenarios:
+        memory.check(point, force)
     designs = [Design(s.data, tuple(str(w) for w in s.warnings)) for s in scenarios]
     made = executor is None
     where = executor or executors.make(jobs, cluster)

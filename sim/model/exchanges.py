@@ -51,7 +51,10 @@ def make_exchange(
             [(queues[b["queue"]], b["match"] or {}, b["x_match"]) for b in bindings],
         )
     function, _ = custom_code.load(spec["function"], Path("/"))
-    reachable = [q for q in queues.values() if q.broker is broker]
+    # Bound queues (in binding order, once each), or without bindings every queue of its broker.
+    bound = dict.fromkeys(b["queue"] for b in bindings)
+    reachable = ([queues[q] for q in bound] if bound
+                 else [q for q in queues.values() if q.broker is broker])
     return CustomExchange(name, broker, alternate, function, reachable, describer(records))
 
 

@@ -57,7 +57,9 @@ class Faults:
     def _stop_workers(self, event: Call) -> None:
         spec, name = event._value
         pool = self.pools[spec["target"]]
-        victims = [w for w in pool.workers if w.up][: spec["workers"]]
+        victims = [w for w in pool.workers if w.up]
+        if spec["workers"] != "all":  # a count: the first that are up; all: every one up now
+            victims = victims[: spec["workers"]]
         clean = spec["kind"] == "stop"
         restart = self._restart_delay(spec, name)
         for worker in victims:

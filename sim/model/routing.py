@@ -206,7 +206,8 @@ class CustomExchange(Exchange):
     """A user's router: ``function(message, queues) -> list of queue names``.
 
     ``message`` is a plain dict (id, key, type, priority, headers, routing_key, flow,
-    producer) and ``queues`` the names of the queues it may choose from (those on its broker).
+    producer) and ``queues`` the names of the queues it may choose from (its bound queues, or
+    without bindings every queue on its broker).
     A router that raises, or names a queue it may not use, stops the run with a
     `RoutingError`.
     """

@@ -3,20 +3,30 @@
 Figures are built as ``matplotlib.figure.Figure`` objects (never ``pyplot``), so they render
 headless, in worker processes and in notebooks alike; the rc settings below are applied only
 while a figure is being built.
+
+Names may be in any script. Text is set in DejaVu Sans (matplotlib's own: Latin, Greek,
+Cyrillic), falling back glyph by glyph to the CJK and symbol fonts in `FALLBACK_FONTS` that are
+installed (none is by default: the project cannot install system fonts; `fonts-noto-cjk` on
+Debian and Ubuntu gives CJK). A glyph no installed font has is drawn as a box without
+matplotlib's "Glyph ... missing" warning, which named matplotlib's source files and said
+nothing a user could act on.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import matplotlib as mpl
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.format import defined
+from sim.format import defined, nothing_sent
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
 PALETTE = (
@@ -54,6 +64,40 @@ RC: dict[str, Any] = {
 
 DPI = 120
 
+# Fonts with the glyphs DejaVu Sans lacks (CJK, symbols), tried in order when installed.
+# Colour emoji fonts are bitmaps matplotlib cannot draw, so none is listed.
+FALLBACK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "IPAexGothic",
+    "IPAGothic",
+    "Noto Sans Symbols 2",
+    "Symbola",
+)
+_MISSING_GLYPH = r"Glyph \d+ .*missing from (current )?font"
+
+
+@functools.cache
+def fonts() -> list[str]:
+    """DejaVu Sans and the installed `FALLBACK_FONTS` (only installed ones: a family that is
+    not found makes matplotlib log a warning of its own)."""
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in FALLBACK_FONTS if name in installed)]
+
+
+@contextmanager
+def quiet_glyphs() -> Iterator[None]:
+    """Drawing text whose glyphs no installed font has: boxes, without a warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
+        yield
+
 
 def color(i: int) -> str:
     """The i-th series colour, cycling through the palette (yellow skipped: too pale on white)."""
@@ -64,7 +108,9 @@ def color(i: int) -> str:
 @contextmanager
 def styled() -> Iterator[None]:
     """Apply the house rc settings while a figure's artists are created."""
-    with mpl.rc_context(RC):
+    # Concrete family names, not "sans-serif": a text's family is resolved when it is drawn,
+    # which may be after this context (savefig), and must still find the fallbacks.
+    with mpl.rc_context({**RC, "font.family": fonts()}):
         yield
 
 
@@ -81,6 +127,16 @@ class MqsimFigure(Figure):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=DPI)
         return buffer.getvalue()
+
+    def draw(self, renderer: Any) -> None:
+        """Draw as matplotlib does, without its missing-glyph warnings (see the module)."""
+        with quiet_glyphs():
+            super().draw(renderer)
+
+    def savefig(self, *args: Any, **kwargs: Any) -> None:
+        """Save as matplotlib does; text is measured here too, outside ``draw``."""
+        with quiet_glyphs():
+            super().savefig(*args, **kwargs)
 
 
 def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
@@ -134,7 +190,10 @@ def plotted_run(summary: dict | None) -> tuple[dict, str | None]:
 
 
 def title(what: str, summary: dict, note: str | None) -> str:
-    """``what — scenario (note)``, leaving out what is unknown."""
+    """``what — scenario (note)``, leaving out what is unknown; a run whose producers sent
+    nothing says so, since its panels are empty for that reason."""
     name = summary.get("scenario")
     text = f"{what} — {name}" if name else what
+    if nothing_sent(summary):
+        note = "nothing was published: no producer sent a message" + (f"; {note}" if note else "")
     return f"{text} ({note})" if note else text

@@ -71,7 +71,11 @@ def _probabilities(dist: str, name: str, weights: list[float], must_sum_to_one: 
     if total <= 0:
         raise ValueError(f"{dist} needs {name} with a positive sum, got {weights!r}")
     if must_sum_to_one and abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{dist} needs {name} summing to 1, got a sum of {total:g}")
+        scaled = ", ".join(f"{w / total:.4g}" for w in weights)
+        raise ValueError(
+            f"{dist} needs {name} summing to 1, got a sum of {total:g} (the same proportions "
+            f"summing to 1: {scaled})"
+        )
     return np.asarray(weights, dtype=np.float64) / total
 
 
@@ -460,7 +464,11 @@ class Empirical(Distribution):
 
 
 class Mixture(Distribution):
-    """Draw a component with probability proportional to its `weight`, then draw from it."""
+    """Draw a component with probability its `weight`, then draw from it.
+
+    The weights must sum to 1 (as a hyperexponential's ``probs``): weights that do not are
+    more often a slip (0.9 and 0.2) than proportions, and were used as proportions silently.
+    """
 
     name = "mixture"
 
@@ -479,7 +487,7 @@ class Mixture(Distribution):
                 self.components.append(make({k: v for k, v in comp.items() if k != "weight"}))
             except ValueError as e:
                 raise ValueError(f"mixture component {i}: {e}") from None
-        self.weights = _probabilities(self.name, "weights", weights, must_sum_to_one=False)
+        self.weights = _probabilities(self.name, "weights", weights, must_sum_to_one=True)
         self._cdf = _cdf(self.weights)
         # Components that can be drawn (weight > 0): a zero-weight one must not make a moment inf.
         used = [(w, d) for w, d in zip(self.weights.tolist(), self.components, strict=True) if w]

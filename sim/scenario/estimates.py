@@ -266,7 +266,7 @@ class Estimates:
         elif exchange["type"] == "fanout":
             reached, sure = list(dict.fromkeys(b["queue"] for b in exchange["bindings"])), True
         else:
-            if exchange["type"] == "custom":
+            if exchange["type"] == "custom" and not exchange["bindings"]:
                 reached = [q for q, spec in self.data["queues"].items()
                            if spec["broker"] == exchange["broker"]]
             else:

@@ -3,8 +3,11 @@
 Each exchange lives on a broker (the one its bound queues are on, or ``broker:``) and routes
 only to that broker's queues. Bindings are checked for what their type reads: a ``key`` for
 ``direct`` and ``topic`` (a topic pattern's ``*`` and ``#`` are whole words), a ``match`` for
-``headers``, nothing for ``fanout``; a ``custom`` exchange names ``module:function`` in the
-scenario's folder, imported here, so a missing file or a broken import is reported at load.
+``headers``, nothing for ``fanout`` and ``custom``; a ``custom`` exchange names
+``module:function`` in the scenario's folder, imported here, so a missing file or a broken
+import is reported at load. A custom exchange's bindings, if any, are the queues its function
+chooses among (as RabbitMQ's plugin exchanges route among their bound queues); without
+bindings it chooses among every queue of its broker.
 """
 
 from __future__ import annotations
@@ -98,10 +101,7 @@ def resolve_exchanges(
         if not isinstance(bindings, list):
             ctx.error((*path, "bindings"), f"must be a list, got {show(bindings)}")
             bindings = []
-        if kind == "custom" and bindings:
-            ctx.error((*path, "bindings"), "a custom exchange has no bindings: its function "
-                      "chooses among the queues of its broker")
-        elif kind not in ("custom", INVALID) and not bindings:
+        if kind not in ("custom", INVALID) and not bindings:
             ctx.error((*path, "bindings"), f"a {kind} exchange needs at least one binding "
                       "(e.g. bindings: [{queue: NAME" + (", key: ..." if kind in (
                           "direct", "topic") else "") + "}])")

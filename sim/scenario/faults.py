@@ -5,6 +5,12 @@ Users write ``{crash: POOL, workers: 2, at: 5m}``; the resolved form ``{kind: cr
 POOL, ...}`` is accepted as input too, so a resolved scenario loads again as it is. A crash is
 scheduled (``at``, hitting ``workers`` workers once) or random (``mtbf``, each worker failing
 after exponential times with that mean and coming back after ``mttr``).
+
+A scheduled crash or a stop must say how many workers it hits: a count or ``all`` (every
+worker up at that moment). A missing ``workers`` is an error rather than a default: a default
+of one is the silent partial crash the user did not ask for, and a default of all turns "a
+worker crashes" into "the pool is gone". A slowdown slows the whole pool (``workers: all``,
+its default and only value: a slow dependency slows every worker alike).
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from sim.scenario.checks import (
     nullable,
     number,
     show,
-    whole,
 )
 from sim.scenario.dist_specs import distribution
 from sim.scenario.errors import Path
@@ -33,10 +38,36 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "crash": _CRASH_KEYS,
     "stop": ("workers", "at", "restart_after"),
     "outage": ("at", "duration"),
-    "slowdown": ("factor", "at", "duration"),
+    "slowdown": ("workers", "factor", "at", "duration"),
 }
 _at, _length = duration(0.0), duration(0.0, exclusive=True)
-_workers: tuple[Checker, Any] = (whole(1), 1)
+ALL = "all"
+
+
+def _workers_hit(ctx: Ctx, value: Any, path: Path) -> Any:
+    """A count of workers (>= 1) or ``all``."""
+    if value == ALL:
+        return ALL
+    whole_number = not isinstance(value, bool) and (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    )
+    if not whole_number or value < 1:
+        return ctx.error(path, f"must be a whole number >= 1 or all, got {show(value)}")
+    return int(value)
+
+
+def _whole_pool(ctx: Ctx, value: Any, path: Path) -> Any:
+    """``all``: a slowdown slows every worker of its pool."""
+    if value != ALL:
+        return ctx.error(
+            path,
+            f"must be all, got {show(value)}: a slowdown slows every worker of the pool "
+            "(a slow dependency); to take some workers out, crash or stop them",
+        )
+    return ALL
+
+
+_workers: tuple[Checker, Any] = (_workers_hit, REQUIRED)
 _restart: tuple[Checker, Any] = (nullable(distribution), None)
 # The resolved keys of each form (besides kind and target), in order: (checker, default).
 FORMS: dict[str, dict[str, tuple[Checker, Any]]] = {
@@ -54,6 +85,7 @@ FORMS: dict[str, dict[str, tuple[Checker, Any]]] = {
     "stop": {"workers": _workers, "at": (_at, REQUIRED), "restart_after": _restart},
     "outage": {"at": (_at, REQUIRED), "duration": (_length, REQUIRED)},
     "slowdown": {
+        "workers": (_whole_pool, ALL),
         "factor": (number(0.0, exclusive=True), REQUIRED),
         "at": (_at, REQUIRED),
         "duration": (_length, REQUIRED),
@@ -128,12 +160,23 @@ def resolve_faults(
                 continue
         fields = FORMS[form]
         resolved = {"kind": kind, "target": target}
-        resolved.update({k: ctx.field(fault, path, k, c, d) for k, (c, d) in fields.items()})
+        if form in ("crash", "stop") and "workers" not in fault:
+            # No default (see the module's docstring): the user says how many.
+            resolved["workers"] = ctx.error(
+                path,
+                f"missing required key 'workers': how many workers the {kind} hits, a count "
+                "(workers: 1) or workers: all",
+            )
+        for key, (check, default) in fields.items():
+            if key not in resolved:
+                resolved[key] = ctx.field(fault, path, key, check, default)
         size = workers.get(target, {}).get("count") if isinstance(target, str) else None
         hit = resolved.get("workers")
         if isinstance(size, int) and isinstance(hit, int) and hit > size:
             resolved["workers"] = ctx.error(
-                (*path, "workers"), f"must be <= the pool's count ({size}), got {hit}"
+                (*path, "workers"),
+                f"must be <= the pool's count ({size}), got {hit}; workers: all hits every "
+                "worker, whatever the count",
             )
         if all(v is not INVALID for v in resolved.values()):
             out.append(resolved)

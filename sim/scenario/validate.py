@@ -33,6 +33,10 @@ TOP_KEYS = [
 ]
 
 
+MAX_NAME_BYTES = 128  # UTF-8: 128 ASCII characters, 64 Cyrillic, 42 CJK; leaves room for the
+# prefixes and suffixes of results folders (a comparison's "00-NAME", a taken run-id's "-2")
+
+
 def scenario_name(ctx: Ctx, value: Any, path: Path) -> Any:
     """Checker: the scenario's name, which becomes a folder under results/."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -42,6 +46,14 @@ def scenario_name(ctx: Ctx, value: Any, path: Path) -> Any:
     if any(c in value for c in "/\\") or value.startswith(".") or not value.isprintable():
         return ctx.error(
             path, f"must be usable as a folder name (no '/', '\\', leading '.'), got {show(value)}"
+        )
+    size = len(value.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        # Found here, not when the results folder is written after the whole run.
+        return ctx.error(
+            path,
+            f"must be at most {MAX_NAME_BYTES} bytes long (it names the results folder, and "
+            f"file systems allow 255), got {len(value)} characters ({size} bytes)",
         )
     return value
 

@@ -15,6 +15,8 @@ Warned about:
   concurrency / mean service time, counting retries), with the backlog left when publishing
   ends (when at least 10 copies);
 - a run expected to publish more than 50 million messages (memory: ~200 bytes a message);
+- a producer expected to send nothing (``rate: 0``): without a word the run prints "published
+  for 0.0 s" and empty plots;
 - a pool whose every processing fails (``error_rate: 1``) with retries requeued and no
   ``max_deliveries`` on its queue: the copies loop until the drain gives up.
 """
@@ -27,10 +29,11 @@ from typing import Any
 
 from sim.format import duration as show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
+from sim.scenario.memory import count_text as _count
+from sim.scenario.memory import need
 from sim.scenario.workers import retries_forever
 
 HUGE_MESSAGES = 50_000_000
-BYTES_PER_MESSAGE = 200
 MIN_BACKLOG = 10  # copies: an overload that leaves fewer behind is not worth a warning
 ESTIMATE_SLACK = 0.1  # a fault is late only 10% after an estimated end of publishing
 
@@ -41,6 +44,7 @@ def compute(data: Mapping[str, Any], built: Mapping[str, Any] | None = None) -> 
     estimates = Estimates(data, built)
     return [
         *_huge_run(data, estimates),
+        *_silent_producers(data, estimates),
         *_unconsumed_queues(data, estimates),
         *_dead_letter_cycles(data),
         *_pipeline_cycles(data),
@@ -57,16 +61,6 @@ def _time(seconds: float) -> str:
     return show_duration(seconds)
 
 
-def _count(x: float) -> str:
-    """A count of messages, rounded for reading: 27,000 or 3."""
-    if not math.isfinite(x):
-        return "unboundedly many"
-    if x >= 1000:
-        digits = math.floor(math.log10(x)) - 1  # two significant figures
-        return f"{round(x, -digits):,.0f}"
-    return f"{x:,.0f}" if x >= 1 else "less than 1"
-
-
 def _rate(x: float) -> str:
     """A rate per second, three significant figures: 120/s, 0.5/s."""
     return f"{x:,.0f}/s" if x >= 100 else f"{x:.3g}/s"
@@ -77,26 +71,30 @@ def _names(names: list[str]) -> str:
 
 
 def _huge_run(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
-    run = data["run"]
-    expected = estimates.messages()
-    if expected is None:
-        expected = run["messages"] or 0
-    if expected <= HUGE_MESSAGES:
+    needed = need(data, estimates)
+    if needed.messages <= HUGE_MESSAGES:
         return []
-    budget = run["messages"]
-    by_budget = budget is not None and expected >= budget * (1 - 1e-9)
-    path, how = "run.duration", ""
-    if by_budget:
-        path = "run.messages"
-    publishing = estimates.publishing
-    if publishing:
-        how = f" ({_rate(expected / publishing)} for {_time(publishing)})"
-    memory = expected * BYTES_PER_MESSAGE
     return [
-        f"{path}: about {_count(expected)} messages expected{how}; at about "
-        f"{BYTES_PER_MESSAGE} bytes a message the run needs about {memory / 1e9:,.1f} GB of "
-        "memory (shorten the run or lower the rates to try the scenario out first)"
+        f"{'.'.join(needed.path)}: {needed.describe()} (shorten the run or lower the rates to "
+        "try the scenario out first)"
     ]
+
+
+def _silent_producers(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
+    """Producers whose arrivals are expected to send nothing at all."""
+    if estimates.publishing is None:
+        return []
+    silent = [s for s in estimates.sources if estimates.sent.get(s.name, 0.0) == 0]
+    everyone = len(silent) == len(estimates.sources)
+    out = []
+    for source in silent:
+        arrivals = data["producers"][source.name]["arrivals"]
+        why = " (rate 0)" if arrivals.get("rate") == 0 else ""
+        if arrivals.get("schedule") and all(s["rate"] == 0 for s in arrivals["schedule"]):
+            why = " (every step of its schedule has rate 0)"
+        then = ": nothing is published, and the run ends at once" if everyone else ""
+        out.append(f"producers.{source.name}.arrivals: this producer sends nothing{why}{then}")
+    return out
 
 
 def _unconsumed_queues(data: Mapping[str, Any], estimates: Estimates) -> list[str]:
@@ -139,7 +137,7 @@ def _reaches(data: Mapping[str, Any], target: str | None, queue: str) -> bool:
     exchange = data.get("exchanges", {}).get(target)
     if exchange is None:
         return target == queue
-    if exchange["type"] == "custom":
+    if exchange["type"] == "custom" and not exchange["bindings"]:  # every queue of its broker
         return data["queues"][queue]["broker"] == exchange["broker"]
     return queue == exchange.get("alternate") or any(
         b["queue"] == queue for b in exchange["bindings"])
