@@ -32,6 +32,8 @@ SKIPPED = {
     "make run": "creates .venv and installs the project; what it runs, "
                 "`.venv/bin/mqsim run scenarios/traffic_spike.yaml`, is run here",
     "make test": "creates .venv and runs the whole suite, this test included",
+    "make notebooks": "rewrites the committed notebooks; tests/test_notebooks.py runs each "
+                      "and checks it shows what the committed one does",
     "mqsim validate FILE": "FILE is a placeholder; `mqsim validate orders.yaml` and the "
                            "shipped scenarios' runs are run here",
 }
