@@ -506,7 +506,7 @@ def _kafka_lines(summary: dict[str, Any]) -> list[str]:
     lines = ["", _table(
         ["consumer group log", "group", "max lag", "mean lag", "rebalances", "idle consumers"],
         [[name, str(q.get("group") or MISSING), number(_get(q, "lag", "max")),
-          number(_get(q, "lag", "mean"), ".1f"), number(q.get("rebalances")), idle(q)]
+          number(_get(q, "lag", "mean"), ",.1f"), number(q.get("rebalances")), idle(q)]
          for name, q in logs],
     )]
     rows = []
@@ -525,7 +525,7 @@ def _kafka_lines(summary: dict[str, Any]) -> list[str]:
             records = p.get("records")
             rows.append([name, str(i), number(records),
                          percent(records / total if total and records is not None else None),
-                         number(p.get("mean_lag"), ".1f"), number(p.get("max_lag")),
+                         number(p.get("mean_lag"), ",.1f"), number(p.get("max_lag")),
                          "none" if p.get("owner") is None else str(p["owner"])])
     if rows:
         lines += ["", _table(["hottest partitions", "partition", "records", "share",

@@ -335,6 +335,10 @@ def test_an_autoscaled_consumer_group_never_outgrows_its_partitions(trace):
     assert result.summary["workers"]["w"]["max_up"] == 3
     assert result.summary["totals"]["completed"] == 200
     assert result.summary["totals"]["lost"] == 0
+    # Publishing ended with the burst: the consumers added since were not up while producers
+    # published, so none counts as idle (w/0 owned all three partitions then).
+    assert result.summary["duration"] == 0.0
+    assert result.summary["workers"]["w"]["idle_consumers"] == 0
 
 
 def test_worker_seconds_measure_what_a_pool_costs(trace):

@@ -101,9 +101,10 @@ def summarize(
             partitions = _partitions(queue_counters[name].get("partitions") or [], sim_end)
             queues[name]["lag"] = {
                 "max": _int_or_none(queue_counters[name]["max_lag"]),
-                # exact, the partitions' sum, when the model kept their lag areas
-                "mean": (math.fsum(p["mean_lag"] for p in partitions)
-                         if partitions and sim_end > 0 else mean_lag.get(name)),
+                # exact, the partitions' sum (None over a run of no time); the samples'
+                # mean only for counters without partitions
+                "mean": (mean_lag.get(name) if not partitions else
+                         math.fsum(p["mean_lag"] for p in partitions) if sim_end > 0 else None),
             }
             queues[name]["rebalances"] = _int_or_none(queue_counters[name].get("rebalances"))
             queues[name]["group"] = queue_counters[name].get("group")
