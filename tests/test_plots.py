@@ -328,3 +328,13 @@ def test_a_run_that_published_nothing_draws() -> None:
     assert "no completed messages" in " ".join(_texts(plots.latency_cdf(no_messages, {})))
     partial = _messages(n=50).drop(columns=["completed_at"])
     assert "no completed messages" in " ".join(_texts(plots.latency_cdf(partial, {})))
+
+
+def test_a_comparison_of_logs_names_what_their_depth_and_in_flight_are() -> None:
+    from sim.plots.compare import depth_overlay
+
+    queue = depth_overlay(["a"], [_timeseries()], [{}]).axes
+    assert queue[1].get_title(loc="left") == "In flight (delivered to a worker, unacknowledged)"
+    both = depth_overlay(["a", "b"], [_timeseries(), _group_log("t")], [{}, {}]).axes
+    assert both[0].get_title(loc="left").endswith("; on a log, records not fetched yet")
+    assert both[1].get_title(loc="left").endswith("; on a log, fetched, not committed")
