@@ -505,13 +505,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
             for name, q in _entries(summary, "queues")
         ],
     )]
-    logs = [(name, q) for name, q in _entries(summary, "queues") if "lag" in q]
-    if logs:  # kafka consumer groups: how far behind each is
-        lines += ["", _table(
-            ["consumer group log", "max lag", "mean lag", "rebalances"],
-            [[name, number(_get(q, "lag", "max")), number(_get(q, "lag", "mean"), ".1f"),
-              number(q.get("rebalances"))] for name, q in logs],
-        )]
+    lines += _kafka_lines(summary)
     lines += ["", _table(
         ["workers", "utilization", "crashes", "mean up", "min up", "max up", "worker-hours"],
         [[name, percent(w.get("utilization")), number(w.get("crashes")),
@@ -530,6 +524,51 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
+
+
+HOTTEST_PARTITIONS = 3  # per consumer group, the partitions printed (most lag first)
+
+
+def _kafka_lines(summary: dict[str, Any]) -> list[str]:
+    """Kafka consumer groups: how far behind each is, its idle consumers, and its hottest
+    partitions (most mean lag first: where a hot key or a slow owner holds the group back)."""
+    logs = [(name, q) for name, q in _entries(summary, "queues") if "lag" in q]
+    if not logs:
+        return []
+    workers = summary.get("workers") or {}
+
+    def idle(q: dict[str, Any]) -> str:
+        pool = workers.get(q.get("group")) if q.get("group") is not None else None
+        return number(pool.get("idle_consumers")) if isinstance(pool, dict) else MISSING
+
+    lines = ["", _table(
+        ["consumer group log", "group", "max lag", "mean lag", "rebalances", "idle consumers"],
+        [[name, str(q.get("group") or MISSING), number(_get(q, "lag", "max")),
+          number(_get(q, "lag", "mean"), ",.1f"), number(q.get("rebalances")), idle(q)]
+         for name, q in logs],
+    )]
+    rows = []
+    for name, q in logs:
+        parts = [p if isinstance(p, dict) else {} for p in q.get("partitions") or []]
+        if len(parts) < 2:
+            continue  # one partition is the group itself
+        total = sum(p.get("records") or 0 for p in parts)
+
+        def heat(i: int, parts: list[dict[str, Any]] = parts) -> tuple[float, float]:
+            lag, records = parts[i].get("mean_lag"), parts[i].get("records")
+            return (-(lag if number(lag) != MISSING else -1.0), -(records or 0))
+
+        for i in sorted(range(len(parts)), key=heat)[:HOTTEST_PARTITIONS]:
+            p = parts[i]
+            records = p.get("records")
+            rows.append([name, str(i), number(records),
+                         percent(records / total if total and records is not None else None),
+                         number(p.get("mean_lag"), ",.1f"), number(p.get("max_lag")),
+                         "none" if p.get("owner") is None else str(p["owner"])])
+    if rows:
+        lines += ["", _table(["hottest partitions", "partition", "records", "share",
+                              "mean lag", "max lag", "owner at end"], rows)]
+    return lines
 
 
 def _routing_lines(summary: dict[str, Any]) -> list[str]:

@@ -190,7 +190,8 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
     for name, q in model.queues.items():
         if hasattr(q, "lag"):  # a kafka group's log
-            queues[name].update(max_lag=q.max_lag, rebalances=q.rebalances)
+            queues[name].update(max_lag=q.max_lag, rebalances=q.rebalances, group=q.group,
+                                partitions=q.partition_figures(sim_end))
     workers = {
         name: {
             "count": pool.initial_count,
@@ -204,5 +205,8 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
         }
         for name, pool in model.pools.items()
     }
+    for name, pool in model.pools.items():
+        if hasattr(pool, "idle_consumers"):  # a kafka consumer group
+            workers[name]["idle_consumers"] = pool.idle_consumers()
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
             "workers": workers}

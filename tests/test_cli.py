@@ -378,3 +378,45 @@ def test_parquet_written_in_blocks_reads_back_the_same(tmp_path):
     write_parquet(frame, tmp_path / "m.parquet", rows=128)
     back = pd.read_parquet(tmp_path / "m.parquet")
     pd.testing.assert_frame_equal(back, frame)
+
+
+# -- kafka consumer groups ----------------------------------------------------------------------
+HOT_KEY = """\
+name: hot-key
+run: {{duration: 100000}}
+producers:
+  p: {{arrivals: {{process: trace, file: {trace}}}, publish: t}}
+brokers:
+  k: {{type: kafka, publish_latency: 0, api_latency: 0, rebalance_time: 0,
+      commit: after_processing}}
+queues:
+  t: {{partitions: 3}}
+workers:
+  w: {{consumes: t, service_time: 1, count: 4}}
+"""
+
+
+def test_a_kafka_run_prints_its_idle_consumers_and_hottest_partitions(tmp_path, capsys):
+    # "hot" hashes to p2, "cold" to p1 (CRC-32 mod 3), nothing to p0. A partition of n
+    # records burst at 0 has lag n, n - 1, ..., 1 a second each (its first poll returns its
+    # first record alone): area n (n + 1) / 2, over a run that ends with p2 at 8 s.
+    trace = tmp_path / "trace.csv"
+    trace.write_text("time,key\n" + "".join(f"0,{k}\n" for k in ["hot", "cold", "hot"] * 4))
+    path = tmp_path / "hot.yaml"
+    path.write_text(HOT_KEY.format(trace=trace))
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("consumer group log")))
+    assert lines[at].split() == ["consumer", "group", "log", "group", "max", "lag", "mean",
+                                 "lag", "rebalances", "idle", "consumers"]
+    # 3 partitions for 4 consumers (range: w/0 p0, w/1 p1, w/2 p2): w/3 owns none; w/0 owns
+    # an empty partition, which is not idle (records may come).
+    assert lines[at + 1].split() == ["t", "w", "12", "5.8", "0", "1"]  # mean lag 46 / 8
+    assert lines[at + 3].split() == ["hottest", "partitions", "partition", "records",
+                                     "share", "mean", "lag", "max", "lag", "owner", "at", "end"]
+    rows = [line.split() for line in lines[at + 4:at + 7]]
+    assert rows == [
+        ["t", "2", "8", "66.7%", "4.5", "8", "w/2"],  # area 36 over 8 s
+        ["t", "1", "4", "33.3%", "1.2", "4", "w/1"],  # area 10: 1.25 (rounded half to even)
+        ["t", "0", "0", "0.0%", "0.0", "0", "w/0"],
+    ]

@@ -208,6 +208,61 @@ def test_lag_is_sampled_per_group_and_per_partition(trace):
     assert lag["max"] == 20 and 0 < lag["mean"] < 20
 
 
+def test_each_partition_reports_its_records_mean_lag_max_lag_and_owner(trace):
+    # The scenario above, one consumer: p0 (records 0, 2, ..., 18) has lag 10 over [0, 1),
+    # then 9, 8, ..., 1 a second each (area 10 + 45); p1 waits at 10 until p0 is done at
+    # 10 s, then drains the same way (area 10 x 11 + 45). The run ends at 20 s.
+    text = kafka(trace(burst(20)), topic="{partitions: 2}", broker="commit: after_processing")
+    result = run_checked(scenario_from(text))
+    assert result.summary["sim_end"] == 20.0
+    queue = result.summary["queues"]["t"]
+    assert queue["group"] == "w"
+    assert queue["partitions"] == [
+        {"owner": "w/0", "records": 10, "mean_lag": 55 / 20, "max_lag": 10},
+        {"owner": "w/0", "records": 10, "mean_lag": 155 / 20, "max_lag": 10},
+    ]
+    # The group's mean lag is theirs added up (exact; the samples would say otherwise: a
+    # sample stands for the interval before it, while the lag steps down at its end).
+    assert queue["lag"]["mean"] == (55 + 155) / 20
+
+
+def test_a_hot_key_shows_as_its_partition_and_a_consumer_beyond_the_partitions_is_idle(trace):
+    # "hot" hashes to p1, "cold" to p0 (CRC-32 mod 2). Each owner's first poll returns its
+    # partition's first record alone, then the rest: a partition of n records has lag n over
+    # [0, 1), then n - 1, ..., 1 a second each: area n (n + 1) / 2. Range assignment gives
+    # p0 to w/0 and p1 to w/1; w/2 owns nothing while publishing.
+    keys = ["hot", "cold", "hot", "hot"] * 5
+    text = kafka(trace([0.0] * 20, key=keys), topic="{partitions: 2}",
+                 broker="commit: after_processing", workers="count: 3")
+    result = run_checked(scenario_from(text))
+    summary = result.summary
+    assert summary["sim_end"] == 15.0
+    assert summary["queues"]["t"]["partitions"] == [
+        {"owner": "w/0", "records": 5, "mean_lag": 15 / 15, "max_lag": 5},
+        {"owner": "w/1", "records": 15, "mean_lag": 120 / 15, "max_lag": 15},
+    ]
+    assert summary["queues"]["t"]["lag"]["max"] == 20
+    assert summary["workers"]["w"]["idle_consumers"] == 1
+
+
+@pytest.mark.parametrize(("stop_at", "idle"), [(5.5, 0), (12.5, 1)])
+def test_a_consumer_is_idle_when_it_owned_no_partition_while_producers_published(
+        trace, stop_at, idle):
+    # A record a second, then 21 at 9 s, on 2 partitions (a drain of about 10 s), 3
+    # consumers: w/2 sits idle until w/0 stops and the group rebalances (range over w/1,
+    # w/2: w/2 takes p1). Stopped at 5.5 s, producers still publish: w/2 worked while they
+    # did. At 12.5 s publishing is over (the drain goes on): w/2 counts as idle.
+    times = [float(t) for t in range(9)] + [9.0] * 21
+    text = kafka(trace(times), topic="{partitions: 2}",
+                 workers="count: 3", faults=f"[{{stop: w, workers: 1, at: {stop_at}}}]")
+    result = run_checked(scenario_from(text))
+    summary = result.summary
+    assert summary["duration"] == 9.0  # publishing ends with the trace's last arrival
+    assert summary["queues"]["t"]["rebalances"] == 1
+    assert summary["workers"]["w"]["idle_consumers"] == idle
+    assert [p["owner"] for p in summary["queues"]["t"]["partitions"]] == ["w/1", "w/2"]
+
+
 # -- autoscaling --------------------------------------------------------------------------------
 def scaled(trace_path, *, scale: str, queue: str = "{}", broker: str = "{type: ideal}",
            count: int = 1, extra: str = "") -> str:
@@ -280,6 +335,10 @@ def test_an_autoscaled_consumer_group_never_outgrows_its_partitions(trace):
     assert result.summary["workers"]["w"]["max_up"] == 3
     assert result.summary["totals"]["completed"] == 200
     assert result.summary["totals"]["lost"] == 0
+    # Publishing ended with the burst: the consumers added since were not up while producers
+    # published, so none counts as idle (w/0 owned all three partitions then).
+    assert result.summary["duration"] == 0.0
+    assert result.summary["workers"]["w"]["idle_consumers"] == 0
 
 
 def test_worker_seconds_measure_what_a_pool_costs(trace):

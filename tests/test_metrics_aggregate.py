@@ -130,3 +130,18 @@ def test_run_settings_stay_plain_values():
     runs[1]["duration"] = 58.0
     assert aggregate(runs)["duration"] is None
     assert aggregate(runs)["warmup"] == 5.0
+
+
+def test_a_consumer_groups_partitions_are_aggregated_partition_by_partition():
+    def run(seed, lags):
+        queues = {"t": {"partitions": [
+            {"owner": f"w/{i}", "records": 10 + i, "mean_lag": lag, "max_lag": 5}
+            for i, lag in enumerate(lags)]}}
+        return _summary(seed, 10, 1.0, queues)
+
+    merged = aggregate([run(1, [1.0, 3.0]), run(2, [2.0, 5.0])])
+    first, second = merged["queues"]["t"]["partitions"]
+    assert first["mean_lag"] == mean_ci95([1.0, 2.0])
+    assert second["mean_lag"] == mean_ci95([3.0, 5.0])
+    assert second["records"] == {"mean": 11.0, "ci95": 0.0}
+    assert (first["owner"], second["owner"]) == ("w/0", "w/1")  # the first replication's

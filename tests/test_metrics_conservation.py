@@ -133,3 +133,23 @@ def test_bad_messages_are_reported():
     for expected, change in cases.items():
         problems = check_messages(frame(**change))
         assert any(expected in p for p in problems), (expected, problems)
+
+
+def test_a_consumer_groups_partitions_must_agree_with_its_log():
+    log = copy.deepcopy(GOOD["queues"]["q"])
+    log["lag"] = {"max": 3, "mean": 1.0}
+    log["partitions"] = [
+        {"owner": "w/0", "records": 3, "mean_lag": 0.5, "max_lag": 2},
+        {"owner": None, "records": 1, "mean_lag": 0.5, "max_lag": 1},
+    ]
+    summary = copy.deepcopy(GOOD)
+    summary["queues"]["q"] = log
+    assert check_conservation(summary) == []
+    bad = copy.deepcopy(summary)
+    bad["queues"]["q"]["partitions"][1].update(records=2, mean_lag=1.5)
+    bad["queues"]["q"]["lag"]["max"] = 4
+    assert check_conservation(bad) == [
+        "queues.q: its partitions hold 5 records, 4 copies enqueued",
+        "queues.q.partitions[1]: mean_lag 1.5 outside [0, max_lag = 1]",
+        "queues.q: lag.max 4 outside [largest partition's 2, their sum 3]",
+    ]

@@ -172,6 +172,64 @@ def test_timeseries_long_run_is_smoothed_and_shows_rejections() -> None:
     assert "rejected/s" in _legend_labels(ax)
 
 
+def _group_log(name: str = "t@w", t_end: float = 30.0) -> pd.DataFrame:
+    """A consumer group's log sampled every second: p1 (a hot key's) falls behind, p0 and
+    p2 keep up; 'in flight' is what was fetched and not yet committed."""
+    time = np.arange(1.0, t_end + 0.5)
+    lags = np.stack([np.full(time.size, 2.0), np.minimum(time, 20.0) * 3, 1.0 + time % 2], 1)
+    return pd.DataFrame({
+        "time": time, "queue": pd.Categorical([name] * time.size), "depth": lags.sum(1) - 4,
+        "in_flight": 4.0, "workers_up": 3, "published": 10.0, "completed": 8.0,
+        "rejected": 0.0, "lag": lags.sum(1), "max_partition_lag": lags.max(1),
+        "partition_lag": list(lags.astype(np.int64)),
+    })
+
+
+def _partitions(means: list[float]) -> list[dict]:
+    return [{"owner": f"w/{i}", "records": 10, "mean_lag": m, "max_lag": 60}
+            for i, m in enumerate(means)]
+
+
+def test_timeseries_draws_a_lag_panel_per_consumer_group_with_its_worst_partition() -> None:
+    ts = pd.concat([_timeseries(t_end=30.0), _group_log("t@w"), _group_log("t@audit")],
+                   ignore_index=True)
+    summary = {"scenario": "log", "duration": 25.0, "queues": {
+        "t@w": {"group": "w", "partitions": _partitions([2.0, 45.0, 1.5])},
+        # The summary's exact means rank partitions; the samples would say p1 here.
+        "t@audit": {"group": "audit", "partitions": _partitions([50.0, 45.0, 1.5])},
+    }}
+    fig = plots.timeseries(ts, summary)
+    assert len(fig.axes) == 4  # depth, rates, then one lag panel per group (in name order)
+    audit, w = fig.axes[2:]
+    assert audit.get_title(loc="left") == "Consumer lag: group audit (t@audit)"
+    assert w.get_title(loc="left") == "Consumer lag: group w (t@w)"
+    assert _legend_labels(w) == ["group total", "other partitions (2)",
+                                 "partition 1 (most mean lag)"]
+    assert "partition 0 (most mean lag)" in _legend_labels(audit)
+    worst = next(ln for ln in w.lines if ln.get_label() == "partition 1 (most mean lag)")
+    np.testing.assert_array_equal(worst.get_ydata(), np.minimum(np.arange(1, 31), 20) * 3)
+    # Its peak, marked with the summary's exact max_lag (a sample may miss the peak).
+    assert [t.get_text() for t in w.texts] == ["partition 1: max lag 60"]
+    peak = next(ln for ln in w.lines if ln.get_marker() == "o")
+    assert (peak.get_xdata()[0], peak.get_ydata()[0]) == (20.0, 60.0)
+    assert w.get_xlabel() == "Simulated time (s)" and fig.axes[0].get_xlabel() == ""
+    # A log's depth is what no member fetched yet; its "in flight", fetched but not committed.
+    top = _legend_labels(fig.axes[0])
+    assert {"t@w not fetched yet", "t@w fetched, not committed", "jobs ready",
+            "jobs in flight"} <= set(top)
+
+
+def test_a_lag_panel_without_the_summary_ranks_partitions_by_their_samples() -> None:
+    fig = plots.timeseries(_group_log("t"), {})
+    assert len(fig.axes) == 3
+    assert fig.axes[2].get_title(loc="left") == "Consumer lag: group log t"
+    assert "partition 1 (most mean lag)" in _legend_labels(fig.axes[2])
+    assert {"not fetched yet", "fetched, not committed"} <= set(_legend_labels(fig.axes[0]))
+    # A table written before partitions were sampled draws the group's lag alone.
+    old = _group_log("t").drop(columns=["partition_lag"])
+    assert _legend_labels(plots.timeseries(old, {}).axes[2]) == ["lag"]
+
+
 def test_timeseries_without_data() -> None:
     fig = plots.timeseries(pd.DataFrame(), {})
     assert "no data" in _texts(fig)
@@ -274,3 +332,13 @@ def test_a_run_that_published_nothing_draws() -> None:
     assert "no completed messages" in " ".join(_texts(plots.latency_cdf(no_messages, {})))
     partial = _messages(n=50).drop(columns=["completed_at"])
     assert "no completed messages" in " ".join(_texts(plots.latency_cdf(partial, {})))
+
+
+def test_a_comparison_of_logs_names_what_their_depth_and_in_flight_are() -> None:
+    from sim.plots.compare import depth_overlay
+
+    queue = depth_overlay(["a"], [_timeseries()], [{}]).axes
+    assert queue[1].get_title(loc="left") == "In flight (delivered to a worker, unacknowledged)"
+    both = depth_overlay(["a", "b"], [_timeseries(), _group_log("t")], [{}, {}]).axes
+    assert both[0].get_title(loc="left").endswith("; on a log, records not fetched yet")
+    assert both[1].get_title(loc="left").endswith("; on a log, fetched, not committed")

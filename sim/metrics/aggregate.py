@@ -165,7 +165,9 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One summary for several replications, with the same nested shape.
 
     Every numeric leaf (or None: an undefined figure) becomes ``{"mean": m, "ci95": h}`` over
-    the replications where it is defined; other leaves are copied from the first summary. A key
+    the replications where it is defined; a list of dicts of the same length in each (a
+    consumer group's ``partitions``) is merged entry by entry; other leaves are copied from
+    the first summary. A key
     missing from some replications (a queue that saw nothing) counts as undefined there.
 
     The run's settings are not statistics and stay plain values: ``scenario``, ``duration``
@@ -212,6 +214,13 @@ def _merge(values: list[Any]) -> Any:
         return {
             k: _merge([v.get(k) if isinstance(v, dict) else None for v in values]) for k in keys
         }
+    if (present and all(isinstance(v, list) and v and all(isinstance(e, dict) for e in v)
+                        for v in present)
+            and len({len(v) for v in present}) == 1):
+        # A list of entries that line up across replications (a consumer group's partitions:
+        # the same partition at each place): merged place by place.
+        return [_merge([v[i] if isinstance(v, list) else None for v in values])
+                for i in range(len(present[0]))]
     if all(_is_number(v) for v in present):
         numbers = [float(v) for v in present if math.isfinite(float(v))]
         return mean_ci95(numbers)

@@ -88,6 +88,33 @@ def _check_reordering(where: str, figures: Mapping[str, Any], completed: float |
     return problems
 
 
+def _check_partitions(where: str, queue: Mapping[str, Any], enqueued: float | None) -> list[str]:
+    """A consumer group's partitions: their records add up to its copies, each mean lag lies
+    in [0, max_lag], and the group's largest lag is at least any partition's and at most
+    their sum (all three hold for the means of replications too)."""
+    problems = []
+    parts = [p if isinstance(p, Mapping) else {} for p in queue["partitions"]]
+    records = [_value(p.get("records")) for p in parts]
+    if enqueued is not None and None not in records:
+        added = math.fsum(r for r in records if r is not None)
+        if not _close(added, enqueued):
+            problems.append(f"{where}: its partitions hold {added:g} records, "
+                            f"{enqueued:g} copies enqueued")
+    peaks = [_value(p.get("max_lag")) for p in parts]
+    for i, (p, peak) in enumerate(zip(parts, peaks, strict=True)):
+        mean = _value(p.get("mean_lag"))
+        if mean is not None and peak is not None and not -1e-9 <= mean <= peak + 1e-9:
+            problems.append(f"{where}.partitions[{i}]: mean_lag {mean:g} outside "
+                            f"[0, max_lag = {peak:g}]")
+    group = _value((queue.get("lag") or {}).get("max"))
+    if group is not None and peaks and None not in peaks:
+        known = [peak for peak in peaks if peak is not None]
+        if not max(known) - 1e-9 <= group <= math.fsum(known) + 1e-9:
+            problems.append(f"{where}: lag.max {group:g} outside [largest partition's "
+                            f"{max(known):g}, their sum {math.fsum(known):g}]")
+    return problems
+
+
 def check_conservation(summary: Mapping[str, Any]) -> list[str]:
     """Problems with a summary's accounting: the accounting invariant per queue and in total,
     non-negative counts, duplicates no larger than their totals, and the queues' copy counts
@@ -107,6 +134,8 @@ def check_conservation(summary: Mapping[str, Any]) -> list[str]:
         depth = _value(queue.get("max_depth"))
         if depth is not None and depth < 0:
             problems.append(f"queues.{name}: max_depth = {depth:g} is negative")
+        if isinstance(queue.get("partitions"), list):  # a kafka consumer group's log
+            problems += _check_partitions(f"queues.{name}", queue, _value(q_totals.get("enqueued")))
     if queues:
         for key in _ADDITIVE:
             parts = [_value((q.get("totals") or {}).get(key)) for q in queues.values()]

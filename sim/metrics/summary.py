@@ -98,13 +98,19 @@ def summarize(
             "refused_attempts": _int_or_none(queue_counters.get(name, {}).get("refused_attempts")),
         }
         if "max_lag" in queue_counters.get(name, {}):  # a kafka consumer group's log
+            partitions = _partitions(queue_counters[name].get("partitions") or [], sim_end)
             queues[name]["lag"] = {
                 "max": _int_or_none(queue_counters[name]["max_lag"]),
-                "mean": mean_lag.get(name),
+                # exact, the partitions' sum (None over a run of no time); the samples'
+                # mean only for counters without partitions
+                "mean": (mean_lag.get(name) if not partitions else
+                         math.fsum(p["mean_lag"] for p in partitions) if sim_end > 0 else None),
             }
             queues[name]["rebalances"] = _int_or_none(queue_counters[name].get("rebalances"))
+            queues[name]["group"] = queue_counters[name].get("group")
+            queues[name]["partitions"] = partitions
 
-    return {
+    summary = {
         "scenario": meta.get("scenario"),
         "seed": _int_or_none(meta.get("seed")),
         "duration": _float_or_none(duration),
@@ -124,6 +130,31 @@ def summarize(
         },
         "flows": _flows(messages, warmup),
     }
+    _idle_consumers(summary["workers"], counters.get("workers", {}))
+    return summary
+
+
+def _partitions(entries: list[Mapping[str, Any]], sim_end: float) -> list[dict[str, Any]]:
+    """A consumer group's partitions, in partition order: ``owner`` at the end of the run,
+    ``records`` appended, ``mean_lag`` (the exact time average of its lag over the whole
+    run: the group's ``lag.mean`` is their sum) and ``max_lag``."""
+    return [
+        {
+            "owner": entry.get("owner"),
+            "records": int(entry["records"]),
+            "mean_lag": float(entry["lag_area"]) / sim_end if sim_end > 0 else None,
+            "max_lag": int(entry["max_lag"]),
+        }
+        for entry in entries
+    ]
+
+
+def _idle_consumers(workers: dict[str, dict[str, Any]], counters: Mapping[str, Any]) -> None:
+    """A consumer group's ``idle_consumers``: those up while producers published that owned
+    no partition at any moment of it (kept apart from ``_workers``: only groups have it)."""
+    for name, c in counters.items():
+        if "idle_consumers" in c and str(name) in workers:
+            workers[str(name)]["idle_consumers"] = int(c["idle_consumers"])
 
 
 def _timing(

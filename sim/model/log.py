@@ -25,6 +25,7 @@ What the group coordinator does (Apache Kafka's documented behaviour, simplified
 
 from __future__ import annotations
 
+import math
 import zlib
 from array import array
 from collections import deque
@@ -180,6 +181,14 @@ class GroupLog:
         self.max_depth = 0
         self.rebalances = 0
         self.max_lag = 0
+        # Per partition, for the summary (`partition_figures`): the largest lag, and the sums
+        # of the append times and of the commit times of its records. The lag's time integral
+        # is the time each record spent appended and not committed, added up: exact, and two
+        # additions per record instead of an update of the area at each change.
+        self.part_max_lag = [0] * n
+        self.appended_at_sum = [0.0] * n
+        self.committed_at_sum = [0.0] * n
+        self.group: str | None = None  # the consumer group's pool (set by it)
         self._formed = False  # the group's first assignment is made before the run, no pause
 
     # -- what the broker and the monitor ask -----------------------------------------------
@@ -191,7 +200,12 @@ class GroupLog:
         self.work.count += 1  # a copy's work ends when its offset is committed
         self.enqueued += 1
         part = self.topic.partition(cid)
-        self.logs[part].append(cid)
+        log = self.logs[part]
+        part_lag = len(log) - self.committed[part]
+        self.appended_at_sum[part] += self.records.accepted_at[cid]  # (now, set by the broker)
+        log.append(cid)
+        if part_lag >= self.part_max_lag[part]:
+            self.part_max_lag[part] = part_lag + 1
         lag = self.lag()
         if lag > self.max_lag:
             self.max_lag = lag
@@ -208,6 +222,26 @@ class GroupLog:
 
     def partition_lags(self) -> list[int]:
         return [len(log) - c for log, c in zip(self.logs, self.committed, strict=True)]
+
+    def partition_figures(self, end: float) -> list[dict[str, Any]]:
+        """Per partition, for the summary: its ``records`` (the length of its log), the lag's
+        time integral over [0, ``end``] (``lag_area``), its ``max_lag`` and its ``owner`` at
+        ``end`` (``POOL/N``, or None when no member holds it)."""
+        out = []
+        for part, log in enumerate(self.logs):
+            lag = len(log) - self.committed[part]
+            owner = self.owner[part]
+            # Each record's time uncommitted, up to `end` for those still uncommitted (never
+            # below 0: the two sums may differ by rounding when every record is committed at
+            # once).
+            area = self.committed_at_sum[part] + lag * end - self.appended_at_sum[part]
+            out.append({
+                "records": len(log),
+                "lag_area": max(0.0, area),
+                "max_lag": self.part_max_lag[part],
+                "owner": None if owner is None else f"{owner.pool.name}/{owner.index}",
+            })
+        return out
 
     def depth(self) -> int:
         """Records not yet fetched by the group (fetched but uncommitted ones are in flight)."""
@@ -238,6 +272,7 @@ class GroupLog:
         done = offset - self.committed[part]
         if done <= 0 or self.broker.down:
             return
+        self.committed_at_sum[part] += self.env.now * done
         self.committed[part] = offset
         self.committed_total += done
         work = self.work
@@ -313,8 +348,11 @@ class GroupLog:
             self.position[part] = self.committed[part]
             if pause:
                 self.paused_until[part] = now + self.rebalance_time
+        publishing = self.work.publishing
         for consumer in self.consumers:
             consumer.partitions = [p for p in range(self.partitions) if self.owner[p] is consumer]
+            if publishing and consumer.partitions:
+                consumer.owned_while_publishing = True
         for consumer in members:
             if consumer.waiting:
                 consumer.wake()
@@ -346,12 +384,17 @@ class LogConsumer:
         self.incarnation = 0
         self._timer: Call | None = None
         self.plain_service: Sampler | None = None
+        # Whether it was up, and owned a partition, at some moment while producers published
+        # (`LogPool.idle_consumers`: up then, and never owning one, is idle).
+        self.up_while_publishing = False
+        self.owned_while_publishing = False
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self.up or self.retired:
             return
         self.up = True
+        self.up_while_publishing |= self.log.work.publishing
         self.incarnation += 1
         self.pool.went_up(+1)
         self.last_commit = self.env.now
@@ -555,6 +598,17 @@ class LogPool(WorkerPool):
 
     queue: GroupLog  # type: ignore[assignment]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue.group = self.name
+
+    def idle_consumers(self) -> int:
+        """Consumers that were up while producers published but owned no partition at any
+        moment of it: they cost worker time and did nothing (more consumers than partitions,
+        or the assignor left them out)."""
+        return sum(1 for c in self.workers
+                   if c.up_while_publishing and not c.owned_while_publishing)
+
     def add_worker(self) -> LogConsumer:  # type: ignore[override]
         index = len(self.workers)
         consumer = LogConsumer(self, index, self.records.workers.code(f"{self.name}/{index}"))
@@ -571,6 +625,7 @@ class LogPool(WorkerPool):
         for consumer in self.workers:
             consumer.plain_service = self.plain
             consumer.up = True
+            consumer.up_while_publishing |= self.queue.work.publishing
             consumer.member = True
             self.went_up(+1)
         self.queue.form()
@@ -587,6 +642,12 @@ class LogPool(WorkerPool):
             if not 0 <= log.committed[part] <= len(log.logs[part]):
                 problems.append(f"topic {log.name}: partition {part} committed "
                                 f"{log.committed[part]} outside its log")
+            if log.part_max_lag[part] < len(log.logs[part]) - log.committed[part]:
+                problems.append(f"topic {log.name}: partition {part} max lag "
+                                f"{log.part_max_lag[part]} below its lag")
+            if not all(map(math.isfinite, (log.appended_at_sum[part],
+                                           log.committed_at_sum[part]))):
+                problems.append(f"topic {log.name}: partition {part} lag times not finite")
         if log.lag() != sum(len(x) for x in log.logs) - sum(log.committed):
             problems.append(f"topic {log.name}: lag {log.lag()} disagrees with its offsets")
         for consumer in self.workers:

@@ -166,9 +166,15 @@ def depth_overlay(names: Sequence[str], timeseries: Sequence[pd.DataFrame],
                            label="publishing stops" if ax is top else None)
             ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-        top.set_title("Ready (queued) copies, all queues", loc="left")
+        # A kafka consumer group's log has no deliveries to acknowledge: its depth is what no
+        # member fetched yet, its in-flight what was fetched and not committed.
+        logs = any(frame is not None and "lag" in frame and bool(frame["lag"].notna().any())
+                   for frame in timeseries)
+        top.set_title("Ready (queued) copies, all queues"
+                      + ("; on a log, records not fetched yet" if logs else ""), loc="left")
         top.set_ylabel("Messages")
-        bottom.set_title("In flight (delivered to a worker, unacknowledged)", loc="left")
+        bottom.set_title("In flight (delivered to a worker, unacknowledged)"
+                         + ("; on a log, fetched, not committed" if logs else ""), loc="left")
         bottom.set_ylabel("Messages")
         bottom.set_xlabel("Simulated time (s)")
         bottom.set_xlim(0, end or 1.0)

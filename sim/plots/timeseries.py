@@ -2,8 +2,9 @@
 
 Stacked panels share the time axis: depth (ready and in-flight messages) on top, completion
 and publish rates below, a calling producer's calls (answered and errors per second: what a
-synchronous caller sees of an outage) when there is one, and the number of workers up when it
-changes (crashes, autoscaling).
+synchronous caller sees of an outage) when there is one, the number of workers up when it
+changes (crashes, autoscaling), and a lag panel per kafka consumer group (each partition's lag,
+its worst partition marked).
 Rates are the per-interval counts divided by the sampling interval; when there are many
 samples a rolling mean is drawn over the raw (faint) series so a trend reads at a glance.
 """
@@ -19,6 +20,9 @@ from sim.plots import style
 
 MAX_QUEUES_SEPARATE_RATES = 3  # above this, rates are summed over queues to stay readable
 SMOOTH_TARGET_POINTS = 60  # roughly how many independent points the smoothed rate shows
+LAG_PANEL_HEIGHT = 2.4  # inches added to the figure per consumer group's lag panel
+WORST = style.color(1)  # the worst partition's line (vermillion)
+OTHER_PARTITIONS = "#9A9A9A"
 
 
 def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Figure:
@@ -30,10 +34,13 @@ def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Fig
     queues = sorted(frame["queue"].unique()) if not frame.empty else []
     show_workers = ((not frame.empty and "workers_up" in frame and _varies(frame, "workers_up"))
                     or (not calls.empty and _varies(calls, "workers_up", "producer")))
+    logs = _group_logs(frame)  # kafka consumer groups: a lag panel each
     panels = (["depth", "rates"] if not frame.empty or calls.empty else [])
     panels += ["calls"] if not calls.empty else []
     panels += ["workers"] if show_workers else []
+    panels += [f"lag {log}" for log in logs]
     heights = {"depth": 3, "rates": 3, "calls": 2.4, "workers": 1.3}  # as ratios, and inches
+    heights.update({f"lag {log}": LAG_PANEL_HEIGHT / 0.92 for log in logs})
     with style.styled():
         # 6 inches for depth and rates (as before), about an inch per ratio beyond them.
         fig = style.new_figure(9.0, max(3.0, sum(heights[k] for k in panels)) * 0.92 + 0.5)
@@ -56,6 +63,8 @@ def timeseries(ts: pd.DataFrame, summary: dict, title: str | None = None) -> Fig
             _calls_panel(drawn["calls"], calls, interval)
         if "workers" in drawn:
             _workers_panel(drawn["workers"], frame, queues, calls)
+        for log in logs:
+            _lag_panel(drawn[f"lag {log}"], frame[frame["queue"] == log], log, summary)
         t_end = float(max(frame["time"].max() if not frame.empty else 0.0,
                           calls["time"].max() if not calls.empty else 0.0))
         _mark_phases(axes, summary, t_end)
@@ -78,7 +87,8 @@ def _prepare(ts: pd.DataFrame | None) -> pd.DataFrame:
     frame["time"] = pd.to_numeric(frame["time"], errors="coerce").astype(float)
     frame = frame[np.isfinite(frame["time"])].copy()
     frame["queue"] = frame["queue"].astype(str) if "queue" in frame else "all"
-    for column in ("depth", "in_flight", "workers_up", "published", "completed", "rejected"):
+    for column in ("depth", "in_flight", "workers_up", "published", "completed", "rejected",
+                   "lag"):
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame.sort_values(["queue", "time"], kind="stable").reset_index(drop=True)
@@ -126,12 +136,18 @@ def _depth_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
     for i, queue in enumerate(queues):
         sub = frame[frame["queue"] == queue]
         colour = style.color(i)
+        # A consumer group's log: its depth is what no member has fetched yet, and what is
+        # "in flight" was fetched but not committed (a log has no deliveries to acknowledge).
+        log = _is_log(sub)
         if "depth" in sub:
-            label = "ready (queued)" if single else f"{queue} ready"
+            what = "not fetched yet" if log else "ready"
+            label = ("ready (queued)" if not log else what) if single else f"{queue} {what}"
             ax.plot(sub["time"], sub["depth"], color=colour, linewidth=1.3, label=label,
                     marker=_marker(sub))
         if "in_flight" in sub:
-            label = "in flight (delivered, unacked)" if single else f"{queue} in flight"
+            what = "fetched, not committed" if log else "in flight"
+            label = (("in flight (delivered, unacked)" if not log else what) if single
+                     else f"{queue} {what}")
             ax.plot(sub["time"], sub["in_flight"], color=colour, linestyle="--", linewidth=1.1,
                     alpha=0.8, label=label, marker=_marker(sub))
     ax.set_ylabel("Messages")
@@ -236,6 +252,98 @@ def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str],
         top = max(top, float(sub["workers_up"].max()))
     ax.set_ylabel("Workers")
     ax.set_ylim(bottom=0, top=top * 1.15)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _is_log(sub: pd.DataFrame) -> bool:
+    """Whether a queue's samples are a kafka consumer group's log (they carry its lag)."""
+    return "lag" in sub and bool(sub["lag"].notna().any())
+
+
+def _group_logs(frame: pd.DataFrame) -> list[str]:
+    """The consumer groups' logs among the sampled queues, in name order."""
+    if frame.empty or "lag" not in frame:
+        return []
+    return sorted(str(q) for q, sub in frame.groupby("queue", observed=True) if _is_log(sub))
+
+
+def _partition_lags(sub: pd.DataFrame) -> np.ndarray | None:
+    """The samples' per-partition lags as a (samples × partitions) array, or None when the
+    table has none (written before it had them) or they do not line up."""
+    if "partition_lag" not in sub or len(sub) == 0:
+        return None
+    rows = [np.asarray(v, dtype=float) if v is not None else None for v in sub["partition_lag"]]
+    if any(r is None or r.ndim != 1 for r in rows) or len({r.size for r in rows}) != 1:
+        return None
+    return np.vstack(rows)
+
+
+def _worst_partition(summary: dict, log: str, lags: np.ndarray, t: np.ndarray) -> int:
+    """The partition with the most mean lag: the summary's (exact) figure when it has one
+    per partition, else the time average of the samples (each standing for the time since
+    the one before, as the summary's mean depth)."""
+    entry = (summary.get("queues") or {}).get(log)
+    parts = entry.get("partitions") if isinstance(entry, dict) else None
+    if isinstance(parts, list) and len(parts) == lags.shape[1]:
+        means = [p.get("mean_lag") if isinstance(p, dict) else None for p in parts]
+        means = [m.get("mean") if isinstance(m, dict) else m for m in means]  # replications
+        if all(isinstance(m, (int, float)) for m in means):
+            return int(np.argmax(means))
+    weight = np.diff(t, prepend=0.0)
+    if not weight.sum() > 0:
+        weight = np.ones_like(t)
+    return int(np.argmax(weight @ lags))
+
+
+def _partition_figure(summary: dict, log: str, part: int, figure: str) -> float | None:
+    """A partition's figure from the summary (a replicated one's mean), None if it has none."""
+    entry = (summary.get("queues") or {}).get(log)
+    parts = entry.get("partitions") if isinstance(entry, dict) else None
+    if not isinstance(parts, list) or part >= len(parts) or not isinstance(parts[part], dict):
+        return None
+    value = parts[part].get(figure)
+    value = value.get("mean") if isinstance(value, dict) else value
+    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else None
+
+
+def _lag_panel(ax: Axes, sub: pd.DataFrame, log: str, summary: dict) -> None:
+    """One consumer group's lag (records not yet committed) over time: each partition's, the
+    worst one (most mean lag) marked at its peak, and the group's total beside them."""
+    t = sub["time"].to_numpy(dtype=float)
+    lags = _partition_lags(sub)
+    entry = (summary.get("queues") or {}).get(log)
+    group = entry.get("group") if isinstance(entry, dict) else None
+    name = f"group {group} ({log})" if group and group != log else f"group log {log}"
+    ax.set_title(f"Consumer lag: {name}", loc="left")
+    total = sub["lag"].to_numpy(dtype=float)
+    if lags is None or lags.shape[1] < 2:
+        ax.plot(t, total, color=WORST, linewidth=1.6, marker="o" if len(t) < 2 else None,
+                label="lag" if lags is None else "lag (1 partition)")
+    else:
+        worst = _worst_partition(summary, log, lags, t)
+        others = [p for p in range(lags.shape[1]) if p != worst]
+        # Drawn back to front: the total, the other partitions, the worst one on top.
+        ax.plot(t, total, color=style.INK, linewidth=0.9, linestyle="--", alpha=0.6,
+                label="group total", zorder=1)
+        for p in others:
+            ax.plot(t, lags[:, p], color=OTHER_PARTITIONS, linewidth=0.8, alpha=0.8,
+                    label=f"other partitions ({len(others)})" if p == others[0] else None,
+                    zorder=2)
+        ax.plot(t, lags[:, worst], color=WORST, linewidth=1.8, zorder=3,
+                label=f"partition {worst} (most mean lag)")
+        peak = int(np.argmax(lags[:, worst]))
+        if lags[peak, worst] > 0:  # its peak, named on the plot itself
+            # The summary's max_lag is exact; a sample may fall just after the peak.
+            largest = _partition_figure(summary, log, worst, "max_lag")
+            largest = lags[peak, worst] if largest is None else largest
+            ax.plot([t[peak]], [lags[peak, worst]], "o", color=WORST, markersize=5, zorder=4)
+            ax.annotate(f"partition {worst}: max lag {largest:,.0f}",
+                        (t[peak], lags[peak, worst]), xytext=(6, 3),
+                        textcoords="offset points", color=WORST, fontsize=9, zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                              "edgecolor": "none", "alpha": 0.85})
+    ax.set_ylabel("Records not\ncommitted")
+    _from_zero(ax)
     ax.yaxis.get_major_locator().set_params(integer=True)
 
 
