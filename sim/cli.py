@@ -644,7 +644,9 @@ def format_comparison(table: Any, differences: Any, names: list[str],
     paired difference with its CI, and which design is better when it is significant."""
     from sim.experiment.figures import headline
 
+    # A figure no design could measure (reordering without keys) is left out, not shown as -.
     figures = [f for f in headline(table.columns) if f + "_ci" in table
+               and table[f].notna().any()
                and (not f.startswith("totals.") or f == "totals.completed"
                     or (table[f].fillna(0) != 0).any())]
     by_design = table.set_index("design")

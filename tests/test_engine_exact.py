@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from conftest import burst, by_id, run_checked, scenario_from
 
+from sim.cli import format_summary
+
 
 def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = "",
               extra: str = "") -> str:
@@ -26,7 +28,7 @@ def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = ""
 
 
 def test_reordering_two_workers_slow_message_first(trace):
-    path = trace([0, 1, 2], service_time=[10, 1, 1])
+    path = trace([0, 1, 2], service_time=[10, 1, 1], key=["a", "a", "a"])
     result = run_checked(scenario_from(one_queue(path, workers="count: 2")))
     m = by_id(result)
     assert m["completed_at"].tolist() == [10.0, 2.0, 3.0]
@@ -38,8 +40,20 @@ def test_reordering_two_workers_slow_message_first(trace):
     assert result.summary["totals"]["completed"] == 3
 
 
-def test_one_worker_never_reorders(trace):
+def test_without_keys_nothing_is_ranked(trace):
+    # The same overtaking as above, but no message has a key: nobody asked for an order, so
+    # there is no reordering figure (null, not a count), and the printed summary says nothing.
     path = trace([0, 1, 2], service_time=[10, 1, 1])
+    result = run_checked(scenario_from(one_queue(path, workers="count: 2")))
+    assert by_id(result)["completed_at"].tolist() == [10.0, 2.0, 3.0]
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    assert result.summary["reordering"] == nothing
+    assert result.summary["queues"]["q"]["reordering"] == nothing
+    assert "reorder" not in format_summary(result.summary)
+
+
+def test_one_worker_never_reorders(trace):
+    path = trace([0, 1, 2], service_time=[10, 1, 1], key=["a", "a", "a"])
     result = run_checked(scenario_from(one_queue(path)))
     assert result.summary["reordering"]["reordered"] == 0
     assert by_id(result)["completed_at"].tolist() == [10.0, 11.0, 12.0]

@@ -130,3 +130,14 @@ def test_run_settings_stay_plain_values():
     runs[1]["duration"] = 58.0
     assert aggregate(runs)["duration"] is None
     assert aggregate(runs)["warmup"] == 5.0
+
+
+def test_a_figure_null_in_every_replication_stays_null():
+    # Reordering without keys is null in each replication: its mean is null, not an error.
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    runs = [{"seed": s, "reordering": dict(nothing), "queues": {"q": {"reordering": nothing}}}
+            for s in range(3)]
+    result = aggregate(runs)
+    assert result["reordering"]["reordered"] == {"mean": None, "ci95": None}
+    assert result["queues"]["q"]["reordering"]["inversions"] == {"mean": None, "ci95": None}
+    json.dumps(result, allow_nan=False)

@@ -107,6 +107,7 @@ ROWS = [
     },
     {"id": 8, "queue": "b", "published_at": 9.0, "accepted_at": 9.1, "state": "expired"},
 ]
+ROWS = [{"key": "k", **row} for row in ROWS]  # one ordering key: every copy is ranked
 COUNTERS = {
     "producers": {"web": {"sent": 10, "accepted": 9, "rejected": 1}},
     "queues": {
@@ -344,9 +345,16 @@ def test_keys_make_separate_sequences():
     assert summary["reordering"]["reordered"] == 0
     assert summary["reordering"]["inversions"] == 0
     for row in rows:
-        row["key"] = None
+        row["key"] = "x"
     summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
     assert (summary["reordering"]["reordered"], summary["reordering"]["inversions"]) == (2, 2)
+    # Without keys nothing is ranked: no reordering figure at all, per queue or in total.
+    for row in rows:
+        row["key"] = None
+    summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    assert summary["reordering"] == summary["queues"]["a"]["reordering"] == nothing
+    assert check_conservation(summary) == []
 
 
 def test_messages_table_is_consistent():
