@@ -71,6 +71,8 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         Call(env, run["drain_timeout"], drain_timeout)
         model.work.on_idle = finish  # the model calls it once its work reaches zero
 
+    window = _PoolWindow(model, run["warmup"])
+    model.on_publishing_end(window.close)
     model.on_publishing_end(publishing_ended)
     if model.duration is not None:
         Call(env, model.duration, lambda _event: model.end_publishing())
@@ -113,7 +115,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     return RunData(
         records=model.records,
         timeseries=monitor.columns,
-        counters=_counters(model, sim_end),
+        counters=_counters(model, sim_end, window),
         meta={
             "scenario": scenario["name"],
             "seed": seed,
@@ -153,7 +155,47 @@ def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
         return  # nothing left to happen (the monitor normally keeps ticking)
 
 
-def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any]]]:
+class _PoolWindow:
+    """Each pool's busy and up time at the two ends of the measured window: from ``warmup`` to
+    the end of publishing, the window of throughput. Utilization is measured over it, so a
+    pool's figure does not depend on how long another pool drains after publishing stops.
+
+    Read at two instants per run (one scheduled event), nothing per message. The window is
+    empty (no reading) when publishing ends before ``warmup``.
+    """
+
+    def __init__(self, model: Model, warmup: float) -> None:
+        self.model = model
+        self.start: dict[str, tuple[float, float]] | None = None
+        self.end: dict[str, tuple[float, float]] | None = None
+        if warmup > 0:
+            Call(model.env, warmup, self._open)
+        else:
+            self._open()
+
+    def _read(self) -> dict[str, tuple[float, float]]:
+        now = self.model.env.now
+        return {name: (pool.busy_time_until(now), pool.up_time_until(now))
+                for name, pool in self.model.pools.items()}
+
+    def _open(self, _event: Any = None) -> None:
+        if self.model.publishing:
+            self.start = self._read()
+
+    def close(self) -> None:
+        if self.start is not None and self.end is None:
+            self.end = self._read()
+
+    def of(self, name: str) -> tuple[float | None, float | None]:
+        """(busy slot-seconds, worker-seconds up) of pool ``name`` within the window."""
+        if self.start is None or self.end is None:
+            return None, None
+        (busy_0, up_0), (busy_1, up_1) = self.start[name], self.end[name]
+        return busy_1 - busy_0, up_1 - up_0
+
+
+def _counters(model: Model, sim_end: float,
+              window: _PoolWindow) -> dict[str, dict[str, dict[str, Any]]]:
     producers: dict[str, dict[str, Any]] = {}
     publishers = [*model.producers, *(p.then for p in model.pools.values() if p.then)]
     for producer in publishers:
@@ -187,6 +229,9 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
             "slots": pool.initial_count * pool.concurrency,
             "busy_time": pool.busy_time_until(sim_end),
             "up_time": pool.up_time_until(sim_end),
+            # Within [warmup, end of publishing]: what utilization is measured over.
+            "window_busy_time": window.of(name)[0],
+            "window_up_time": window.of(name)[1],
             "crashes": pool.crashes,
             "min_up": pool.min_up,
             "max_up": pool.max_up,

@@ -35,16 +35,17 @@ def summarize(
 ) -> dict[str, Any]:
     """Turn the records of one run into the summary dict (see the module docstring).
 
-    ``meta`` holds scenario, seed, duration (end of the publishing window), warmup, sim_end
-    and wall_seconds. A run stopped by a message count may have no duration: the measured
-    window then ends at ``sim_end``. Definitions (copies published at or after warmup):
-    latency = completed_at - published_at over completed copies, wait = first_delivered_at -
-    published_at over delivered copies, queueing = started_at - published_at over copies
-    whose processing started (wait plus any time in a worker's prefetch buffer), all
-    described by :func:`describe` (numpy's linear percentiles); throughput as in
-    :func:`sim.metrics.latency.throughput` (completions within [warmup, duration] per
-    second); reordering as in :mod:`sim.metrics.reordering`; mean_depth = mean of the
-    sampled depths, max_depth from the queue's counters.
+    ``meta`` holds scenario, seed, duration (end of the publishing window), warmup, sim_end and
+    wall_seconds. A run stopped by a message count may have no duration: the measured window
+    then ends at ``sim_end``. Definitions (copies published at or after warmup): latency =
+    completed_at - published_at over completed copies, wait = first_delivered_at - published_at
+    over delivered copies, queueing = started_at - published_at over copies whose processing
+    started (wait plus any time in a worker's prefetch buffer), all described by
+    :func:`describe` (numpy's linear percentiles); throughput as in
+    :func:`sim.metrics.latency.throughput` (completions within [warmup, duration] per second,
+    whenever the copy was published); utilization over that same window; reordering as in
+    :mod:`sim.metrics.reordering`; mean_depth = mean of the sampled depths, max_depth from the
+    queue's counters.
 
     Memory: the columns are read in place and each figure is computed from arrays of the rows
     it needs, released before the next, so the temporaries stay a few dozen bytes per row.
@@ -139,7 +140,7 @@ def _timing(
         "latency": _describe_span(published_at, completed_at, warmup),
         "wait": _describe_span(published_at, delivered_at, warmup),
         "queueing": _describe_span(published_at, started_at, warmup),
-        "throughput": throughput(published_at, completed_at, warmup, window_end),
+        "throughput": throughput(completed_at, warmup, window_end),
     }
 
 
@@ -237,15 +238,23 @@ def _mean_depth(timeseries: pd.DataFrame, column: str = "depth") -> dict[str, fl
 
 
 def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, Any]]:
-    """``utilization`` = busy slot-seconds / (slots per worker * worker-seconds up);
+    """``utilization`` = busy slot-seconds / (slots per worker * worker-seconds up), both
+    within the measured window [warmup, end of publishing] (the window of throughput): over
+    the whole run, a pool's figure would fall as another pool drains long after publishing
+    stops. Counters without the window (hand-built ones) fall back to the whole run.
     ``mean_up`` = worker-seconds up / sim_end (the mean number of workers up);
-    ``worker_seconds`` = worker-seconds up (what the design costs); ``min_up`` and
-    ``max_up`` the fewest and most workers up at once."""
+    ``worker_seconds`` = worker-seconds up over the whole run, drain included (what the
+    design costs); ``min_up`` and ``max_up`` the fewest and most workers up at once."""
     out: dict[str, dict[str, Any]] = {}
     for name, c in workers.items():
         count, slots = int(c.get("count", 0)), int(c.get("slots", 0))
-        busy, up = float(c.get("busy_time", 0.0)), float(c.get("up_time", 0.0))
-        capacity = (slots / count) * up if count > 0 else 0.0
+        up = float(c.get("up_time", 0.0))
+        if "window_up_time" in c:
+            busy_in, up_in = c["window_busy_time"], c["window_up_time"]
+        else:
+            busy_in, up_in = c.get("busy_time", 0.0), up
+        capacity = (slots / count) * float(up_in) if count > 0 and up_in is not None else 0.0
+        busy = float(busy_in or 0.0)
         out[str(name)] = {
             "utilization": busy / capacity if capacity > 0 else None,
             "crashes": int(c.get("crashes", 0)),
