@@ -78,6 +78,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         Call(env, model.duration, lambda _event: model.end_publishing())
 
     def tick(now: float) -> None:
+        window.read()
         if progress is None:
             return
         if not model.publishing:
@@ -156,42 +157,51 @@ def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
 
 
 class _PoolWindow:
-    """Each pool's busy and up time at the two ends of the measured window: from ``warmup`` to
-    the end of publishing, the window of throughput. Utilization is measured over it, so a
-    pool's figure does not depend on how long another pool drains after publishing stops.
+    """Each pool's cumulative busy slot-seconds and worker-seconds up while publishing runs,
+    read at the start, at ``warmup`` (exactly), at every tick of the time series and at the
+    end of publishing. Utilization is measured over [warmup, end of publishing], the window
+    of throughput, so a pool's figure does not depend on how long another pool drains after
+    publishing stops; the metrics take the two ends from these readings (interpolated
+    between ticks when ``run.warmup: auto`` chooses the warm-up after the run).
 
-    Read at two instants per run (one scheduled event), nothing per message. The window is
-    empty (no reading) when publishing ends before ``warmup``.
+    A reading costs one pass over the pool's workers, a few thousand times per run at most:
+    nothing per message.
     """
 
     def __init__(self, model: Model, warmup: float) -> None:
         self.model = model
-        self.start: dict[str, tuple[float, float]] | None = None
-        self.end: dict[str, tuple[float, float]] | None = None
+        self.times: list[float] = []
+        self.readings: dict[str, list[tuple[float, float]]] = {name: [] for name in model.pools}
+        self.read()
         if warmup > 0:
-            Call(model.env, warmup, self._open)
-        else:
-            self._open()
+            Call(model.env, warmup, self.read)
 
-    def _read(self) -> dict[str, tuple[float, float]]:
+    def read(self, _event: Any = None) -> None:
+        """Record every pool's (busy, up) now, while publishing runs (once per instant)."""
         now = self.model.env.now
-        return {name: (pool.busy_time_until(now), pool.up_time_until(now))
-                for name, pool in self.model.pools.items()}
-
-    def _open(self, _event: Any = None) -> None:
-        if self.model.publishing:
-            self.start = self._read()
+        if not self.model.publishing or (self.times and now <= self.times[-1]):
+            return
+        self.times.append(now)
+        for name, pool in self.model.pools.items():
+            self.readings[name].append((pool.busy_time_until(now), pool.up_time_until(now)))
 
     def close(self) -> None:
-        if self.start is not None and self.end is None:
-            self.end = self._read()
+        """The end of publishing: the last reading (the model reads publishing as over once
+        its callbacks run, so this one is taken regardless)."""
+        now = self.model.env.now
+        if self.times and now <= self.times[-1]:
+            return
+        self.times.append(now)
+        for name, pool in self.model.pools.items():
+            self.readings[name].append((pool.busy_time_until(now), pool.up_time_until(now)))
 
-    def of(self, name: str) -> tuple[float | None, float | None]:
-        """(busy slot-seconds, worker-seconds up) of pool ``name`` within the window."""
-        if self.start is None or self.end is None:
-            return None, None
-        (busy_0, up_0), (busy_1, up_1) = self.start[name], self.end[name]
-        return busy_1 - busy_0, up_1 - up_0
+    def of(self, name: str) -> np.ndarray:
+        """Pool ``name``'s readings: rows of (time, busy slot-seconds, worker-seconds up)."""
+        rows = self.readings[name]
+        out = np.empty((len(rows), 3))
+        out[:, 0] = self.times
+        out[:, 1:] = rows
+        return out
 
 
 def _counters(model: Model, sim_end: float,
@@ -229,9 +239,9 @@ def _counters(model: Model, sim_end: float,
             "slots": pool.initial_count * pool.concurrency,
             "busy_time": pool.busy_time_until(sim_end),
             "up_time": pool.up_time_until(sim_end),
-            # Within [warmup, end of publishing]: what utilization is measured over.
-            "window_busy_time": window.of(name)[0],
-            "window_up_time": window.of(name)[1],
+            # Cumulative (time, busy, up) while publishing: utilization's window is cut out
+            # of them (sim.metrics.summary).
+            "readings": window.of(name),
             "crashes": pool.crashes,
             "min_up": pool.min_up,
             "max_up": pool.max_up,

@@ -285,7 +285,8 @@ def test_depth_workers_producers(summary):
     assert summary["queues"]["a"]["max_depth"] == 3
     assert summary["queues"]["a"]["mean_depth"] == pytest.approx(2.0)
     assert summary["queues"]["b"]["mean_depth"] == pytest.approx(0.5)
-    # utilization = 12 / (concurrency 2 * 20 worker-seconds); mean_up = 20 / 12.
+    # utilization = 12 / (concurrency 2 * 20 worker-seconds): counters without readings give
+    # the whole run; mean_up = 20 / 12.
     assert summary["workers"] == {
         "pool": {"utilization": pytest.approx(0.3), "crashes": 1, "mean_up": pytest.approx(20 / 12),
                  "worker_seconds": 20.0, "min_up": None, "max_up": None}
@@ -310,6 +311,24 @@ def test_json_serialisable_and_plain_types(summary):
             assert node is None or type(node) in (int, float, str, bool), (node, type(node))
 
     walk(summary)
+
+
+def test_utilization_is_cut_out_of_the_readings_at_warmup_and_end_of_publishing():
+    # Cumulative (time, busy, up) of a 2-slot pool of 2 workers (count 2, slots 4): idle to
+    # 4 s, then 3 slots busy. Window [2, 10]: busy 3 * 6 = 18 slot-seconds of 2 * 2 * 8 = 32.
+    # Between readings the ends are interpolated (a warm-up chosen after the run).
+    readings = [(0.0, 0.0, 0.0), (4.0, 0.0, 8.0), (8.0, 12.0, 16.0), (10.0, 18.0, 20.0)]
+    pool = {"count": 2, "slots": 4, "busy_time": 40.0, "up_time": 24.0, "readings": readings}
+    counters = {**COUNTERS, "workers": {"pool": pool}}
+    summary = summarize(make_messages(ROWS), TIMESERIES, counters, META)
+    assert summary["workers"]["pool"]["utilization"] == pytest.approx(18 / 32)
+    # The cost stays the whole run's, drain included.
+    assert summary["workers"]["pool"]["worker_seconds"] == 24.0
+    later = summarize(make_messages(ROWS), TIMESERIES, counters, META | {"warmup": 6.0})
+    assert later["workers"]["pool"]["utilization"] == pytest.approx((18 - 6) / (2 * 2 * 4))
+    # An empty window (publishing over by the warm-up) has no utilization, as no throughput.
+    empty = summarize(make_messages(ROWS), TIMESERIES, counters, META | {"warmup": 10.0})
+    assert empty["workers"]["pool"]["utilization"] is None and empty["throughput"] is None
 
 
 def test_nothing_completed_gives_none_not_nan():
