@@ -177,20 +177,18 @@ class _PoolWindow:
             Call(model.env, warmup, self.read)
 
     def read(self, _event: Any = None) -> None:
-        """Record every pool's (busy, up) now, while publishing runs (once per instant)."""
-        now = self.model.env.now
-        if not self.model.publishing or (self.times and now <= self.times[-1]):
-            return
-        self.times.append(now)
-        for name, pool in self.model.pools.items():
-            self.readings[name].append((pool.busy_time_until(now), pool.up_time_until(now)))
+        """Record every pool's (busy, up) now, while publishing runs."""
+        if self.model.publishing:
+            self._take()
 
     def close(self) -> None:
-        """The end of publishing: the last reading (the model reads publishing as over once
-        its callbacks run, so this one is taken regardless)."""
+        """The last reading, at the end of publishing (called back once it has ended)."""
+        self._take()
+
+    def _take(self) -> None:
         now = self.model.env.now
         if self.times and now <= self.times[-1]:
-            return
+            return  # one reading per instant
         self.times.append(now)
         for name, pool in self.model.pools.items():
             self.readings[name].append((pool.busy_time_until(now), pool.up_time_until(now)))
