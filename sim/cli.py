@@ -473,10 +473,12 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         f"latency    {_percentiles(summary.get('latency'))}",
         f"wait       {_percentiles(summary.get('wait'))}",
         f"queueing   {_percentiles(summary.get('queueing'))}",
-        f"throughput {_rate(summary.get('throughput'))}",
+        *_latency_note(summary.get("warmup")),
+        f"throughput {_rate(summary.get('throughput'))}  "
+        + _window(summary.get("warmup"), summary.get("duration")),
+        _drain_line(summary.get("duration"), summary.get("sim_end"),
+                    number(totals.get("pending")) if summary.get("drain_timed_out") else None),
     ]
-    if summary.get("drain_timed_out"):
-        lines.append(f"drain      timed out: {number(totals.get('pending'))} copies left pending")
     reordering = summary.get("reordering") or {}
     duplicates = [
         f"{label} {number(totals.get(name))}"
@@ -514,6 +516,8 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
                  ".2f")]
          for name, w in _entries(summary, "workers")],
     )]
+    if summary.get("workers"):
+        lines.append(_utilization_note(summary.get("warmup"), summary.get("duration")))
     lines += ["", _table(
         ["producer", "sent", "errors", "response p50", "response p99"],
         [[name, number(p.get("sent")), number(p.get("errors")),
@@ -621,7 +625,11 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
         figures = summary.get(section) or {}
         lines.append(f"{section:<10} " + "  ".join(
             f"{k} {ci(figures.get(k))}" for k in ("mean", "p50", "p90", "p99")))
-    lines.append(f"throughput {ci(summary.get('throughput'), rate)}")
+    lines += _latency_note(summary.get("warmup"))
+    lines.append(f"throughput {ci(summary.get('throughput'), rate)}  "
+                 + _window(summary.get("warmup"), summary.get("duration")))
+    lines.append(_drain_line(summary.get("duration"), _mean_or_none(summary.get("sim_end")),
+                             None, "mean "))
     shown = [k for k in ("published", "completed", "rejected", "dead_lettered", "expired",
                          "lost", "pending", "duplicate_deliveries", "duplicate_processing")
              if k in ("published", "completed", "lost") or _mean(totals.get(k))]
@@ -642,6 +650,8 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
         ["workers", "utilization", "crashes"],
         [[w, ci(e.get("utilization"), lambda v: percent(v)), ci(e.get("crashes"), count)]
          for w, e in _entries(summary, "workers")])]
+    if summary.get("workers"):
+        lines.append(_utilization_note(summary.get("warmup"), summary.get("duration")))
     lines += ["", _table(
         ["producer", "sent", "errors", "response p99"],
         [[p, ci(e.get("sent"), count), ci(e.get("errors"), count),
@@ -650,6 +660,43 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
         lines += ["", f"results: {path}  (per replication: replications.csv; "
                   "tables and plots: the first replication's)"]
     return "\n".join(lines)
+
+
+def _window(warmup: Any, end: Any) -> str:
+    """The measured window of throughput and utilization, as printed beside them."""
+    until = "the end of publishing" if end is None else f"{duration(end)} (end of publishing)"
+    start = duration(warmup or 0.0)
+    return f"completions from {start} ({'warm-up' if warmup else 'start'}) to {until}"
+
+
+def _latency_note(warmup: Any) -> list[str]:
+    """Which copies the latency figures describe, when a warm-up leaves some out."""
+    if not warmup:
+        return []
+    return [f"           (latency, wait, queueing: copies published from {duration(warmup)}, "
+            "after the warm-up)"]
+
+
+def _drain_line(end: Any, sim_end: Any, pending: str | None, prefix: str = "") -> str:
+    """How long the run went on after publishing stopped: no figure's window covers it."""
+    drain = sim_end - end if number(end) != MISSING and number(sim_end) != MISSING else None
+    line = (f"drain      {prefix}{duration(drain)} after publishing ended "
+            "(in neither throughput nor utilization)")
+    if pending is not None:
+        line += f"; timed out: {pending} copies left pending"
+    return line
+
+
+def _utilization_note(warmup: Any, end: Any) -> str:
+    until = "the end of publishing" if end is None else duration(end)
+    return (f"(utilization from {duration(warmup or 0.0)} to {until}, as throughput; "
+            "worker-hours over the whole run)")
+
+
+def _mean_or_none(entry: Any) -> float | None:
+    """The mean of a ``{mean, ci95}`` entry, None when undefined."""
+    value = entry.get("mean") if isinstance(entry, dict) else entry
+    return float(value) if number(value) != MISSING else None
 
 
 def _mean(entry: Any) -> float:
@@ -736,6 +783,7 @@ def format_comparison(table: Any, differences: Any, names: list[str],
     (reordering without keys) is left out."""
     from sim.experiment.figures import headline
 
+    # A figure no design could measure (reordering without keys) is left out, not shown as -.
     figures = [f for f in headline(table.columns) if f + "_ci" in table
                and table[f].notna().any()
                and (not f.startswith("totals.") or f == "totals.completed"

@@ -71,11 +71,14 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         Call(env, run["drain_timeout"], drain_timeout)
         model.work.on_idle = finish  # the model calls it once its work reaches zero
 
+    window = _PoolWindow(model, run["warmup"])
+    model.on_publishing_end(window.close)
     model.on_publishing_end(publishing_ended)
     if model.duration is not None:
         Call(env, model.duration, lambda _event: model.end_publishing())
 
     def tick(now: float) -> None:
+        window.read()
         if progress is None:
             return
         if not model.publishing:
@@ -113,7 +116,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     return RunData(
         records=model.records,
         timeseries=monitor.columns,
-        counters=_counters(model, sim_end),
+        counters=_counters(model, sim_end, window),
         meta={
             "scenario": scenario["name"],
             "seed": seed,
@@ -163,7 +166,54 @@ def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
         return  # nothing left to happen (the monitor normally keeps ticking)
 
 
-def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any]]]:
+class _PoolWindow:
+    """Each pool's cumulative busy slot-seconds and worker-seconds up while publishing runs,
+    read at the start, at ``warmup`` (exactly), at every tick of the time series and at the
+    end of publishing. Utilization is measured over [warmup, end of publishing], the window
+    of throughput, so a pool's figure does not depend on how long another pool drains after
+    publishing stops; the metrics take the two ends from these readings (interpolated
+    between ticks when ``run.warmup: auto`` chooses the warm-up after the run).
+
+    A reading costs one pass over the pool's workers, a few thousand times per run at most:
+    nothing per message.
+    """
+
+    def __init__(self, model: Model, warmup: float) -> None:
+        self.model = model
+        self.times: list[float] = []
+        self.readings: dict[str, list[tuple[float, float]]] = {name: [] for name in model.pools}
+        self.read()
+        if warmup > 0:
+            Call(model.env, warmup, self.read)
+
+    def read(self, _event: Any = None) -> None:
+        """Record every pool's (busy, up) now, while publishing runs."""
+        if self.model.publishing:
+            self._take()
+
+    def close(self) -> None:
+        """The last reading, at the end of publishing (called back once it has ended)."""
+        self._take()
+
+    def _take(self) -> None:
+        now = self.model.env.now
+        if self.times and now <= self.times[-1]:
+            return  # one reading per instant
+        self.times.append(now)
+        for name, pool in self.model.pools.items():
+            self.readings[name].append((pool.busy_time_until(now), pool.up_time_until(now)))
+
+    def of(self, name: str) -> np.ndarray:
+        """Pool ``name``'s readings: rows of (time, busy slot-seconds, worker-seconds up)."""
+        rows = self.readings[name]
+        out = np.empty((len(rows), 3))
+        out[:, 0] = self.times
+        out[:, 1:] = rows
+        return out
+
+
+def _counters(model: Model, sim_end: float,
+              window: _PoolWindow) -> dict[str, dict[str, dict[str, Any]]]:
     producers: dict[str, dict[str, Any]] = {}
     publishers = [*model.producers, *(p.then for p in model.pools.values() if p.then)]
     for producer in publishers:
@@ -198,6 +248,9 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
             "slots": pool.initial_count * pool.concurrency,
             "busy_time": pool.busy_time_until(sim_end),
             "up_time": pool.up_time_until(sim_end),
+            # Cumulative (time, busy, up) while publishing: utilization's window is cut out
+            # of them (sim.metrics.summary).
+            "readings": window.of(name),
             "crashes": pool.crashes,
             "min_up": pool.min_up,
             "max_up": pool.max_up,

@@ -50,6 +50,24 @@ class Codes:
     def decode(self, codes: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
 
+    def decode_text(self, codes: np.ndarray) -> pd.Categorical:
+        """As :meth:`decode`, with every value as its text (``str``).
+
+        The model keeps a message's key and type as the scenario wrote them (a custom router
+        may do arithmetic on an integer key), so one run can mix ``"vip"`` with ``7``; a table
+        column holds one type, so the table writes their text. Two values with the same text
+        (``7`` and ``"7"``) become one category: the same key, as for kafka's partitioner,
+        which hashes the text.
+        """
+        texts = [str(value) for value in self.values]
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            position = {text: i for i, text in enumerate(unique)}
+            # The last entry maps code -1 (no value) to itself.
+            lookup = np.array([*(position[t] for t in texts), -1], dtype=codes.dtype)
+            codes = lookup[codes]
+        return pd.Categorical.from_codes(codes, categories=pd.Index(unique, dtype=object))
+
 
 class Records:
     """The per-copy table of one run. Row ``i`` is copy id ``i``."""
@@ -162,7 +180,10 @@ class Records:
     def to_frame(self) -> pd.DataFrame:
         """The messages table (docs/scenario-reference.md), one row per copy, names decoded."""
         view = self.view
-        queue, key = view("queue"), view("key")
+        queue = view("queue")
+        # Text: a run may mix keys (or types) of several YAML types. The sequence numbers
+        # follow the table's keys (values with the same text are one key there).
+        key = self.keys.decode_text(view("key"))
         published_at = view("published_at")
         return pd.DataFrame(
             {
@@ -171,10 +192,10 @@ class Records:
                 "flow": view("flow"),
                 "queue": self.queues.decode(queue),
                 "producer": self.producers.decode(view("producer")),
-                "key": self.keys.decode(key),
-                "type": self.types.decode(view("type")),
+                "key": key,
+                "type": self.types.decode_text(view("type")),
                 "priority": view("priority"),
-                "seq": _sequence(queue, key, published_at, view("id")),
+                "seq": _sequence(queue, key.codes, published_at, view("id")),
                 "published_at": published_at,
                 "accepted_at": view("accepted_at"),
                 "first_delivered_at": view("first_delivered_at"),

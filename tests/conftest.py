@@ -81,17 +81,22 @@ def reordering_reference(queue, key, published_at, ids, completed_at, measured=N
     b overtook a when b completed strictly before a although published after it:
     reordered = copies overtaken at least once, inversions = (overtaker, overtaken) pairs,
     displacement = completion position - publish position, simultaneous completions counted
-    in publish order.
+    in publish order. Copies without a key (None or -1) are not ranked; with none ranked every
+    figure is None.
     """
     n = len(queue)
     counted = [
         r for r in range(n) if not math.isnan(completed_at[r]) and (measured is None or measured[r])
+        and key[r] is not None and key[r] != -1  # an unkeyed copy is in no sequence
     ]
 
     def publish(r):
         return (published_at[r], ids[r], r)
 
     def figures(members):
+        if not members:  # nothing ranked: no figure (not a count of 0)
+            return dict.fromkeys(("reordered", "reordered_ratio", "inversions",
+                                  "max_displacement"))
         groups = {}
         for r in members:
             groups.setdefault((queue[r], key[r]), []).append(r)

@@ -191,7 +191,8 @@ def test_every_undefined_figure_prints_as_missing():
     lines = text.splitlines()
     assert lines[0] == (f"empty  seed {MISSING}  published for {MISSING}, simulated to "
                         f"{MISSING} in {MISSING} of wall time")
-    assert f"throughput {MISSING}" in lines
+    assert f"throughput {MISSING}  completions from 0 s (start) to the end of publishing" in lines
+    assert f"drain      {MISSING} after publishing ended" in text
     assert f"reordering 1 reordered ({MISSING}), {MISSING} inversions, " \
            f"max displacement {MISSING}" in lines
     assert f"wait       mean 1.50 s  p50 {MISSING}  p90 {MISSING}  p99 {MISSING}  max " \
@@ -210,7 +211,21 @@ def test_undefined_figures_of_replications_print_as_missing():
     summary["replication_summaries"] = []
     text = format_summary(summary)
     assert f"latency    mean {MISSING}  p50 {MISSING}  p90 {MISSING}  p99 {MISSING}" in text
-    assert f"throughput {MISSING}" in text and "completed 0.0 ± 0.0" in text
+    assert f"throughput {MISSING}  completions from" in text and "completed 0.0 ± 0.0" in text
+
+
+def test_the_summary_says_what_each_figure_is_measured_over():
+    summary = {**_undefined_summary(), "warmup": 10.0, "duration": 60.0, "sim_end": 624.0,
+               "throughput": 9.615, "drain_timed_out": True}
+    lines = format_summary(summary).splitlines()
+    assert "           (latency, wait, queueing: copies published from 10.0 s, after the " \
+           "warm-up)" in lines
+    assert "throughput 9.62 msg/s  completions from 10.0 s (warm-up) to 60.0 s (end of " \
+           "publishing)" in lines
+    assert "drain      9.40 min after publishing ended (in neither throughput nor " \
+           "utilization); timed out: 0 copies left pending" in lines
+    assert "(utilization from 10.0 s to 60.0 s, as throughput; worker-hours over the whole " \
+           "run)" in lines
 
 
 # -- replications -------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from conftest import burst, by_id, run_checked, scenario_from
 
+from sim.cli import format_summary
+
 
 def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = "",
               extra: str = "") -> str:
@@ -26,7 +28,7 @@ def one_queue(trace_path, *, workers: str = "", queue: str = "{}", run: str = ""
 
 
 def test_reordering_two_workers_slow_message_first(trace):
-    path = trace([0, 1, 2], service_time=[10, 1, 1])
+    path = trace([0, 1, 2], service_time=[10, 1, 1], key=["a", "a", "a"])
     result = run_checked(scenario_from(one_queue(path, workers="count: 2")))
     m = by_id(result)
     assert m["completed_at"].tolist() == [10.0, 2.0, 3.0]
@@ -38,8 +40,20 @@ def test_reordering_two_workers_slow_message_first(trace):
     assert result.summary["totals"]["completed"] == 3
 
 
-def test_one_worker_never_reorders(trace):
+def test_without_keys_nothing_is_ranked(trace):
+    # The same overtaking as above, but no message has a key: nobody asked for an order, so
+    # there is no reordering figure (null, not a count), and the printed summary says nothing.
     path = trace([0, 1, 2], service_time=[10, 1, 1])
+    result = run_checked(scenario_from(one_queue(path, workers="count: 2")))
+    assert by_id(result)["completed_at"].tolist() == [10.0, 2.0, 3.0]
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    assert result.summary["reordering"] == nothing
+    assert result.summary["queues"]["q"]["reordering"] == nothing
+    assert "reorder" not in format_summary(result.summary)
+
+
+def test_one_worker_never_reorders(trace):
+    path = trace([0, 1, 2], service_time=[10, 1, 1], key=["a", "a", "a"])
     result = run_checked(scenario_from(one_queue(path)))
     assert result.summary["reordering"]["reordered"] == 0
     assert by_id(result)["completed_at"].tolist() == [10.0, 11.0, 12.0]
@@ -175,9 +189,10 @@ def test_ack_modes_and_ack_latency(trace, ack, completed):
 
 
 def test_concurrency_and_prefetch_on_one_worker(trace):
-    path = trace(burst(3), service_time=[4, 4, 4])
+    # A last, instant message at 8 s keeps publishing (the measured window) open to 8 s.
+    path = trace([*burst(3), 8.0], service_time=[4, 4, 4, 0])
     result = run_checked(scenario_from(one_queue(path, workers="concurrency: 2, prefetch: 2")))
-    assert by_id(result)["completed_at"].tolist() == [4, 4, 8]
+    assert by_id(result)["completed_at"].tolist() == [4, 4, 8, 8]
     assert result.summary["workers"]["w"]["utilization"] == pytest.approx(12 / 16)
 
 
@@ -271,3 +286,34 @@ def test_queueing_counts_the_time_in_the_prefetch_buffer(trace):
     assert (summary["queueing"]["mean"], summary["queueing"]["max"]) == (1.0, 2.0)
     assert summary["latency"]["mean"] == 2.0
     assert summary["queues"]["q"]["queueing"]["max"] == 2.0
+
+
+def test_utilization_and_throughput_are_measured_over_the_publishing_window():
+    # Pool a: a message a second, 0.4 s each: 40% busy. Pool b: a message a second, 3.7 s
+    # each: always busy, and it drains for about 270 s after publishing stops at 100 s. Over
+    # the whole run pool a read 4% (its busy time over worker-seconds to the end of b's drain);
+    # over the window [warmup, end of publishing] = [10, 100] it reads 40%, and b 100%.
+    text = """
+        name: window
+        run: {duration: 100, warmup: 10, drain_timeout: 1000}
+        producers:
+          pa: {arrivals: {process: constant, interval: 1}, publish: qa}
+          pb: {arrivals: {process: constant, interval: 1}, publish: qb}
+        queues: {qa: {}, qb: {}}
+        workers:
+          a: {consumes: qa, service_time: 0.4}
+          b: {consumes: qb, service_time: 3.7}
+    """
+    result = run_checked(scenario_from(text))
+    summary = result.summary
+    assert summary["sim_end"] == pytest.approx(100 * 3.7)  # b's last copy ends at 370 s
+    assert summary["workers"]["a"]["utilization"] == pytest.approx(0.4)
+    assert summary["workers"]["b"]["utilization"] == pytest.approx(1.0)
+    # What the design costs stays over the whole run, drain included.
+    assert summary["workers"]["a"]["worker_seconds"] == pytest.approx(370.0)
+    # Completions in [10, 100], whenever published: a's copies sent at 10..99 (the one sent
+    # at 9 completed at 9.4); b's 25 completions at 3.7 k for k = 3..27 (11.1 s to 99.9 s),
+    # although every copy published after the warm-up completed after the window.
+    assert summary["queues"]["qa"]["throughput"] == pytest.approx(90 / 90)
+    assert summary["queues"]["qb"]["throughput"] == pytest.approx(25 / 90)
+    assert summary["throughput"] == pytest.approx(115 / 90)

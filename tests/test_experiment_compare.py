@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main
+from sim.cli import format_comparison, main
 from sim.experiment.compare import Comparison, compare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +111,16 @@ def test_cli_compare_bad_input_exits_2(tmp_path, capsys, args, expected):
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+
+def test_a_figure_no_design_measures_is_left_out_of_the_table():
+    # No message has a key: reordering is null in every replication of both designs. The
+    # means stay null (not an error, not 0) and the printed comparison leaves the row out.
+    scenario = sim.load(HOL, overrides={"run.duration": "1m"})
+    both = compare({"prefetch 1": scenario.with_overrides({"workers.consumers.prefetch": 1}),
+                    "prefetch 50": scenario}, replications=2)
+    assert both.summaries[0]["reordering"]["reordered"] is None
+    assert both.table["reordering.reordered"].isna().all()
+    out = format_comparison(both.table, both.differences, both.names)
+    assert "reordering" not in out and "latency.p99" in out

@@ -74,6 +74,17 @@ def test_stop_rule_caps_at_its_maximum(scenario):
     assert len(sim.replicate(scenario, n=2, precision=rule)) == 4
 
 
+def test_a_stop_rule_on_a_figure_no_run_measures_exits_2(tmp_path, capsys):
+    # No message has a key: reordering is null in every replication, so the rule could never
+    # be met and would run to its maximum. It is refused after the first batch.
+    path = tmp_path / "reps.yaml"
+    path.write_text(SMALL)
+    assert main(["run", str(path), "--precision", "reordering.reordered=5%",
+                 "--max-replications", "50", "--out", str(tmp_path), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert "reordering.reordered is null (not measured) in every replication" in err
+
+
 def test_cli_run_with_precision_and_jobs(tmp_path, capsys):
     path = tmp_path / "reps.yaml"
     path.write_text(SMALL)

@@ -111,6 +111,7 @@ def test_cli_sweep_writes_its_folder_and_redraws(tmp_path, capsys):
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "sweep of workers.w.count" in out and "±" in out
+    assert "reordered" not in out  # no keys: no reordering figure, so no column
     [folder] = tmp_path.glob("mmc/sweep-*")
     for name in ("table.csv", "table.parquet", "replications.csv", "replications.parquet",
                  "scenario.yaml", "experiment.json", "manifest.json", "plots/sweep.png"):

@@ -145,3 +145,14 @@ def test_a_consumer_groups_partitions_are_aggregated_partition_by_partition():
     assert second["mean_lag"] == mean_ci95([3.0, 5.0])
     assert second["records"] == {"mean": 11.0, "ci95": 0.0}
     assert (first["owner"], second["owner"]) == ("w/0", "w/1")  # the first replication's
+
+
+def test_a_figure_null_in_every_replication_stays_null():
+    # Reordering without keys is null in each replication: its mean is null, not an error.
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    runs = [{"seed": s, "reordering": dict(nothing), "queues": {"q": {"reordering": nothing}}}
+            for s in range(3)]
+    result = aggregate(runs)
+    assert result["reordering"]["reordered"] == {"mean": None, "ci95": None}
+    assert result["queues"]["q"]["reordering"]["inversions"] == {"mean": None, "ci95": None}
+    json.dumps(result, allow_nan=False)

@@ -28,12 +28,12 @@ def brute_reordering(queue, key, seq, completed_at, n_queues):
 
 
 def one_group(completion_seqs):
-    """Figures for one queue, no key, where the copies complete in the given seq order."""
+    """Figures for one queue and one key, where the copies complete in the given seq order."""
     seqs = np.asarray(completion_seqs)
     n = seqs.size
     completed_at = np.empty(n)
     completed_at[seqs] = np.arange(n, dtype=float)  # copy with seq s completes at its position
-    total, _ = reordering(np.zeros(n), np.full(n, -1), np.arange(n), completed_at, 1)
+    total, _ = reordering(np.zeros(n), np.zeros(n), np.arange(n), completed_at, 1)
     return total
 
 
@@ -118,9 +118,25 @@ def test_keys_are_separate_sequences():
         "max_displacement": 0,
     }
     assert per_queue == [total]
-    # Without keys the same completions are reordered (one sequence per queue).
-    total, _ = reordering(queue, np.full(4, -1), np.arange(4), completed_at, 1)
+    # Under one key the same completions are reordered (one sequence).
+    total, _ = reordering(queue, np.zeros(4), np.arange(4), completed_at, 1)
     assert (total["reordered"], total["inversions"]) == (2, 2)
+    # Without keys nobody asked for an order: nothing is ranked and no figure is given.
+    total, per_queue = reordering(queue, np.full(4, -1), np.arange(4), completed_at, 1)
+    assert total == per_queue[0] == dict.fromkeys(
+        ("reordered", "reordered_ratio", "inversions", "max_displacement"))
+
+
+def test_unkeyed_copies_are_not_ranked_beside_keyed_ones():
+    # Key 0: seqs complete 1, 0 (one reordered). Unkeyed copies completing out of order
+    # between them change nothing, not even the ratio's denominator.
+    queue = np.zeros(5)
+    key = np.array([0, -1, 0, -1, -1])
+    seq = np.array([0, 0, 1, 1, 2])
+    completed_at = np.array([5.0, 3.0, 1.0, 2.0, 0.5])
+    total, per_queue = reordering(queue, key, seq, completed_at, 1)
+    assert total == per_queue[0] == {
+        "reordered": 1, "reordered_ratio": 0.5, "inversions": 1, "max_displacement": 1}
 
 
 def test_queues_are_separate_and_reported_apart():
@@ -128,7 +144,7 @@ def test_queues_are_separate_and_reported_apart():
     queue = np.array([0, 0, 1, 1])
     seq = np.array([0, 1, 0, 1])
     completed_at = np.array([5.0, 1.0, 0.5, 9.0])
-    total, per_queue = reordering(queue, np.full(4, -1), seq, completed_at, 3)
+    total, per_queue = reordering(queue, np.zeros(4), seq, completed_at, 3)
     assert total == {
         "reordered": 1,
         "reordered_ratio": 0.25,
@@ -147,23 +163,23 @@ def test_queues_are_separate_and_reported_apart():
         "inversions": 0,
         "max_displacement": 0,
     }
-    assert per_queue[2] == {
-        "reordered": 0,
+    assert per_queue[2] == {  # nothing measured: no figure
+        "reordered": None,
         "reordered_ratio": None,
-        "inversions": 0,
+        "inversions": None,
         "max_displacement": None,
     }
 
 
 def test_simultaneous_completions_are_not_reordered():
     # Equal completion times: neither copy completed before the other, whatever the rows.
-    total, _ = reordering(np.zeros(2), np.full(2, -1), np.array([0, 1]), np.array([1.0, 1.0]), 1)
+    total, _ = reordering(np.zeros(2), np.zeros(2), np.array([0, 1]), np.array([1.0, 1.0]), 1)
     assert (total["reordered"], total["inversions"], total["max_displacement"]) == (0, 0, 0)
-    total, _ = reordering(np.zeros(2), np.full(2, -1), np.array([1, 0]), np.array([1.0, 1.0]), 1)
+    total, _ = reordering(np.zeros(2), np.zeros(2), np.array([1, 0]), np.array([1.0, 1.0]), 1)
     assert (total["reordered"], total["inversions"], total["max_displacement"]) == (0, 0, 0)
     # A copy completed strictly earlier still overtakes both tied ones.
     total, _ = reordering(
-        np.zeros(3), np.full(3, -1), np.array([0, 1, 2]), np.array([2.0, 2.0, 1.0]), 1
+        np.zeros(3), np.zeros(3), np.array([0, 1, 2]), np.array([2.0, 2.0, 1.0]), 1
     )
     assert (total["reordered"], total["inversions"], total["max_displacement"]) == (2, 2, 1)
 
@@ -172,7 +188,7 @@ def test_positions_are_among_measured_copies_only():
     # seqs 2, 5, 9 survive (others excluded by the caller); 9 completes first, then 2, then 5.
     seq = np.array([2, 5, 9])
     completed_at = np.array([2.0, 3.0, 1.0])
-    total, _ = reordering(np.zeros(3), np.full(3, -1), seq, completed_at, 1)
+    total, _ = reordering(np.zeros(3), np.zeros(3), seq, completed_at, 1)
     # Publish positions 0, 1, 2; completion positions 1, 2, 0.
     assert total == {
         "reordered": 2,
@@ -184,7 +200,7 @@ def test_positions_are_among_measured_copies_only():
 
 def test_empty():
     total, per_queue = reordering(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), 2)
-    assert total["reordered"] == 0
+    assert total["reordered"] is None  # nothing measured: no figure
     assert total["max_displacement"] is None
     assert len(per_queue) == 2
 
@@ -238,7 +254,7 @@ def test_random_permutation_many_keys_against_brute_force():
     total, per_queue = reordering(queue, key, seq, completed_at, 2)
     for q in range(2):
         expected = 0
-        for k in range(-1, 5):
+        for k in range(5):  # unkeyed copies (-1) are not ranked
             members = np.flatnonzero((queue == q) & (key == k))
             order = members[np.argsort(completed_at[members], kind="stable")]
             expected += brute_inversions(seq[order])
@@ -250,8 +266,8 @@ def test_wide_values_take_the_general_sort_paths():
     # seq too wide to pack with the row index (and negative): np.lexsort is used instead.
     completed_at = np.array([3.0, 1.0, 2.0])
     for seq in ([2**61, 5, 2**40], [-3, -7, 0]):
-        total, _ = reordering(np.zeros(3), np.full(3, -1), np.array(seq), completed_at, 1)
-        expected, _ = brute_reordering([0] * 3, [-1] * 3, seq, list(completed_at), 1)
+        total, _ = reordering(np.zeros(3), np.zeros(3), np.array(seq), completed_at, 1)
+        expected, _ = brute_reordering([0] * 3, [0] * 3, seq, list(completed_at), 1)
         assert total == pytest.approx(expected)
     # Codes too wide to pack with the index: a lexsort by (group, position, rank).
     rank_bits = 61  # group (1 bit) + index (2 bits) + rank: 64 bits

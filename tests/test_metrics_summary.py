@@ -107,6 +107,7 @@ ROWS = [
     },
     {"id": 8, "queue": "b", "published_at": 9.0, "accepted_at": 9.1, "state": "expired"},
 ]
+ROWS = [{"key": "k", **row} for row in ROWS]  # one ordering key: every copy is ranked
 COUNTERS = {
     "producers": {"web": {"sent": 10, "accepted": 9, "rejected": 1}},
     "queues": {
@@ -256,10 +257,11 @@ def test_wait(summary):
 
 
 def test_throughput_window(summary):
-    # Completed in [warmup, duration] = [2, 10] and published at or after 2: rows 1, 2, 6 in a
-    # (row 3 completes at 11, after the window), row 7 in b. Window length 8 s.
-    assert summary["throughput"] == pytest.approx(4 / 8)
-    assert summary["queues"]["a"]["throughput"] == pytest.approx(3 / 8)
+    # Completed in [warmup, duration] = [2, 10], whenever published: rows 0 (published at 1,
+    # before the warm-up, completed at 2), 1, 2, 6 in a (row 3 completes at 11, after the
+    # window), row 7 in b. Window length 8 s.
+    assert summary["throughput"] == pytest.approx(5 / 8)
+    assert summary["queues"]["a"]["throughput"] == pytest.approx(4 / 8)
     assert summary["queues"]["b"]["throughput"] == pytest.approx(1 / 8)
 
 
@@ -283,7 +285,8 @@ def test_depth_workers_producers(summary):
     assert summary["queues"]["a"]["max_depth"] == 3
     assert summary["queues"]["a"]["mean_depth"] == pytest.approx(2.0)
     assert summary["queues"]["b"]["mean_depth"] == pytest.approx(0.5)
-    # utilization = 12 / (concurrency 2 * 20 worker-seconds); mean_up = 20 / 12.
+    # utilization = 12 / (concurrency 2 * 20 worker-seconds): counters without readings give
+    # the whole run; mean_up = 20 / 12.
     assert summary["workers"] == {
         "pool": {"utilization": pytest.approx(0.3), "crashes": 1, "mean_up": pytest.approx(20 / 12),
                  "worker_seconds": 20.0, "min_up": None, "max_up": None}
@@ -308,6 +311,24 @@ def test_json_serialisable_and_plain_types(summary):
             assert node is None or type(node) in (int, float, str, bool), (node, type(node))
 
     walk(summary)
+
+
+def test_utilization_is_cut_out_of_the_readings_at_warmup_and_end_of_publishing():
+    # Cumulative (time, busy, up) of a 2-slot pool of 2 workers (count 2, slots 4): idle to
+    # 4 s, then 3 slots busy. Window [2, 10]: busy 3 * 6 = 18 slot-seconds of 2 * 2 * 8 = 32.
+    # Between readings the ends are interpolated (a warm-up chosen after the run).
+    readings = [(0.0, 0.0, 0.0), (4.0, 0.0, 8.0), (8.0, 12.0, 16.0), (10.0, 18.0, 20.0)]
+    pool = {"count": 2, "slots": 4, "busy_time": 40.0, "up_time": 24.0, "readings": readings}
+    counters = {**COUNTERS, "workers": {"pool": pool}}
+    summary = summarize(make_messages(ROWS), TIMESERIES, counters, META)
+    assert summary["workers"]["pool"]["utilization"] == pytest.approx(18 / 32)
+    # The cost stays the whole run's, drain included.
+    assert summary["workers"]["pool"]["worker_seconds"] == 24.0
+    later = summarize(make_messages(ROWS), TIMESERIES, counters, META | {"warmup": 6.0})
+    assert later["workers"]["pool"]["utilization"] == pytest.approx((18 - 6) / (2 * 2 * 4))
+    # An empty window (publishing over by the warm-up) has no utilization, as no throughput.
+    empty = summarize(make_messages(ROWS), TIMESERIES, counters, META | {"warmup": 10.0})
+    assert empty["workers"]["pool"]["utilization"] is None and empty["throughput"] is None
 
 
 def test_nothing_completed_gives_none_not_nan():
@@ -344,9 +365,16 @@ def test_keys_make_separate_sequences():
     assert summary["reordering"]["reordered"] == 0
     assert summary["reordering"]["inversions"] == 0
     for row in rows:
-        row["key"] = None
+        row["key"] = "x"
     summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
     assert (summary["reordering"]["reordered"], summary["reordering"]["inversions"]) == (2, 2)
+    # Without keys nothing is ranked: no reordering figure at all, per queue or in total.
+    for row in rows:
+        row["key"] = None
+    summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META | {"warmup": 0})
+    nothing = dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
+    assert summary["reordering"] == summary["queues"]["a"]["reordering"] == nothing
+    assert check_conservation(summary) == []
 
 
 def test_messages_table_is_consistent():
@@ -364,7 +392,8 @@ def masked_reference(messages, counters, warmup, window_end):
     queues = {}
     for name in messages["queue"].cat.categories:
         here = (messages["queue"] == name).to_numpy()
-        done_in_window = here & measured & (completed_at <= window_end)
+        # completions in the window, whenever published
+        done_in_window = here & (completed_at >= warmup) & (completed_at <= window_end)
         queues[name] = {
             "latency": describe((completed_at - published)[completed & here]),
             "wait": describe((delivered_at - published)[delivered & here]),

@@ -69,7 +69,7 @@ def assert_summary_matches(result: sim.Result, warmup: float = 0.0):
 def test_acceptance_order_is_not_publish_order():
     # Rows in acceptance order: message 1 (published at 0.1) was accepted before message 0
     # (published at 0.0), and one worker completed them in acceptance order.
-    queue, key = [0, 0, 0], [-1, -1, -1]
+    queue, key = [0, 0, 0], [0, 0, 0]
     ids = [1, 0, 2]
     published_at = [0.1, 0.0, 0.2]
     completed_at = [1.0, 2.0, 3.0]
@@ -88,7 +88,7 @@ def test_acceptance_order_is_not_publish_order():
 
 def test_equal_publish_times_are_ordered_by_id_not_row():
     # Two producers sent at the same instant: id 4 before id 5, whatever the rows say.
-    queue, key, published_at = [0, 0], [-1, -1], [1.0, 1.0]
+    queue, key, published_at = [0, 0], [0, 0], [1.0, 1.0]
     completed_at = [2.0, 3.0]  # the first row completes first
     in_order, _ = vectorised(queue, key, published_at, [4, 5], completed_at, 1)
     assert (in_order["reordered"], in_order["inversions"]) == (0, 0)
@@ -105,8 +105,8 @@ def test_keys_queues_measured_and_incomplete_copies():
         (0, 1, 0.2, 2, 0.5, True),  # key 1: alone -> never reordered
         (0, 0, 0.2, 9, nan, True),  # not completed: not counted
         (0, 0, 0.0, 0, 3.0, False),  # not measured (warm-up)
-        (1, -1, 0.5, 5, 9.0, True),  # queue 1, no key: in order
-        (1, -1, 0.6, 6, 9.5, True),
+        (1, -1, 0.5, 5, 9.5, True),  # queue 1, no key: not ranked (out of order, unseen)
+        (1, -1, 0.6, 6, 9.0, True),
     ]
     queue, key, published_at, ids, completed_at, measured = map(list, zip(*rows, strict=True))
     total, per_queue = vectorised(queue, key, published_at, ids, completed_at, 2, measured)
@@ -116,8 +116,9 @@ def test_keys_queues_measured_and_incomplete_copies():
     assert total == pytest.approx(expected_total)
     assert per_queue == [pytest.approx(expected_queues[0]), pytest.approx(expected_queues[1])]
     assert total == pytest.approx(
-        {"reordered": 1, "reordered_ratio": 1 / 5, "inversions": 1, "max_displacement": 1}
+        {"reordered": 1, "reordered_ratio": 1 / 3, "inversions": 1, "max_displacement": 1}
     )
+    assert per_queue[1]["reordered"] is None
 
 
 # --------------------------------------------------------------------------- random tables
@@ -189,7 +190,7 @@ ONE_WORKER = """
     name: random-publish-latency
     run: {messages: 300, seed: 7}
     producers:
-      p: {arrivals: {process: poisson, rate: 50}, publish: q}
+      p: {arrivals: {process: poisson, rate: 50}, publish: q, message: {key: k}}
     brokers:
       b: {type: ideal, publish_latency: {dist: exponential, mean: 50ms}}
     queues:

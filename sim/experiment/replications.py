@@ -161,6 +161,7 @@ def run_designs(
             outcomes[outcome.design].append(outcome)
         if precision is not None and have == 0:
             check_figure(precision.figure, outcomes[0][0].summary)
+            _check_measured(precision.figure, outcomes)
         have = target
         if precision is None:
             return outcomes
@@ -194,6 +195,17 @@ def _scaled(progress: Progress | None, have: int, target: int, limit: int,
 
 class FigureError(ValueError):
     """A stop rule names a figure the summary does not have."""
+
+
+def _check_measured(figure: str, outcomes: Sequence[Sequence[Outcome]]) -> None:
+    """FigureError when no replication of the first batch could measure the figure (null in
+    all of them: the reordering of messages without keys, say): no precision can be reached,
+    and the rule would run to its maximum for nothing."""
+    values = [v for runs in outcomes for v in _values(runs, figure)]
+    if values and not any(math.isfinite(v) for v in values):
+        raise FigureError(
+            f"{figure} is null (not measured) in every replication, so no precision can be "
+            "reached; choose a figure the runs measure (reordering needs messages with a key)")
 
 
 def check_figure(figure: str, summary: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Latency, wait, response time and throughput (docs/scenario-reference.md).
 
-Only copies published at or after ``warmup`` are measured (run.warmup): the system starts empty, so
-early copies see an unrepresentative queue. They still count in the accounting totals.
+Latency figures measure the copies published at or after ``warmup`` (run.warmup): the system
+starts empty, so early copies see an unrepresentative queue. They still count in the
+accounting totals, and throughput counts every completion within [warmup, duration].
 
 Percentiles are ``numpy.percentile`` with its default linear interpolation between order
 statistics (method "linear", Hyndman and Fan type 7, the same as pandas' ``quantile``): with
@@ -41,21 +42,18 @@ def describe(values: np.ndarray, overwrite: bool = False) -> dict[str, float | N
     return stats
 
 
-def throughput(
-    published_at: np.ndarray, completed_at: np.ndarray, warmup: float, duration: float
-) -> float | None:
-    """Measured completions per second over the window [warmup, duration].
+def throughput(completed_at: np.ndarray, warmup: float, duration: float) -> float | None:
+    """Completions per second within the measured window [warmup, duration].
 
-    A copy counts when it was published at or after ``warmup`` and first completed at or
-    before ``duration`` (the end of the publishing window); the count is divided by
-    ``duration - warmup``. Completions during the drain after ``duration`` are left out, so
-    an overloaded system shows its capacity, not its arrival rate; copies published before
-    ``warmup`` are left out as run.warmup asks. (In steady state this under-counts by about
-    rate * mean latency / window, the copies still in the system at ``duration``.)
-    None when the window is empty.
+    A copy counts when it first completed in the window, whenever it was published: under a
+    backlog the copies worked off in the window were published earlier, and leaving them out
+    would read a busy system as idle (0/s beside a correct utilization). The window ends at
+    ``duration`` (the end of the publishing window): completions during the drain after it
+    are left out, so an overloaded system shows its capacity, not its arrival rate. This is
+    the same window as utilization's. None when the window is empty.
     """
     window = duration - warmup
     if not window > 0:
         return None
-    done = (published_at >= warmup) & (completed_at <= duration)  # NaN compares False
+    done = (completed_at >= warmup) & (completed_at <= duration)  # NaN compares False
     return float(np.count_nonzero(done)) / window

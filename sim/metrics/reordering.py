@@ -1,18 +1,20 @@
 """Reordering of completions against publish order (after RFC 4737).
 
-A *group* is the copies of one ordering key in one queue (copies without a key form one group
-per queue). Inside a group the sequence is the publish order: by ``published_at``, ties broken
-by the producer sequence (the message ``id``: ids are given in send order across producers),
-never the order in which the broker accepted the copies (the row order of the records, which
-differs from publish order under a random publish latency, a broker capacity or a publish
-retry). The observed order is the order of first completion (``completed_at``); copies that
-completed at the same instant are taken in publish order (neither completed before the
-other). Only completed copies count, and of those only the measured ones (published at or
-after ``warmup``; the caller selects them).
+A *group* is the copies of one ordering key in one queue. Ordering is per key: a copy without a
+key belongs to no sequence (nobody asked for its order), so it is never ranked, and a queue (or
+a run) where no measured copy has a key has no reordering figures (all None, not 0: a count of
+0 would claim the order was kept). Inside a group the sequence is the publish order: by
+``published_at``, ties broken by the producer sequence (the message ``id``: ids are given in
+send order across producers), never the order in which the broker accepted the copies (the row
+order of the records, which differs from publish order under a random publish latency, a broker
+capacity or a publish retry). The observed order is the order of first completion
+(``completed_at``); copies that completed at the same instant are taken in publish order
+(neither completed before the other). Only completed copies count, and of those only the
+measured ones (published at or after ``warmup``; the caller selects them).
 
 - ``reordered``: copies whose sequence is lower than that of a copy of the same group completed
   before them (RFC 4737's reordered packet).
-- ``reordered_ratio``: reordered / measured completed copies.
+- ``reordered_ratio``: reordered / measured completed copies that have a key.
 - ``inversions``: pairs of a group completed in the opposite order of publication (the Kendall
   tau distance between the two orders), summed over groups.
 - ``max_displacement``: the largest (completion position - publish position) over copies, both
@@ -285,22 +287,23 @@ def reordering(
 ) -> tuple[dict, list[dict]]:
     """The ``reordering`` figures overall and for each queue code 0..n_queues-1.
 
-    Inputs are the copies in any row order (the records' is broker acceptance order):
-    ``queue`` codes (all in 0..n_queues-1), ``key`` codes (-1: no key) and ``completed_at``
-    (NaN: not completed, never measured). The publish order inside a (queue, key) is given
-    either by ``published_at`` with ties broken by ``message_id`` (then by row), ranked here
-    -- the definition of the module docstring -- or, when ``published_at`` is None, by
-    ``seq`` (any integers or floats; ties by row): the messages table's ``seq`` column, which
+    Inputs are the copies in any row order (the records' is broker acceptance order): ``queue``
+    codes (all in 0..n_queues-1), ``key`` codes (-1: no key, never measured) and
+    ``completed_at`` (NaN: not completed, never measured). The publish order inside a (queue,
+    key) is given either by ``published_at`` with ties broken by ``message_id`` (then by row),
+    ranked here -- the definition of the module docstring -- or, when ``published_at`` is None,
+    by ``seq`` (any integers or floats; ties by row): the messages table's ``seq`` column, which
     :mod:`sim.records` numbers in that same publish order (never in row order, which is
-    acceptance order). ``measured``, when given, is a boolean mask of the rows to
-    measure (the same as passing ``queue[measured]`` etc., without the caller holding those
-    copies); otherwise every completed row is measured. ``reordered_ratio`` and
-    ``max_displacement`` are None where nothing was measured.
+    acceptance order). ``measured``, when given, is a boolean mask of the rows to measure (the
+    same as passing ``queue[measured]`` etc., without the caller holding those copies);
+    otherwise every completed row with a key is measured. Every figure is None where nothing was
+    measured (no completed copy with a key).
     """
     if published_at is None and seq is None:
         raise ValueError("reordering needs published_at (with message_id) or seq")
     times_all = np.asarray(completed_at, dtype=np.float64)
     rows = ~np.isnan(times_all)
+    rows &= np.asarray(key) >= 0  # unkeyed copies are in no sequence
     if measured is not None:
         rows &= np.asarray(measured, dtype=bool)
     select = None if rows.all() else rows
@@ -315,10 +318,9 @@ def reordering(
     if n == 0:
         return _figures(0, 0, 0, None), [_figures(0, 0, 0, None) for _ in range(n_queues)]
     key_m = _signed(pick(key))
-    keys_per_queue = int(key_m.max()) + 2
+    keys_per_queue = int(key_m.max()) + 1  # every measured key code is >= 0
     group *= keys_per_queue
     group += key_m
-    group += 1
     del key_m
 
     # Publish order: group-major, then (published_at, message_id) or seq, ties by row. Each
@@ -405,9 +407,12 @@ def reordering(
 
 
 def _figures(measured: int, reordered: int, inversions: int, max_displacement: int | None) -> dict:
+    """The four figures of ``measured`` ranked copies; all None when there were none."""
+    if not measured:
+        return dict.fromkeys(("reordered", "reordered_ratio", "inversions", "max_displacement"))
     return {
         "reordered": reordered,
-        "reordered_ratio": reordered / measured if measured else None,
+        "reordered_ratio": reordered / measured,
         "inversions": inversions,
         "max_displacement": max_displacement,
     }

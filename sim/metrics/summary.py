@@ -35,16 +35,17 @@ def summarize(
 ) -> dict[str, Any]:
     """Turn the records of one run into the summary dict (see the module docstring).
 
-    ``meta`` holds scenario, seed, duration (end of the publishing window), warmup, sim_end
-    and wall_seconds. A run stopped by a message count may have no duration: the measured
-    window then ends at ``sim_end``. Definitions (copies published at or after warmup):
-    latency = completed_at - published_at over completed copies, wait = first_delivered_at -
-    published_at over delivered copies, queueing = started_at - published_at over copies
-    whose processing started (wait plus any time in a worker's prefetch buffer), all
-    described by :func:`describe` (numpy's linear percentiles); throughput as in
-    :func:`sim.metrics.latency.throughput` (completions within [warmup, duration] per
-    second); reordering as in :mod:`sim.metrics.reordering`; mean_depth = mean of the
-    sampled depths, max_depth from the queue's counters.
+    ``meta`` holds scenario, seed, duration (end of the publishing window), warmup, sim_end and
+    wall_seconds. A run stopped by a message count may have no duration: the measured window
+    then ends at ``sim_end``. Definitions (copies published at or after warmup): latency =
+    completed_at - published_at over completed copies, wait = first_delivered_at - published_at
+    over delivered copies, queueing = started_at - published_at over copies whose processing
+    started (wait plus any time in a worker's prefetch buffer), all described by
+    :func:`describe` (numpy's linear percentiles); throughput as in
+    :func:`sim.metrics.latency.throughput` (completions within [warmup, duration] per second,
+    whenever the copy was published); utilization over that same window; reordering as in
+    :mod:`sim.metrics.reordering`; mean_depth = mean of the sampled depths, max_depth from the
+    queue's counters.
 
     Memory: the columns are read in place and each figure is computed from arrays of the rows
     it needs, released before the next, so the temporaries stay a few dozen bytes per row.
@@ -122,7 +123,7 @@ def summarize(
         **overall,
         "reordering": reordering_total,
         "queues": queues,
-        "workers": _workers(counters.get("workers", {}), sim_end),
+        "workers": _workers(counters.get("workers", {}), sim_end, warmup, window_end),
         "producers": _producers(messages, counters.get("producers", {}), warmup),
         "exchanges": {
             str(name): {k: int(v) for k, v in c.items()}
@@ -170,7 +171,7 @@ def _timing(
         "latency": _describe_span(published_at, completed_at, warmup),
         "wait": _describe_span(published_at, delivered_at, warmup),
         "queueing": _describe_span(published_at, started_at, warmup),
-        "throughput": throughput(published_at, completed_at, warmup, window_end),
+        "throughput": throughput(completed_at, warmup, window_end),
     }
 
 
@@ -267,16 +268,25 @@ def _mean_depth(timeseries: pd.DataFrame, column: str = "depth") -> dict[str, fl
     return out
 
 
-def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, Any]]:
-    """``utilization`` = busy slot-seconds / (slots per worker * worker-seconds up);
+def _workers(workers: Mapping[str, Any], sim_end: float, warmup: float = 0.0,
+             window_end: float | None = None) -> dict[str, dict[str, Any]]:
+    """``utilization`` = busy slot-seconds / (slots per worker * worker-seconds up), both
+    within the measured window [warmup, window_end] (the window of throughput): over the
+    whole run, a pool's figure would fall as another pool drains long after publishing
+    stops. None when the window is empty. The engine's ``readings`` (cumulative busy and up
+    time while publishing) give the two ends, exactly at the run's warm-up and at the end of
+    publishing, linearly between two readings otherwise (a warm-up chosen after the run);
+    counters without readings (hand-built ones) give the whole run.
     ``mean_up`` = worker-seconds up / sim_end (the mean number of workers up);
-    ``worker_seconds`` = worker-seconds up (what the design costs); ``min_up`` and
-    ``max_up`` the fewest and most workers up at once."""
+    ``worker_seconds`` = worker-seconds up over the whole run, drain included (what the
+    design costs); ``min_up`` and ``max_up`` the fewest and most workers up at once."""
     out: dict[str, dict[str, Any]] = {}
     for name, c in workers.items():
         count, slots = int(c.get("count", 0)), int(c.get("slots", 0))
-        busy, up = float(c.get("busy_time", 0.0)), float(c.get("up_time", 0.0))
-        capacity = (slots / count) * up if count > 0 else 0.0
+        up = float(c.get("up_time", 0.0))
+        busy_in, up_in = _in_window(c, warmup, window_end)
+        capacity = (slots / count) * up_in if count > 0 and up_in is not None else 0.0
+        busy = float(busy_in or 0.0)
         out[str(name)] = {
             "utilization": busy / capacity if capacity > 0 else None,
             "crashes": int(c.get("crashes", 0)),
@@ -286,6 +296,23 @@ def _workers(workers: Mapping[str, Any], sim_end: float) -> dict[str, dict[str, 
             "max_up": _int_or_none(c.get("max_up")),
         }
     return out
+
+
+def _in_window(c: Mapping[str, Any], warmup: float,
+               window_end: float | None) -> tuple[float | None, float | None]:
+    """A pool's (busy slot-seconds, worker-seconds up) within [warmup, window_end]."""
+    readings = c.get("readings")
+    if readings is None:
+        return float(c.get("busy_time", 0.0)), float(c.get("up_time", 0.0))
+    readings = np.asarray(readings, dtype=np.float64).reshape(-1, 3)
+    times = readings[:, 0]
+    if window_end is None or not window_end > warmup or readings.shape[0] == 0 \
+            or warmup < times[0] or window_end > times[-1] + 1e-9 * max(1.0, window_end):
+        return None, None  # an empty window, or one the readings do not cover
+    ends = np.array([warmup, min(window_end, float(times[-1]))])
+    busy = np.interp(ends, times, readings[:, 1])
+    up = np.interp(ends, times, readings[:, 2])
+    return float(busy[1] - busy[0]), float(up[1] - up[0])
 
 
 def _producers(
