@@ -88,6 +88,12 @@ class Records:
         self.lease = array("i")
         # Per-copy service time given by a trace (NaN: draw from the pool's distribution).
         self.service_time: array | None = None
+        # The length of each copy's job (seconds of work, before any slowdown), set at its
+        # first processing and read by every repeat (a redelivery, a requeue, a Kafka
+        # reprocessing), so a repeated job is as long as the first run of it. A queue that
+        # several pools consume gives each of those pools a column of its own (`job_column`).
+        self.job = array("d")
+        self._private_jobs: list[array] = []
         # Headers of the messages that have any, by message id (read by follow-ups and
         # dead letters, which are routed again).
         self.headers: dict[int, dict[str, object]] = {}
@@ -143,6 +149,9 @@ class Records:
         self.state.extend(array("b", bytes(n)))  # PENDING == 0
         self.priority.extend(array("i", bytes(4 * n)))
         self.lease.extend(array("i", bytes(4 * n)))
+        self.job.extend(_NANS)
+        for column in self._private_jobs:
+            column.extend(_NANS)
         if self.service_time is not None:
             self.service_time.extend(_NANS)
 
@@ -150,6 +159,16 @@ class Records:
         """Keep a per-copy service time column (traces that carry ``service_time``)."""
         if self.service_time is None:
             self.service_time = array("d", [NAN]) * self.capacity
+
+    def job_column(self, private: bool) -> array:
+        """Where a pool keeps its copies' job lengths: the shared column, or (``private``,
+        for a pool whose queue other pools consume too) one of its own, grown with the rest,
+        so each pool draws its own length for a copy it takes."""
+        if not private:
+            return self.job
+        column = array("d", [NAN]) * self.capacity
+        self._private_jobs.append(column)
+        return column
 
     def view(self, name: str) -> np.ndarray:
         """A column as a numpy array over the copies that exist (a view: no copy is made)."""
