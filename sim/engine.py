@@ -182,7 +182,8 @@ def _counters(model: Model, sim_end: float) -> dict[str, dict[str, dict[str, Any
                                     entry["call_times"]])
             entry["call_times"] = pairs.reshape(-1, 2)
     queues = {
-        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth}
+        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth,
+               "republished_copies": q.republished}
         for name, q in model.queues.items()
     }
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
