@@ -90,10 +90,9 @@ class Records:
         self.service_time: array | None = None
         # The length of each copy's job (seconds of work, before any slowdown), set at its
         # first processing and read by every repeat (a redelivery, a requeue, a Kafka
-        # reprocessing), so a repeated job is as long as the first run of it. A queue that
-        # several pools consume gives each of those pools a column of its own (`job_column`).
-        self.job = array("d")
-        self._private_jobs: list[array] = []
+        # reprocessing), so a repeated job is as long as the first run of it: the shared
+        # column first, then one per pool whose queue other pools consume too (`job_column`).
+        self.jobs: list[array] = [array("d")]
         # Headers of the messages that have any, by message id (read by follow-ups and
         # dead letters, which are routed again).
         self.headers: dict[int, dict[str, object]] = {}
@@ -149,8 +148,7 @@ class Records:
         self.state.extend(array("b", bytes(n)))  # PENDING == 0
         self.priority.extend(array("i", bytes(4 * n)))
         self.lease.extend(array("i", bytes(4 * n)))
-        self.job.extend(_NANS)
-        for column in self._private_jobs:
+        for column in self.jobs:
             column.extend(_NANS)
         if self.service_time is not None:
             self.service_time.extend(_NANS)
@@ -165,9 +163,9 @@ class Records:
         for a pool whose queue other pools consume too) one of its own, grown with the rest,
         so each pool draws its own length for a copy it takes."""
         if not private:
-            return self.job
+            return self.jobs[0]
         column = array("d", [NAN]) * self.capacity
-        self._private_jobs.append(column)
+        self.jobs.append(column)
         return column
 
     def view(self, name: str) -> np.ndarray:

@@ -78,7 +78,7 @@ class Pool:
         # repeat (None: ``service_on_repeat: fresh``, a new draw per processing). The model
         # gives a pool a column of its own when its queue is shared with other pools.
         self.jobs: array | None = (
-            records.job if spec.get("service_on_repeat", "same") == "same" else None)
+            records.jobs[0] if spec.get("service_on_repeat", "same") == "same" else None)
         self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.slowdown = 1.0
         self.busy_time = 0.0
