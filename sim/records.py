@@ -92,6 +92,9 @@ class Records:
         # first processing and read by every repeat (a redelivery, a requeue, a Kafka
         # reprocessing), so a repeated job is as long as the first run of it: the shared
         # column first, then one per pool whose queue other pools consume too (`job_column`).
+        # One attribute for them all, and keep Records under 30 attributes: at 30, CPython
+        # 3.11 no longer shares the instance dict's keys, and every attribute read in `add`
+        # slows down (measured: about 1,000 instructions a message on benchmarks/mm8.yaml).
         self.jobs: list[array] = [array("d")]
         # Headers of the messages that have any, by message id (read by follow-ups and
         # dead letters, which are routed again).
