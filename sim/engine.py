@@ -104,6 +104,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         gc.unfreeze()
     for queue in model.queues.values():
         queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
+    model.records.drop_jobs()  # (no processing starts any more)
     if AUDIT:
         problems = model.audit(drained=run["drain"] and not timed_out)
         if problems:

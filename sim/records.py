@@ -171,6 +171,12 @@ class Records:
         self.jobs.append(column)
         return column
 
+    def drop_jobs(self) -> None:
+        """Free the job lengths once the run is over (nothing after it reads them): the
+        results are built while the records are alive, and memory peaks then."""
+        for column in self.jobs:
+            del column[:]  # in place: the pools' and workers' references see it empty
+
     def view(self, name: str) -> np.ndarray:
         """A column as a numpy array over the copies that exist (a view: no copy is made)."""
         column = getattr(self, name)
