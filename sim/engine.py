@@ -31,9 +31,11 @@ Progress = Callable[[float], None]
 AUDIT = False
 
 # The clock must move: a model that handles this many events without time advancing (plus a
-# generous allowance per message sent at that instant: a burst is not a loop) is in a loop
-# that takes no time (say, a copy failing instantly and requeued at once, forever), and would
-# otherwise never end.
+# generous allowance per message a producer sent at that instant: a burst is not a loop) is in
+# a loop that takes no time (say, a copy failing instantly and requeued at once, forever), and
+# would otherwise never end. Only producers' sends earn an allowance: a loop of pipeline
+# stages makes a new message at every step, so counting those would let it run for ever. A
+# send may pass once through every stage of a pipeline, so its allowance grows with them.
 STILL_CLOCK_EVENTS = 1_000_000
 STILL_CLOCK_EVENTS_PER_SEND = 20
 _CHECK_EVERY = 1 << 16  # events between two looks at the clock
@@ -97,12 +99,15 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     # spares the cyclic garbage collector from walking it again and again while the run
     # allocates millions of short-lived events (a quarter of the run time otherwise).
     gc.freeze()
+    stages = 1 + sum(1 for pool in model.pools.values() if pool.then is not None)
+    producers = model.producers
     try:
-        _run_until(env, done, lambda: model.budget.next_id)  # every message made counts
+        _run_until(env, done, lambda: sum(p.sent for p in producers), stages)
     finally:
         gc.unfreeze()
     for queue in model.queues.values():
         queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
+    model.records.drop_jobs()  # (no processing starts any more)
     if AUDIT:
         problems = model.audit(drained=run["drain"] and not timed_out)
         if problems:
@@ -139,9 +144,11 @@ def _callers(model: Model, scenario: dict[str, Any]) -> list[tuple[str, list[Any
     return out
 
 
-def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
+def _run_until(env: Environment, done: Event, sent: Callable[[], int], stages: int = 1) -> None:
     """``env.run(until=done)``, watching that the clock moves (see STILL_CLOCK_EVENTS);
-    ``sent()`` is how many messages the producers have sent so far."""
+    ``sent()`` is how many messages the producers have sent so far (follow-ups and dead
+    letters not included), ``stages`` how many pools a send can pass through (1 + the pools
+    with ``then``)."""
     done.callbacks.append(StopSimulation.callback)
     step, still, last, sent_before = env.step, 0, env.now, sent()
     try:
@@ -152,13 +159,15 @@ def _run_until(env: Environment, done: Event, sent: Callable[[], int]) -> None:
                 still, last, sent_before = 0, env.now, sent()
                 continue
             still += _CHECK_EVERY
-            allowed = STILL_CLOCK_EVENTS + STILL_CLOCK_EVENTS_PER_SEND * (sent() - sent_before)
+            allowed = STILL_CLOCK_EVENTS + STILL_CLOCK_EVENTS_PER_SEND * stages * (
+                sent() - sent_before)
             if still >= allowed:
                 raise ModelStuck(
                     f"the simulation clock stood still at t = {last:g} s for {still:,} events: "
                     "the model is in a loop that takes no time (e.g. a pool whose every "
-                    "processing fails at once and is requeued at once); give the work some "
-                    "service_time, a retry delay, or the queue a max_deliveries"
+                    "processing fails at once and is requeued at once, or pipeline stages "
+                    "that publish to each other instantly); give the work some service_time, "
+                    "a retry delay, the queue a max_deliveries, or a then.probability below 1"
                 )
     except StopSimulation:
         return
@@ -234,7 +243,8 @@ def _counters(model: Model, sim_end: float,
                                     entry["call_times"]])
             entry["call_times"] = pairs.reshape(-1, 2)
     queues = {
-        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth}
+        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth,
+               "republished_copies": q.republished}
         for name, q in model.queues.items()
     }
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}

@@ -106,6 +106,14 @@ class Records:
         self.lease = array("i")
         # Per-copy service time given by a trace (NaN: draw from the pool's distribution).
         self.service_time: array | None = None
+        # The length of each copy's job (seconds of work, before any slowdown), set at its
+        # first processing and read by every repeat (a redelivery, a requeue, a Kafka
+        # reprocessing), so a repeated job is as long as the first run of it: the shared
+        # column first, then one per pool whose queue other pools consume too (`job_column`).
+        # One attribute for them all, and keep Records under 30 attributes: at 30, CPython
+        # 3.11 no longer shares the instance dict's keys, and every attribute read in `add`
+        # slows down (measured: about 1,000 instructions a message on benchmarks/mm8.yaml).
+        self.jobs: list[array] = [array("d")]
         # Headers of the messages that have any, by message id (read by follow-ups and
         # dead letters, which are routed again).
         self.headers: dict[int, dict[str, object]] = {}
@@ -161,6 +169,8 @@ class Records:
         self.state.extend(array("b", bytes(n)))  # PENDING == 0
         self.priority.extend(array("i", bytes(4 * n)))
         self.lease.extend(array("i", bytes(4 * n)))
+        for column in self.jobs:
+            column.extend(_NANS)
         if self.service_time is not None:
             self.service_time.extend(_NANS)
 
@@ -168,6 +178,22 @@ class Records:
         """Keep a per-copy service time column (traces that carry ``service_time``)."""
         if self.service_time is None:
             self.service_time = array("d", [NAN]) * self.capacity
+
+    def job_column(self, private: bool) -> array:
+        """Where a pool keeps its copies' job lengths: the shared column, or (``private``,
+        for a pool whose queue other pools consume too) one of its own, grown with the rest,
+        so each pool draws its own length for a copy it takes."""
+        if not private:
+            return self.jobs[0]
+        column = array("d", [NAN]) * self.capacity
+        self.jobs.append(column)
+        return column
+
+    def drop_jobs(self) -> None:
+        """Free the job lengths once the run is over (nothing after it reads them): the
+        results are built while the records are alive, and memory peaks then."""
+        for column in self.jobs:
+            del column[:]  # in place: the pools' and workers' references see it empty
 
     def view(self, name: str) -> np.ndarray:
         """A column as a numpy array over the copies that exist (a view: no copy is made)."""

@@ -177,6 +177,7 @@ def test_shape_and_meta(summary):
         "max_depth",
         "mean_depth",
         "refused_attempts",
+        "republished_copies",
     ]
 
 

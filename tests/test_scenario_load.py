@@ -100,6 +100,7 @@ def test_minimal_scenario_resolves_every_default() -> None:
                 "ack_latency": ZERO,
                 "service_time": {"dist": "exponential", "mean": 0.008},
                 "service_time_by_type": {},
+                "service_on_repeat": "same",
                 "error_rate": 0.0,
                 "retry": {"requeue": True, "delay": 0.0},
                 "idempotent": False,

@@ -97,6 +97,9 @@ def summarize(
             "mean_depth": mean_depth.get(name),
             # Publish attempts refused, retries included (totals.rejected: final refusals).
             "refused_attempts": _int_or_none(queue_counters.get(name, {}).get("refused_attempts")),
+            # Copies taken again when a nacked publish was republished through an exchange.
+            "republished_copies": _int_or_none(
+                queue_counters.get(name, {}).get("republished_copies")),
         }
         if "max_lag" in queue_counters.get(name, {}):  # a kafka consumer group's log
             partitions = _partitions(queue_counters[name].get("partitions") or [], sim_end)

@@ -100,8 +100,10 @@ class Broker:
             if message.copy:
                 rec.copy[cid] = message.copy
             queue.put(cid)
+            if attempt and route.had is not None and queue in route.had:
+                queue.republished += 1  # a republish through an exchange: a second copy here
         if refused is not None:
-            sender.refused(message, refused, attempt)
+            sender.refused(message, refused, attempt, route, queues)
             return False
         sender.accepted += 1
         return True

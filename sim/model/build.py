@@ -158,6 +158,8 @@ class Model:
 
         self.budget = PublishBudget(run["messages"], self.end_publishing)
         self.pools: dict[str, Any] = {}
+        sources = [self._source_name(name, spec["consumes"])
+                   for name, spec in pool_specs.items() if spec["consumes"]]
         for name, spec in pool_specs.items():
             by_type = {
                 rec.types.code(type_): sampler(dist, seed, f"workers.{name}.service.{type_}")
@@ -180,6 +182,9 @@ class Model:
             else:
                 pool = WorkerPool(env, name, self.queues[spec["consumes"]], rec, spec,
                                   **options)
+            if pool.jobs is not None and spec["consumes"] is not None and sources.count(
+                    self._source_name(name, spec["consumes"])) > 1:
+                pool.jobs = rec.job_column(private=True)  # its own lengths for a shared queue
             if spec.get("then"):
                 pool.then = self._follow_ups(name, spec["then"])
             self.pools[name] = pool

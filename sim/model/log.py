@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sim.model.schedule import Call
 from sim.model.work import Work, inert
 from sim.model.workers import WorkerPool
-from sim.records import COMPLETED, PENDING, Records
+from sim.records import COMPLETED, NAN, PENDING, Records
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -178,6 +178,7 @@ class GroupLog:
         self.completed = 0
         self.rejected = 0
         self.refused = 0
+        self.republished = 0  # (a log never refuses, so never takes a republished copy)
         self.max_depth = 0
         self.rebalances = 0
         self.max_lag = 0
@@ -388,6 +389,7 @@ class LogConsumer:
         # (`LogPool.idle_consumers`: up then, and never owning one, is idle).
         self.up_while_publishing = False
         self.owned_while_publishing = False
+        self.jobs: array | None = pool.jobs  # (see Pool.jobs)
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -557,8 +559,13 @@ class LogConsumer:
             rec.absorbed[cid] += 1
             service = 0.0
         else:
-            plain = self.plain_service
-            service = plain() if plain is not None else pool.service_time(cid)
+            jobs = self.jobs
+            service = jobs[cid] if jobs is not None else NAN
+            if service != service:  # NaN: first processing by this group (or a fresh draw)
+                plain = self.plain_service
+                service = plain() if plain is not None else pool.service_time(cid)
+                if jobs is not None:
+                    jobs[cid] = service  # a reprocessing after a rebalance is the same job
             service *= pool.slowdown
             pool.busy_time += service
         call = Call(self.env, service, self._finished, (part, offset, cid, absorbed))
@@ -613,6 +620,7 @@ class LogPool(WorkerPool):
         index = len(self.workers)
         consumer = LogConsumer(self, index, self.records.workers.code(f"{self.name}/{index}"))
         consumer.plain_service = self.plain
+        consumer.jobs = self.jobs
         self.workers.append(consumer)  # type: ignore[arg-type]
         self.queue.consumers.append(consumer)
         for listener in self.on_new_worker:
@@ -624,6 +632,7 @@ class LogPool(WorkerPool):
         self.plain = self.service if plain else None
         for consumer in self.workers:
             consumer.plain_service = self.plain
+            consumer.jobs = self.jobs
             consumer.up = True
             consumer.up_while_publishing |= self.queue.work.publishing
             consumer.member = True

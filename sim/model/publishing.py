@@ -4,8 +4,10 @@ A producer, a pool's ``then`` follow-ups and a queue's dead-lettering all publis
 a `Message` goes to a route (a queue or an exchange, see `sim.model.routing`), reaches the
 route's broker after its publish latency and capacity (`Broker.publish`), and each queue it is
 routed to either takes a copy or refuses it. What a refusal costs is decided here, in one
-place: retried after a backoff (only to the queues that refused) or given up, which counts a
-final ``rejected`` on each refusing queue and an ``error`` for the publisher. Backpressure
+place: retried after a backoff or given up, which counts a final ``rejected`` on each refusing
+queue and an ``error`` for the publisher. A retry goes to the refusing queue when the publish
+was to a queue, and through the exchange again when an exchange routed it (the client
+republishes the nacked message: queues that took a copy get a duplicate). Backpressure
 (``overflow: block``) holds the copy in its queue until there is room; it is never a refusal.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.model.routing import ToQueues
+from sim.model.routing import Republish, ToQueues
 from sim.model.schedule import Call
 from sim.model.work import Work
 
@@ -52,13 +54,24 @@ class Publisher:
             message.routing_key = self.routing_key(message)
         route.broker.publish(message, route, self, 0)
 
-    def refused(self, message: Message, queues: Sequence[Queue], attempt: int) -> None:
-        """The broker refused the publish into ``queues``: retry them later, or give up."""
+    def refused(self, message: Message, queues: Sequence[Queue], attempt: int,
+                route: Any = None, routed: Sequence[Queue] = ()) -> None:
+        """The broker refused the publish into ``queues`` (of the ``routed`` ones, sent along
+        ``route``): retry later, or give up.
+
+        A publish to a queue is retried to that queue. One an exchange routed is republished
+        through the exchange, as a client does when its publish is nacked: routed again, so
+        the queues that took a copy get another one (see `Republish`)."""
         retry = self._retry
         if retry is not None and attempt < retry[0]:
             self.work.enter()  # the drain waits for a publish being retried
-            route = ToQueues(queues, queues[0].broker)
-            Call(self.env, retry[1], self._again, (message, route, attempt + 1))
+            if route is None or route.fixed is not None:
+                again: Any = ToQueues(queues, queues[0].broker)
+            else:
+                refusing = set(queues)
+                had = (route.had or frozenset()) | {q for q in routed if q not in refusing}
+                again = Republish(getattr(route, "exchange", route), frozenset(had))
+            Call(self.env, retry[1], self._again, (message, again, attempt + 1))
             return
         self.rejected += 1
         for queue in queues:

@@ -143,6 +143,7 @@ class Queue:
         self.completed = 0
         self.rejected = 0  # publishes finally refused (after any retries)
         self.refused = 0  # refused publish attempts, retries included
+        self.republished = 0  # copies taken again: a nacked publish republished (Republish)
 
     # -- publishing ---------------------------------------------------------------------
     def rejects(self) -> bool:

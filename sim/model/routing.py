@@ -5,6 +5,7 @@ publish path never compares strings to decide what kind of routing applies:
 
 - `ToQueues`: a fixed set of queues. ``publish: QUEUE`` is the default direct exchange (the
   "direct worker queue" of the notes); a retry goes back to just the queues that refused.
+- `Republish`: the retry of a publish an exchange routed, through the exchange again.
 - `DirectExchange`: the queues whose binding key equals the message's routing key.
 - `FanoutExchange`: every bound queue (publish/subscribe: each subscriber has its own queue).
 - `TopicExchange`: dotted routing keys matched against binding patterns, ``*`` one word and
@@ -50,6 +51,7 @@ class ToQueues:
     """A fixed set of queues (the default direct exchange of a queue)."""
 
     needs_key = False
+    had = None  # (see Republish)
 
     def __init__(self, queues: Sequence[Queue], broker: Broker) -> None:
         self.fixed = self.queues = tuple(queues)
@@ -65,6 +67,7 @@ class Exchange:
 
     needs_key = True  # whether a publisher must give messages a routing key
     fixed = None  # the queues of a route that does not depend on the message (ToQueues)
+    had = None  # (see Republish)
 
     def __init__(self, name: str, broker: Broker, alternate: Queue | None) -> None:
         self.name = name
@@ -94,6 +97,26 @@ class Exchange:
             "to_alternate": self.to_alternate,
             "dropped": self.unroutable - self.to_alternate,
         }
+
+
+class Republish:
+    """A publish an exchange routed, retried after a queue refused it: the client republishes
+    the whole message through the exchange (RabbitMQ nacks the publish, not a queue's copy), so
+    it is routed again and every queue it reaches gets a copy, including those that took one
+    before. ``had`` holds those: a copy one of them takes again is a duplicate (counted in the
+    queue's ``republished``)."""
+
+    fixed = None
+
+    def __init__(self, exchange: Exchange, had: frozenset[Queue]) -> None:
+        self.exchange = exchange
+        self.had = had
+        self.broker = exchange.broker
+        self.needs_key = exchange.needs_key
+        self.name = exchange.name
+
+    def route(self, message: Message) -> Sequence[Queue]:
+        return self.exchange.route(message)  # (the exchange counts the republish as a publish)
 
 
 def _unique(queues: list[Queue]) -> tuple[Queue, ...]:

@@ -20,6 +20,7 @@ returns up to ``batch_size`` copies; an empty one long-polls up to ``wait_time``
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,11 @@ class Pool:
         self.service_by_type = service_by_type
         self.error_rate: float = spec["error_rate"]
         self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
+        # Each copy's job length, drawn at its first processing here and reused by every
+        # repeat (None: ``service_on_repeat: fresh``, a new draw per processing). The model
+        # gives a pool a column of its own when its queue is shared with other pools.
+        self.jobs: array | None = (
+            records.jobs[0] if spec.get("service_on_repeat", "same") == "same" else None)
         self.then: FollowUps | None = None  # set by the model: the pool's follow-up publishes
         self.slowdown = 1.0
         self.busy_time = 0.0
@@ -173,6 +179,7 @@ class WorkerPool(Pool):
         index = len(self.workers)
         worker = Worker(self, index, self.records.workers.code(f"{self.name}/{index}"))
         worker.plain_service = self.plain
+        worker.jobs = self.jobs
         self.workers.append(worker)
         self.queue.consumers.append(worker)
         for listener in self.on_new_worker:
@@ -190,6 +197,7 @@ class WorkerPool(Pool):
         self.plain = self.service if plain else None
         for worker in self.workers:
             worker.plain_service = self.plain
+            worker.jobs = self.jobs
             worker.start()
         self.started()
         if self.autoscaler is not None:
@@ -241,6 +249,7 @@ class Worker:
         self._ack_arrived: Callable[[int, float], None] = (
             self._late_ack_arrived if ack_after else self._early_ack_arrived)
         self.plain_service: Callable[[], float] | None = None  # set by WorkerPool.start
+        self.jobs: array | None = pool.jobs  # (see Pool.jobs; set again by WorkerPool.start)
         # Record columns used on every copy (arrays grow in place: the references hold).
         self._started_at = pool.records.started_at
         self._first_delivered_at = pool.records.first_delivered_at
@@ -384,23 +393,46 @@ class Worker:
         started = self._started_at
         if started[cid] != started[cid]:  # NaN: the copy's first processing starts now
             started[cid] = now
-        seen = pool.seen_at_start
-        if seen is not None and cid in seen:
-            # Idempotent consumer: already done, acknowledged without running again.
-            pool.records.absorbed[cid] += 1
-            call = Call(self.env, 0.0, self._absorbed, token)
-            call.due = now
-        else:
             plain = self.plain_service
             service = plain() if plain is not None else pool.service_time(cid)
-            if pool.slowdown != 1.0:
-                service *= pool.slowdown
-            pool.busy_time += service
-            call = Call(self.env, service, self._finished, token)
-            call.due = now + service
+            jobs = self.jobs
+            if jobs is not None:
+                jobs[cid] = service  # every repeat takes as long (see Pool.jobs)
+        else:
+            seen = pool.seen_at_start
+            if seen is not None and cid in seen:
+                # Idempotent consumer: already done, acknowledged without running again.
+                pool.records.absorbed[cid] += 1
+                call = Call(self.env, 0.0, self._absorbed, token)
+                call.due = now
+                self.running[token] = call
+                if self._ack_on_start:
+                    self._send_ack(token, now)
+                return
+            service = self._repeat_length(cid)
+        if pool.slowdown != 1.0:
+            service *= pool.slowdown
+        pool.busy_time += service
+        call = Call(self.env, service, self._finished, token)
+        call.due = now + service
         self.running[token] = call
         if self._ack_on_start:
             self._send_ack(token, now)
+
+    def _repeat_length(self, cid: int) -> float:
+        """A repeated processing's length: the copy's job as drawn the first time this pool
+        processed it (a pool sharing the queue draws its own), or with ``service_on_repeat:
+        fresh`` a new draw."""
+        jobs = self.jobs
+        if jobs is not None:
+            service = jobs[cid]
+            if service == service:  # not NaN: this pool drew it before
+                return service
+        plain = self.plain_service
+        service = plain() if plain is not None else self.pool.service_time(cid)
+        if jobs is not None:
+            jobs[cid] = service
+        return service
 
     def _absorbed(self, event: Call) -> None:
         token = event._value

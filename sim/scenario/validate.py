@@ -18,7 +18,7 @@ from sim.scenario.extras import resolve_exchanges
 from sim.scenario.faults import resolve_faults
 from sim.scenario.names import collect
 from sim.scenario.producers import resolve_producers
-from sim.scenario.workers import resolve_workers
+from sim.scenario.workers import refuse_instant_pipeline_loops, resolve_workers
 
 TOP_KEYS = [
     "name",
@@ -103,5 +103,8 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     out["workers"] = workers
     out["faults"] = resolve_faults(ctx, raw, names, workers, queues)
     if ctx.problems or any(v is INVALID for v in out.values()):
+        return None
+    refuse_instant_pipeline_loops(ctx, out)  # (needs every section resolved)
+    if ctx.problems:
         return None
     return out

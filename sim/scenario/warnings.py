@@ -31,7 +31,7 @@ from sim.format import duration as show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
 from sim.scenario.memory import count_text as _count
 from sim.scenario.memory import need
-from sim.scenario.workers import retries_forever
+from sim.scenario.workers import pipeline_cycles, retries_forever
 
 HUGE_MESSAGES = 50_000_000
 MIN_BACKLOG = 10  # copies: an overload that leaves fewer behind is not worth a warning
@@ -146,47 +146,18 @@ def _reaches(data: Mapping[str, Any], target: str | None, queue: str) -> bool:
 def _pipeline_cycles(data: Mapping[str, Any]) -> list[str]:
     """A pool whose follow-ups surely come back to its own queue (probability 1, through a
     queue or a fanout exchange, pool after pool): every message then circulates forever, so
-    the drain can only end at its timeout."""
-    sure: dict[str, list[tuple[str, str]]] = {}  # queue -> [(next queue, pool)]
-    for name, pool in data["workers"].items():
-        then, queue = pool.get("then"), pool["consumes"]
-        if not then or queue is None or then["probability"] < 1:
-            continue
-        exchange = data.get("exchanges", {}).get(then["publish"])
-        if exchange is None:
-            reached = [then["publish"]]
-        elif exchange["type"] == "fanout":
-            reached = [b["queue"] for b in exchange["bindings"]]
-        else:
-            continue  # a key, headers or code decide: not surely
-        sure.setdefault(queue, []).extend((r, name) for r in reached)
+    the drain can only end at its timeout. (A loop that also takes no time is refused when
+    the scenario is loaded: see `sim.scenario.workers.pipeline_cycles`.)"""
     out = []
-    for start in sure:
-        path, stack, seen = [], [(start, [])], set()
-        while stack:
-            queue, pools = stack.pop()
-            for onward, pool in sure.get(queue, []):
-                if onward == start:
-                    path = [*pools, pool]
-                    break
-                if onward not in seen:
-                    seen.add(onward)
-                    stack.append((onward, [*pools, pool]))
-            if path:
-                break
-        if path and start == min(q for q in sure if q in _queues_of(path, data)):
-            chain = " -> ".join(path)
-            out.append(
-                f"workers.{path[0]}.then: every message processed from queue {start} comes "
-                f"back to it (follow-ups with probability 1 through {chain}): messages "
-                "circulate forever and the drain ends only at drain_timeout; give a "
-                "probability below 1"
-            )
+    for start, path in pipeline_cycles(data):
+        chain = " -> ".join(path)
+        out.append(
+            f"workers.{path[0]}.then: every message processed from queue {start} comes "
+            f"back to it (follow-ups with probability 1 through {chain}): messages "
+            "circulate forever and the drain ends only at drain_timeout; give a "
+            "probability below 1"
+        )
     return out
-
-
-def _queues_of(pools: list[str], data: Mapping[str, Any]) -> set[str]:
-    return {data["workers"][p]["consumes"] for p in pools}
 
 
 def _dead_letter_cycles(data: Mapping[str, Any]) -> list[str]:

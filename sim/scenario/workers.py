@@ -38,6 +38,7 @@ WORKER_KEYS = [
     "ack_latency",
     "service_time",
     "service_time_by_type",
+    "service_on_repeat",
     "error_rate",
     "retry",
     "idempotent",
@@ -50,8 +51,14 @@ ACK_MODES = ("after_processing", "on_start", "on_delivery")
 # processed before is acknowledged without running again; `true` means the same), or
 # "at_commit" (the effect is committed under a unique constraint that refuses the second one).
 IDEMPOTENCE = ("at_start", "at_commit")
+# service_on_repeat: how long a repeated processing of a copy takes (a redelivery, a requeue,
+# a Kafka reprocessing): "same", the length drawn at its first processing (the job is a
+# property of the message), or "fresh", a new draw per processing (a job whose length is
+# mostly the moment's luck: a contended lock, a cold cache).
+REPEAT_SERVICE = ("same", "fresh")
 # Keys that only mean something for a pool consuming a queue (not for one serving calls).
-CONSUMER_ONLY = ("prefetch", "ack", "ack_latency", "retry", "idempotent", "batch")
+CONSUMER_ONLY = ("prefetch", "ack", "ack_latency", "retry", "idempotent", "batch",
+                 "service_on_repeat")
 DEFAULT_RETRY = {"requeue": True, "delay": 0.0}  # a failed message is requeued at once
 
 
@@ -142,6 +149,8 @@ def resolve_workers(
             "ack_latency": ctx.field(given, path, "ack_latency", distribution, constant(0.0)),
             "service_time": ctx.field(given, path, "service_time", distribution),
             "service_time_by_type": ctx.field(given, path, "service_time_by_type", _by_type, {}),
+            "service_on_repeat": ctx.field(given, path, "service_on_repeat",
+                                           one_of(*REPEAT_SERVICE), "same"),
             "error_rate": ctx.field(given, path, "error_rate", number(0.0, 1.0), 0.0),
             "retry": ctx.field(given, path, "retry", _mapping_of(retry), dict(DEFAULT_RETRY)),
             "idempotent": ctx.field(given, path, "idempotent", idempotence, False),
@@ -237,6 +246,89 @@ def _loops_without_time(pool: dict[str, Any], queue: dict[str, Any] | None) -> b
     return all(
         (dist := distributions.make(spec)).is_constant and dist.mean == 0 for spec in services
     )
+
+
+def pipeline_cycles(data: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """The pipeline loops every message surely goes round: follow-ups with probability 1,
+    through a queue or a fanout exchange, pool after pool, back to the queue they started
+    from. One ``(queue, pools)`` per loop, starting at the queue written first."""
+    sure: dict[str, list[tuple[str, str]]] = {}  # queue -> [(next queue, pool)]
+    for name, pool in data["workers"].items():
+        then, queue = pool.get("then"), pool["consumes"]
+        if not then or queue is None or then["probability"] < 1:
+            continue
+        exchange = data.get("exchanges", {}).get(then["publish"])
+        if exchange is None:
+            reached = [then["publish"]]
+        elif exchange["type"] == "fanout":
+            reached = [b["queue"] for b in exchange["bindings"]]
+        else:
+            continue  # a key, headers or code decide: not surely
+        sure.setdefault(queue, []).extend((r, name) for r in reached)
+    out = []
+    for start in sure:
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(start, [])]
+        seen: set[str] = set()
+        while stack:
+            queue, pools = stack.pop()
+            for onward, pool in sure.get(queue, []):
+                if onward == start:
+                    path = [*pools, pool]
+                    break
+                if onward not in seen:
+                    seen.add(onward)
+                    stack.append((onward, [*pools, pool]))
+            if path:
+                break
+        queues = {data["workers"][p]["consumes"] for p in path}
+        if path and start == min(q for q in sure if q in queues):
+            out.append((start, path))
+    return out
+
+
+def _instant(spec: Mapping[str, Any] | None) -> bool:
+    """Whether a latency distribution (absent: none) is always zero."""
+    if spec is None:
+        return True
+    dist = distributions.make(spec)
+    return dist.is_constant and dist.mean == 0
+
+
+def takes_no_time(data: Mapping[str, Any], pools: list[str]) -> bool:
+    """Whether a message goes round these pipeline stages without the clock moving: every
+    stage processes in no time and never fails, and its queue's broker publishes and delivers
+    instantly (no latency, no capacity, no receive latency on a pull queue)."""
+    for name in pools:
+        pool = data["workers"][name]
+        services = [pool["service_time"], *pool["service_time_by_type"].values()]
+        if pool.get("batch") or pool["error_rate"] > 0 or not all(map(_instant, services)):
+            return False
+        queue = data["queues"][pool["consumes"]]
+        broker = data["brokers"][queue["broker"]]
+        if broker.get("capacity") is not None or not all(
+            _instant(spec) for spec in (broker.get("publish_latency"),
+                                        broker.get("deliver_latency"))):
+            return False
+        if queue.get("delivery") == "pull" and not _instant(queue.get("api_latency")):
+            return False
+    return True
+
+
+def refuse_instant_pipeline_loops(ctx: Ctx, data: Mapping[str, Any]) -> None:
+    """A pipeline loop that takes no time would publish follow-ups for ever at one instant
+    (the clock never reaches the end of the run): refused, as a zero-time failure loop is."""
+    for start, path in pipeline_cycles(data):
+        if takes_no_time(data, path):
+            chain = " -> ".join(path)
+            ctx.error(
+                ("workers", path[0], "then"),
+                f"every message processed from queue {start} comes back to it at once "
+                f"(follow-ups with probability 1 through {chain}, each stage with no "
+                "service time and no publish or delivery latency): the messages would go "
+                "round forever without the clock moving; give a stage a service_time or "
+                "a then.probability below 1",
+            )
 
 
 def _mapping_of(fields: dict[str, tuple[Any, Any]]) -> Any:
