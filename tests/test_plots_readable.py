@@ -212,3 +212,17 @@ def test_a_callers_rows_are_not_queue_depth_in_a_comparison():
     [line] = [ln for ln in bottom.get_lines() if ln.get_label() == "d"]
     queue = ts[ts["queue"] == "q"].groupby("time")["in_flight"].sum()
     assert np.array_equal(line.get_ydata(), queue.to_numpy())
+
+
+def test_compare_tick_labels_of_neighbouring_designs_do_not_touch():
+    # The comparing-designs notebook's four presets: "rabbitmq" beside "ideal, per-key".
+    names = ["sqs", "sqs-fifo", "rabbitmq", "ideal, per-key"]
+    table = pd.DataFrame({"design": names, "latency.p50": [0.08, 0.1, 0.07, 0.1],
+                          "latency.p50_ci": [0.01] * 4})
+    fig = figure_bars(table, names)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    ax = next(ax for ax in fig.axes if ax.get_title(loc="left") == "Latency p50")
+    boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
+    assert len(boxes) == 4
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, "tick labels overlap"

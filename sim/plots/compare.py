@@ -7,6 +7,7 @@ replication: the mean and its 95% confidence half-width).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,7 +116,7 @@ def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
     ax.bar(x, shown, color=colours, alpha=0.85, width=0.6)
     ax.errorbar(x, shown, yerr=np.nan_to_num(half * scale), fmt="none", ecolor="black",
                 elinewidth=1.2, capsize=5)
-    ax.set_xticks(x, [_short(n) for n in names])
+    ax.set_xticks(x, [_short(n, len(names)) for n in names])
     ax.set_title(heading, loc="left")
     ax.set_ylabel(label)
     ax.set_ylim(bottom=0)
@@ -126,8 +127,14 @@ def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
     ax.grid(axis="x", visible=False)
 
 
-def _short(name: str, width: int = 18) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _short(name: str, designs: int = 2) -> str:
+    """A design's tick label, wrapped at spaces to its share of the panel's width (about 36
+    characters for all the bars) on at most two lines, so neighbouring labels never touch."""
+    width = max(6, 36 // max(designs, 1) - 1)
+    lines = textwrap.wrap(name, width, break_long_words=False) or [name]
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return "\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines)
 
 
 def depth_overlay(names: Sequence[str], timeseries: Sequence[pd.DataFrame],
