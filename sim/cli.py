@@ -21,7 +21,16 @@ import yaml
 
 from sim.experiment.executors import ExecutorError
 from sim.experiment.replications import FigureError
-from sim.format import MISSING, duration, interval, nothing_sent, number, percent, yaml_value
+from sim.format import (
+    MISSING,
+    duration,
+    interval,
+    nothing_sent,
+    number,
+    percent,
+    show_figure,
+    yaml_value,
+)
 from sim.model.routing import RoutingError
 from sim.results import OutputError, ResultsError, check_writable, existing_folder, read_json
 from sim.scenario import ScenarioError
@@ -703,22 +712,6 @@ def _mean(entry: Any) -> float:
     """The mean of a ``{mean, ci95}`` entry, 0 when undefined."""
     value = entry.get("mean") if isinstance(entry, dict) else None
     return float(value) if number(value) != MISSING else 0.0
-
-
-def show_figure(figure: str, value: Any) -> str:
-    """A figure's value in its unit: a duration, a rate, a percentage or a count."""
-    from sim.experiment.figures import unit
-
-    kind = unit(figure)
-    if number(value) == MISSING:
-        return MISSING
-    if kind == "s":
-        return duration(value)
-    if kind == "msg/s":
-        return f"{value:.2f}/s"
-    if kind == "ratio":
-        return percent(value)
-    return f"{value:,.1f}" if abs(value) < 1000 or value != int(value) else f"{value:,.0f}"
 
 
 def _with_ci(figure: str, mean: Any, half: Any, signed: bool = False) -> str:

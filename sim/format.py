@@ -116,3 +116,19 @@ def nothing_sent(summary: Any) -> bool:
     if not isinstance(producers, dict) or not producers:
         return False
     return all(isinstance(p, dict) and p.get("sent") == 0 for p in producers.values())
+
+
+def show_figure(figure: str, value: Any) -> str:
+    """A figure's value in its unit: a duration, a rate, a percentage or a count."""
+    from sim.experiment.figures import unit  # figures' kinds; imported late (format is lower)
+
+    kind = unit(figure)
+    if number(value) == MISSING:
+        return MISSING
+    if kind == "s":
+        return duration(value)
+    if kind == "msg/s":
+        return f"{value:.2f}/s"
+    if kind == "ratio":
+        return percent(value)
+    return f"{value:,.1f}" if abs(value) < 1000 or value != int(value) else f"{value:,.0f}"

@@ -4,6 +4,8 @@ the curves, a calling producer's errors on the time series, and no panel for a n
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -224,5 +226,5 @@ def test_compare_tick_labels_of_neighbouring_designs_do_not_touch():
     ax = next(ax for ax in fig.axes if ax.get_title(loc="left") == "Latency p50")
     boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
     assert len(boxes) == 4
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in itertools.pairwise(boxes):
         assert left.x1 < right.x0, "tick labels overlap"

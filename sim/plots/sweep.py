@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.format import MISSING, duration, number, yaml_value
+from sim.format import show_figure, yaml_value
 from sim.plots import style
 
 LATENCY = ("latency.mean", "latency.p50", "latency.p99")
@@ -137,7 +137,7 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
                 stable_top = max(stable_top, float(np.max((mean + half)[good])))
             for xi, yi in zip(x[bad], mean[bad], strict=True):
                 if np.isfinite(yi):
-                    marked.append((xi, yi, colour, _value(figure, yi / scale)))
+                    marked.append((xi, yi, colour, show_figure(figure, yi / scale)))
             theory = THEORY + figure
             if theory in rows and rows[theory].notna().any():
                 y = rows[theory].to_numpy(float)[order] * scale
@@ -224,22 +224,6 @@ def _is_time(figures: Sequence[str]) -> bool:
     from sim.experiment.figures import unit
 
     return unit(figures[0]) == "s"
-
-
-def _value(figure: str, value: float) -> str:
-    """A figure's value in its unit, for the label of a clipped point."""
-    from sim.experiment.figures import unit
-
-    kind = unit(figure)
-    if number(value) == MISSING:
-        return MISSING
-    if kind == "s":
-        return duration(value)
-    if kind == "msg/s":
-        return f"{value:.3g}/s"
-    if kind == "ratio":
-        return f"{value:.1%}"
-    return f"{value:,.3g}"
 
 
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
