@@ -498,7 +498,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     ]
     if duplicates:
         lines.append("duplicates " + "  ".join(duplicates))
-    if reordering.get("reordered"):
+    if reordering.get("reordered") is not None:  # 0: the order was kept; None: no key to keep
         lines.append(
             f"reordering {number(reordering.get('reordered'))} reordered "
             f"({percent(reordering.get('reordered_ratio'), 2)}), "
@@ -614,17 +614,18 @@ def _routing_lines(summary: dict[str, Any]) -> list[str]:
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
     """Every headline figure with its 95% half-width, then per queue, pool and producer."""
-    def ci(entry: Any, fmt: Any = duration) -> str:
+    alone = {"s": duration, "count": lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}",
+             "msg/s": lambda v: f"{v:.2f}/s",
+             "ratio": percent}  # a mean without a half-width (one replication, or no spread)
+
+    def ci(entry: Any, kind: str = "s") -> str:
+        """``mean ± half`` with the digits the interval supports (:func:`interval`)."""
         if not isinstance(entry, dict) or number(entry.get("mean")) == MISSING:
             return MISSING
-        half = entry.get("ci95")
-        return fmt(entry["mean"]) + ("" if number(half) == MISSING else f" ± {fmt(half)}")
+        shown = interval(entry["mean"], entry.get("ci95"), kind)
+        return shown if shown != MISSING else alone[kind](entry["mean"])
 
-    def count(v: float) -> str:
-        return f"{v:,.1f}"
-
-    def rate(v: float) -> str:
-        return f"{v:.2f} msg/s"
+    count, rate = "count", "msg/s"
 
     n = summary.get("replications")
     totals = summary.get("totals") or {}
@@ -644,7 +645,7 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
              if k in ("published", "completed", "lost") or _mean(totals.get(k))]
     lines.append("messages   " + "  ".join(f"{k} {ci(totals.get(k), count)}" for k in shown))
     reordering = summary.get("reordering") or {}
-    if _mean(reordering.get("reordered")):
+    if number(_get(reordering, "reordered", "mean")) != MISSING:  # 0 is kept order; null: no key
         lines.append("reordering " + "  ".join(
             f"{k} {ci(reordering.get(k), count)}" for k in ("reordered", "inversions")))
     if isinstance(summary.get("warmup_auto"), dict):
@@ -657,7 +658,7 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
          for q, e in _entries(summary, "queues")])]
     lines += ["", _table(
         ["workers", "utilization", "crashes"],
-        [[w, ci(e.get("utilization"), lambda v: percent(v)), ci(e.get("crashes"), count)]
+        [[w, ci(e.get("utilization"), "ratio"), ci(e.get("crashes"), count)]
          for w, e in _entries(summary, "workers")])]
     if summary.get("workers"):
         lines.append(_utilization_note(summary.get("warmup"), summary.get("duration")))

@@ -211,7 +211,19 @@ def test_undefined_figures_of_replications_print_as_missing():
     summary["replication_summaries"] = []
     text = format_summary(summary)
     assert f"latency    mean {MISSING}  p50 {MISSING}  p90 {MISSING}  p99 {MISSING}" in text
-    assert f"throughput {MISSING}  completions from" in text and "completed 0.0 ± 0.0" in text
+    assert f"throughput {MISSING}  completions from" in text and "completed 0  " in text
+    assert "± 0" not in text  # no spread: the mean alone, not "0.0 ± 0.0"
+
+
+def test_replicated_intervals_print_the_digits_they_support():
+    from sim.metrics import aggregate
+
+    runs = [{**_undefined_summary(), "seed": s, "throughput": t,
+             "latency": {"mean": m, "p50": m, "p90": m, "p99": m}}
+            for s, t, m in ((1, 36.2871, 0.2013), (2, 36.4912, 0.1887), (3, 36.0127, 0.2215))]
+    text = format_summary({**aggregate(runs), "replication_summaries": []})
+    assert "throughput 36.26/s ± 0.60/s" in text
+    assert "latency    mean 204 ms ± 41 ms" in text
 
 
 def test_the_summary_says_what_each_figure_is_measured_over():
