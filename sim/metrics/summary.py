@@ -114,7 +114,7 @@ def summarize(
             queues[name]["group"] = queue_counters[name].get("group")
             queues[name]["partitions"] = partitions
 
-    summary = {
+    return {
         "scenario": meta.get("scenario"),
         "seed": _int_or_none(meta.get("seed")),
         "duration": _float_or_none(duration),
@@ -134,8 +134,6 @@ def summarize(
         },
         "flows": _flows(messages, warmup),
     }
-    _idle_consumers(summary["workers"], counters.get("workers", {}))
-    return summary
 
 
 def _partitions(entries: list[Mapping[str, Any]], sim_end: float) -> list[dict[str, Any]]:
@@ -151,14 +149,6 @@ def _partitions(entries: list[Mapping[str, Any]], sim_end: float) -> list[dict[s
         }
         for entry in entries
     ]
-
-
-def _idle_consumers(workers: dict[str, dict[str, Any]], counters: Mapping[str, Any]) -> None:
-    """A consumer group's ``idle_consumers``: those up while producers published that owned
-    no partition at any moment of it (kept apart from ``_workers``: only groups have it)."""
-    for name, c in counters.items():
-        if "idle_consumers" in c and str(name) in workers:
-            workers[str(name)]["idle_consumers"] = int(c["idle_consumers"])
 
 
 def _timing(
@@ -282,7 +272,8 @@ def _workers(workers: Mapping[str, Any], sim_end: float, warmup: float = 0.0,
     counters without readings (hand-built ones) give the whole run.
     ``mean_up`` = worker-seconds up / sim_end (the mean number of workers up);
     ``worker_seconds`` = worker-seconds up over the whole run, drain included (what the
-    design costs); ``min_up`` and ``max_up`` the fewest and most workers up at once."""
+    design costs); ``min_up`` and ``max_up`` the fewest and most workers up at once; a kafka
+    consumer group's ``idle_consumers``."""
     out: dict[str, dict[str, Any]] = {}
     for name, c in workers.items():
         count, slots = int(c.get("count", 0)), int(c.get("slots", 0))
@@ -298,6 +289,8 @@ def _workers(workers: Mapping[str, Any], sim_end: float, warmup: float = 0.0,
             "min_up": _int_or_none(c.get("min_up")),
             "max_up": _int_or_none(c.get("max_up")),
         }
+        if "idle_consumers" in c:  # a kafka consumer group
+            out[str(name)]["idle_consumers"] = int(c["idle_consumers"])
     return out
 
 
