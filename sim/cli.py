@@ -28,7 +28,7 @@ from sim.format import (
     nothing_sent,
     number,
     percent,
-    show_figure,
+    show_value,
     yaml_value,
 )
 from sim.model.routing import RoutingError
@@ -614,16 +614,12 @@ def _routing_lines(summary: dict[str, Any]) -> list[str]:
 
 def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
     """Every headline figure with its 95% half-width, then per queue, pool and producer."""
-    alone = {"s": duration, "count": lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}",
-             "msg/s": lambda v: f"{v:.2f}/s",
-             "ratio": percent}  # a mean without a half-width (one replication, or no spread)
-
     def ci(entry: Any, kind: str = "s") -> str:
-        """``mean ± half`` with the digits the interval supports (:func:`interval`)."""
-        if not isinstance(entry, dict) or number(entry.get("mean")) == MISSING:
+        """``mean ± half`` with the digits the interval supports, as in sweep and compare
+        tables (:func:`_with_kind`)."""
+        if not isinstance(entry, dict):
             return MISSING
-        shown = interval(entry["mean"], entry.get("ci95"), kind)
-        return shown if shown != MISSING else alone[kind](entry["mean"])
+        return _with_kind(kind, entry.get("mean"), entry.get("ci95"))
 
     count, rate = "count", "msg/s"
 
@@ -716,14 +712,19 @@ def _mean(entry: Any) -> float:
 
 
 def _with_ci(figure: str, mean: Any, half: Any, signed: bool = False) -> str:
-    """``mean ± half`` to the interval's precision (`sim.format.interval`); the mean alone
-    when there is no half-width (one replication) or it is 0 (no spread: exact)."""
+    """``mean ± half`` for ``figure`` (:func:`_with_kind` with the figure's unit)."""
     from sim.experiment.figures import unit
 
-    shown = interval(mean, half, unit(figure), signed)
+    return _with_kind(unit(figure), mean, half, signed)
+
+
+def _with_kind(kind: str, mean: Any, half: Any, signed: bool = False) -> str:
+    """``mean ± half`` to the interval's precision (`sim.format.interval`); the mean alone
+    when there is no half-width (one replication) or it is 0 (no spread: exact)."""
+    shown = interval(mean, half, kind, signed)
     if shown != MISSING:
         return shown
-    text = show_figure(figure, mean)
+    text = show_value(mean, kind)
     positive = text != MISSING and mean > 0
     return ("+" if signed and positive else "") + text
 

@@ -122,7 +122,12 @@ def show_figure(figure: str, value: Any) -> str:
     """A figure's value in its unit: a duration, a rate, a percentage or a count."""
     from sim.experiment.figures import unit  # figures' kinds; imported late (format is lower)
 
-    kind = unit(figure)
+    return show_value(value, unit(figure))
+
+
+def show_value(value: Any, kind: str) -> str:
+    """``value`` as a figure of ``kind`` (sim.experiment.figures.unit: ``s``, ``msg/s``,
+    ``ratio`` or a count) is shown without an interval."""
     if number(value) == MISSING:
         return MISSING
     if kind == "s":
@@ -131,4 +136,4 @@ def show_figure(figure: str, value: Any) -> str:
         return f"{value:.2f}/s"
     if kind == "ratio":
         return percent(value)
-    return f"{value:,.1f}" if abs(value) < 1000 or value != int(value) else f"{value:,.0f}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"  # a mean of counts
