@@ -332,6 +332,46 @@ def test_utilization_is_cut_out_of_the_readings_at_warmup_and_end_of_publishing(
     assert empty["workers"]["pool"]["utilization"] is None and empty["throughput"] is None
 
 
+def test_a_window_without_work_reads_zero_utilization_never_below():
+    # A processing starting at the end of publishing: busy_time_until subtracts the time left
+    # from the whole service, (1.04 + 0.1) - 1.04 is not 0.1 in floating point, and the busy
+    # reading comes out a hair below 0 (printed "-0.0%").
+    pool = {"count": 1, "slots": 1, "busy_time": 0.1, "up_time": 1.2,
+            "readings": [(0.0, 0.0, 0.0), (1.04, -1.4e-17, 1.04)]}
+    meta = META | {"warmup": 0.0, "duration": 1.04}
+    summary = summarize(make_messages(ROWS), TIMESERIES, {**COUNTERS, "workers": {"p": pool}},
+                        meta)
+    utilization = summary["workers"]["p"]["utilization"]
+    assert utilization == 0.0 and math.copysign(1.0, utilization) == 1.0
+
+
+def test_one_message_through_a_fanout_and_a_dead_letter_queue_reads_no_negative_figure():
+    from conftest import run_checked, scenario_from
+
+    from sim.cli import format_summary
+
+    result = run_checked(scenario_from("""
+        name: one
+        run: {duration: 60, messages: 1, seed: 1}
+        producers: {p: {arrivals: {process: poisson, rate: 1}, publish: ex}}
+        exchanges: {ex: {type: fanout, bindings: [{queue: a}, {queue: b}]}}
+        queues:
+          a: {max_deliveries: 1, dead_letter: dlq}
+          b: {}
+          dlq: {}
+        workers:
+          wa: {consumes: a, service_time: 0.1, error_rate: 1, retry: {requeue: false}}
+          wb: {consumes: b, service_time: 0.1}
+          wd: {consumes: dlq, service_time: 0.1}
+    """))
+    totals = result.summary["totals"]
+    assert (totals["published"], totals["enqueued"], totals["completed"],
+            totals["dead_lettered"]) == (1, 3, 2, 1)
+    for pool in result.summary["workers"].values():
+        assert pool["utilization"] is None or math.copysign(1.0, pool["utilization"]) == 1.0
+    assert "-0.0%" not in format_summary(result.summary)
+
+
 def test_nothing_completed_gives_none_not_nan():
     rows = [{"id": 0, "queue": "a", "published_at": 1.0}]
     summary = summarize(make_messages(rows), TIMESERIES.iloc[:0], COUNTERS, META)

@@ -308,7 +308,9 @@ def _in_window(c: Mapping[str, Any], warmup: float,
     ends = np.array([warmup, min(window_end, float(times[-1]))])
     busy = np.interp(ends, times, readings[:, 1])
     up = np.interp(ends, times, readings[:, 2])
-    return float(busy[1] - busy[0]), float(up[1] - up[0])
+    # Cumulative readings never fall; a difference below 0 is floating-point rounding (a
+    # processing starting at the window's end: its time left subtracted from its length).
+    return max(0.0, float(busy[1] - busy[0])), max(0.0, float(up[1] - up[0]))
 
 
 def _producers(
