@@ -228,7 +228,7 @@ def _counters(model: Model, sim_end: float,
     for producer in publishers:
         entry = producers.setdefault(producer.name, {"sent": 0, "accepted": 0, "rejected": 0})
         entry["sent"] += producer.sent
-        if getattr(producer, "calls", False):
+        if producer.calls:
             # Calls are not publishes: their answers and errors are counted apart.
             for cause in ("answered", "unavailable", "timeouts", "failed"):
                 entry[cause] = entry.get(cause, 0) + (
@@ -242,34 +242,14 @@ def _counters(model: Model, sim_end: float,
             pairs = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in
                                     entry["call_times"]])
             entry["call_times"] = pairs.reshape(-1, 2)
-    queues = {
-        name: {"rejected": q.rejected, "refused_attempts": q.refused, "max_depth": q.max_depth,
-               "republished_copies": q.republished}
-        for name, q in model.queues.items()
-    }
+    # Each component reports its own figures (a kafka group's log and pool add theirs).
+    queues = {name: q.figures(sim_end) for name, q in model.queues.items()}
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
-    for name, q in model.queues.items():
-        if hasattr(q, "lag"):  # a kafka group's log
-            queues[name].update(max_lag=q.max_lag, rebalances=q.rebalances, group=q.group,
-                                partitions=q.partition_figures(sim_end))
-    workers = {
-        name: {
-            "count": pool.initial_count,
-            "slots": pool.initial_count * pool.concurrency,
-            "busy_time": pool.busy_time_until(sim_end),
-            "up_time": pool.up_time_until(sim_end),
-            # Cumulative (time, busy, up) while publishing: utilization's window is cut out
-            # of them (sim.metrics.summary).
-            "readings": window.of(name),
-            "crashes": pool.crashes,
-            "min_up": pool.min_up,
-            "max_up": pool.max_up,
-            "workers_made": len(pool.workers),
-        }
-        for name, pool in model.pools.items()
-    }
+    workers = {}
     for name, pool in model.pools.items():
-        if hasattr(pool, "idle_consumers"):  # a kafka consumer group
-            workers[name]["idle_consumers"] = pool.idle_consumers()
+        workers[name] = pool.figures(sim_end)
+        # Cumulative (time, busy, up) while publishing: utilization's window is cut out of
+        # them (sim.metrics.summary).
+        workers[name]["readings"] = window.of(name)
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
             "workers": workers}

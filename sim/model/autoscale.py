@@ -14,20 +14,32 @@ has processed).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.workers import WorkerPool
+    from sim.model.contracts import Member, Source
+
+
+class Scalable(Protocol):
+    """A pool the autoscaler can grow and shrink (a queue's pool, or a consumer group)."""
+
+    source: Source
+    workers: Sequence[Member]
+
+    def add_worker(self) -> Member: ...
+
+    def retire(self, worker: Member) -> None: ...
 
 
 class Autoscaler:
     """Adds and retires a pool's workers from its backlog (see the module docstring)."""
 
-    def __init__(self, env: Environment, pool: WorkerPool, spec: dict[str, Any]) -> None:
+    def __init__(self, env: Environment, pool: Scalable, spec: dict[str, Any]) -> None:
         self.env = env
         self.pool = pool
         self.min: int = spec["min"]
@@ -36,9 +48,9 @@ class Autoscaler:
         self.interval: float = spec["interval"]
         self.startup: float = spec["startup"]
         self.cooldown: float = spec["cooldown"]
-        partitions = getattr(pool.queue, "partitions", None)
-        self.cap = self.max if partitions is None else min(self.max, max(self.min, partitions))
-        self.active: list[Any] = []  # workers not retired (up, starting, or crashed)
+        useful = pool.source.max_useful_consumers()
+        self.cap = self.max if useful is None else min(self.max, max(self.min, useful))
+        self.active: list[Member] = []  # workers not retired (up, starting, or crashed)
         self.wanted_at_least_since = 0.0  # last time the pool wanted as many as it had
         self.scale_ups = 0
         self.scale_downs = 0
@@ -48,9 +60,7 @@ class Autoscaler:
         Call(self.env, self.interval, self._tick)
 
     def backlog(self) -> int:
-        queue = self.pool.queue
-        lag = getattr(queue, "lag", None)
-        return lag() if lag is not None else len(queue.ready) + queue.in_flight
+        return self.pool.source.backlog()
 
     def desired(self) -> int:
         wanted = math.ceil(self.backlog() / self.target)
@@ -74,6 +84,6 @@ class Autoscaler:
         Call(self.env, self.interval, self._tick)
 
     def _started(self, event: Call) -> None:
-        worker = event._value
+        worker = event.value
         if not worker.retired:
             worker.start()

@@ -10,9 +10,9 @@ is the sender's policy (`sim.model.publishing`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sim.model.contracts import Route, Sampler, Sender, Source, Target
 from sim.model.schedule import Call
 from sim.model.work import Work
 
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.message import Message
-    from sim.model.publishing import Publisher
-    from sim.model.queue import Queue
     from sim.records import Records
 
 class Broker:
@@ -32,10 +30,11 @@ class Broker:
         env: Environment,
         name: str,
         records: Records,
-        publish_latency: Callable[[], float] | None,
+        publish_latency: Sampler | None,
         capacity: float | None,
         durable: bool,
         embedded: bool,
+        work: Work,
     ) -> None:
         self.env = env
         self.name = name
@@ -45,12 +44,12 @@ class Broker:
         self.durable = durable
         self.embedded = embedded
         self.down = False
-        self.queues: list[Queue] = []
-        self.work = Work()  # the run's work-in-progress count (the model shares its own)
+        self.queues: list[Source] = []
+        self.work = work  # the run's work-in-progress count: a publish on its way is in it
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self.instant = publish_latency is None and capacity is None
 
-    def publish(self, message: Message, route: Any, sender: Publisher, attempt: int) -> None:
+    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
         """``sender`` sends a message now; it reaches the broker after the publish latency."""
         if self.instant:  # accepted as it is sent (a retry is sent now, not at published_at)
             self.accept(message, route, sender, attempt,
@@ -67,11 +66,11 @@ class Broker:
         Call(self.env, delay, self._arrived, (message, route, sender, attempt))
 
     def _arrived(self, event: Call) -> None:
-        message, route, sender, attempt = event._value
+        message, route, sender, attempt = event.value
         self.accept(message, route, sender, attempt, self.env.now)
         self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
 
-    def accept(self, message: Message, route: Any, sender: Publisher, attempt: int,
+    def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
                now: float) -> bool:
         """The publish reaches the broker now: route it, and give each queue with room a copy.
 
@@ -82,11 +81,11 @@ class Broker:
         queues = route.fixed  # a queue's own route needs no call (the common case)
         if queues is None:
             queues = route.route(message)
-        refused: list[Queue] | None = None
+        refused: list[Target] | None = None
         rec = self.records
         for queue in queues:
             if self.down or (queue.max_length is not None and queue.rejects()):
-                queue.refused += 1  # every refused attempt; `rejected` counts final refusals
+                queue.refuse()  # every refused attempt; `rejected` counts final refusals
                 if refused is None:
                     refused = []
                 refused.append(queue)

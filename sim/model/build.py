@@ -9,13 +9,14 @@ producer never changes the numbers another component draws.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from simpy import Environment
 
 from sim.model.broker import Broker
 from sim.model.calls import CallPool
+from sim.model.contracts import Pool, Route, Sampler, Source
 from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.faults import Faults
 from sim.model.log import GroupLog, LogPool, Topic
@@ -31,7 +32,7 @@ from sim.random.streams import stream
 from sim.records import PENDING, Records
 
 
-def sampler(spec: dict[str, Any], seed: int, name: str) -> Callable[[], float] | None:
+def sampler(spec: dict[str, Any], seed: int, name: str) -> Sampler | None:
     """A fast next-value function for a distribution; None when it is always zero."""
     dist = distributions.make(spec)
     if dist.is_constant and dist.mean == 0:
@@ -77,17 +78,27 @@ class Model:
         for name, spec in scenario["brokers"].items():
             publish = sampler(spec["publish_latency"], seed, f"brokers.{name}.publish_latency")
             self.brokers[name] = Broker(
-                env, name, rec, publish, spec["capacity"], spec["durable"], spec["embedded"]
+                env, name, rec, publish, spec["capacity"], spec["durable"], spec["embedded"],
+                self.work,
             )
-            self.brokers[name].work = self.work
 
-        self.queues: dict[str, Queue] = {}
+        # Work in progress: copies in consumed queues, and in queues whose copies expire into
+        # one (they expire on time, since no consumer reaches them at the head).
+        consumed = {
+            self._source_name(name, spec["consumes"])
+            for name, spec in pool_specs.items() if spec["consumes"]
+        }
+        tracked = self._tracked(queue_specs, consumed)
+
+        self.queues: dict[str, Source] = {}
+        self._plain: dict[str, Queue] = {}  # (the same, by kind: what a pool of each consumes)
+        self._logs: dict[str, GroupLog] = {}
         for name, spec in scenario["queues"].items():
             broker = self.brokers[spec["broker"]]
             broker_spec = scenario["brokers"][spec["broker"]]
 
             def queue_sampler(key: str, spec: dict = spec, name: str = name,
-                              broker_spec: dict = broker_spec) -> Callable[[], float] | None:
+                              broker_spec: dict = broker_spec) -> Sampler | None:
                 value = spec[key] if key in spec else broker_spec[key]
                 return sampler(value, seed, f"queues.{name}.{key}")
 
@@ -96,68 +107,36 @@ class Model:
                 for log_name in self.logs_of[name]:
                     log = GroupLog(env, log_name, rec.queues.code(log_name), rec, spec, broker,
                                    topic, sampler(spec["api_latency"], seed,
-                                                  f"queues.{log_name}.api_latency"))
+                                                  f"queues.{log_name}.api_latency"),
+                                   self.work if log_name in tracked else None)
                     broker.queues.append(log)
-                    self.queues[log_name] = log
+                    self.queues[log_name] = self._logs[log_name] = log
                 continue
-            queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler)
+            queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler,
+                          self.work if name in tracked else None,
+                          on_time=name in tracked and name not in consumed)
             broker.queues.append(queue)
-            self.queues[name] = queue
+            self.queues[name] = self._plain[name] = queue
         # Routes: every queue is its own default direct exchange (a topic's reaches each of
         # its groups' logs); then the exchanges.
-        self.routes: dict[str, Any] = {}
+        self.routes: dict[str, Route] = {}
         for name in queue_specs:
             targets = tuple(self.queues[n] for n in self.logs_of.get(name, [name]))
             self.routes[name] = ToQueues(targets, targets[0].broker)
-        # Dead-lettering publishes again, through the same path as everything else.
+        # Dead-lettering publishes again, through the same path as everything else. (A queue's
+        # dead-letter queue may come after it, or be part of a loop: connected once all are.)
         self.internal = Publisher(env, "dead-letters", -1, self.work, None)
         for name, spec in queue_specs.items():
             if spec.get("dead_letter"):
-                route = self.routes[spec["dead_letter"]]
-                self.queues[name].dead_letter = route.queues[0]
-                self.queues[name].dead_letter_route = route
-                self.queues[name].dead_letters = self.internal
+                self._plain[name].dead_letter_to(self.routes[spec["dead_letter"]], self.internal)
         self.exchanges = {
             name: make_exchange(name, self._bind_group_logs(spec), self.queues, self.brokers,
                                 rec)
             for name, spec in scenario.get("exchanges", {}).items()
         }
         self.routes.update(self.exchanges)
-        # Work in progress: copies in consumed queues, and in queues whose copies expire into
-        # one (they expire on time, since no consumer reaches them at the head).
-        consumed = {
-            self._source_name(name, spec["consumes"])
-            for name, spec in pool_specs.items() if spec["consumes"]
-        }
-        tracked = set(consumed)
-
-        def reaches(name: str) -> bool:
-            """Whether a queue's dead letters reach a tracked queue, directly or through
-            untracked ones (a drop-head queue passes a dead letter on as it arrives)."""
-            seen: set[str] = set()
-            target = queue_specs[name].get("dead_letter")
-            while target is not None and target not in seen:
-                if target in tracked:
-                    return True
-                seen.add(target)
-                target = queue_specs[target].get("dead_letter")
-            return False
-
-        growing = True
-        while growing:
-            onward = {
-                name for name, spec in queue_specs.items()
-                if spec["ttl"] is not None and name not in tracked and reaches(name)
-            }
-            growing = bool(onward)
-            tracked |= onward
-        for name in tracked:
-            self.queues[name].work = self.work
-            if name not in consumed:
-                self.queues[name].expire_on_time()
-
         self.budget = PublishBudget(run["messages"], self.end_publishing)
-        self.pools: dict[str, Any] = {}
+        self.pools: dict[str, Pool] = {}
         sources = [self._source_name(name, spec["consumes"])
                    for name, spec in pool_specs.items() if spec["consumes"]]
         for name, spec in pool_specs.items():
@@ -168,25 +147,25 @@ class Model:
             failure = None
             if spec["error_rate"] > 0:
                 failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
-            options = dict(
-                ack_latency=sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency"),
-                service=sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero,
-                service_by_type={k: v or _zero for k, v in by_type.items()},
-                failure=failure,
-            )
-            if spec["consumes"] is None:
-                pool: Any = CallPool(env, name, rec, spec, self.work, **options)
-            elif spec["consumes"] in self.logs_of:
-                pool = LogPool(env, name, self.queues[self._source_name(name, spec["consumes"])],
-                               rec, spec, **options)
+            service = sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero
+            service_by_type = {k: v or _zero for k, v in by_type.items()}
+            then = self._follow_ups(name, spec["then"]) if spec.get("then") else None
+            consumes = spec["consumes"]
+            pool: Pool
+            if consumes is None:
+                pool = CallPool(env, name, rec, spec, self.work, service, service_by_type,
+                                failure, then)
+                self.pools[name] = pool
+                continue
+            source = self._source_name(name, consumes)
+            private = sources.count(source) > 1  # its own job lengths for a shared queue
+            if consumes in self.logs_of:
+                pool = LogPool(env, name, self._logs[source], rec, spec, service,
+                               service_by_type, failure, then, private)
             else:
-                pool = WorkerPool(env, name, self.queues[spec["consumes"]], rec, spec,
-                                  **options)
-            if pool.jobs is not None and spec["consumes"] is not None and sources.count(
-                    self._source_name(name, spec["consumes"])) > 1:
-                pool.jobs = rec.job_column(private=True)  # its own lengths for a shared queue
-            if spec.get("then"):
-                pool.then = self._follow_ups(name, spec["then"])
+                ack_latency = sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency")
+                pool = WorkerPool(env, name, self._plain[source], rec, spec, ack_latency,
+                                  service, service_by_type, failure, then, private)
             self.pools[name] = pool
 
         until = self.duration if self.duration is not None else float("inf")
@@ -214,7 +193,7 @@ class Model:
                     routing_key, rec.headers,
                 )
                 if spec.get("call"):
-                    producer.call(self.pools[spec["call"]], spec["timeout"])
+                    producer.call(cast(CallPool, self.pools[spec["call"]]), spec["timeout"])
                 else:
                     producer.publish_to(self.routes[spec["publish"]])
                 self.producers.append(producer)
@@ -223,6 +202,33 @@ class Model:
             env, scenario["faults"], self.pools, self.brokers,
             lambda spec, name: sampler(spec, seed, name) or _zero,
         )
+
+    def _tracked(self, queue_specs: dict[str, Any], consumed: set[str]) -> set[str]:
+        """The queues whose copies the drain waits for: consumed ones, and those whose copies
+        expire into a consumed one (directly or through untracked ones)."""
+        tracked = set(consumed)
+
+        def reaches(name: str) -> bool:
+            """Whether a queue's dead letters reach a tracked queue, directly or through
+            untracked ones (a drop-head queue passes a dead letter on as it arrives)."""
+            seen: set[str] = set()
+            target = queue_specs[name].get("dead_letter")
+            while target is not None and target not in seen:
+                if target in tracked:
+                    return True
+                seen.add(target)
+                target = queue_specs[target].get("dead_letter")
+            return False
+
+        growing = True
+        while growing:
+            onward = {
+                name for name, spec in queue_specs.items()
+                if spec["ttl"] is not None and name not in tracked and reaches(name)
+            }
+            growing = bool(onward)
+            tracked |= onward
+        return tracked
 
     def _source_name(self, pool: str, queue: str) -> str:
         """The queue a pool consumes: a topic read by several groups has a log per group."""
@@ -278,28 +284,9 @@ class Model:
         if drained and self.work.count:
             problems.append(f"drained with {self.work.count} pieces of work in progress")
         for q in self.queues.values():
-            if q.in_flight < 0:
-                problems.append(f"queue {q.name}: in_flight {q.in_flight} < 0")
-        for q in self.queues.values():
-            held = {t for w in q.consumers for t in w.holding}
-            if q.orphans - held:
-                problems.append(f"queue {q.name}: orphaned deliveries nobody holds")
+            problems += q.audit()
         for pool in self.pools.values():
-            if isinstance(pool, LogPool):
-                problems += pool.audit()
-                continue
-            if not isinstance(pool, WorkerPool):
-                continue
-            for w in pool.workers:
-                leases = list(w.holding.values())
-                counted = sum(1 for lease in leases if lease >= 0)
-                if w.auto_ack and not w.unbounded:
-                    counted = len(leases)
-                if not w.unbounded and w.held != counted:
-                    problems.append(f"worker {pool.name}/{w.index}: held {w.held}, {counted} held")
-                if w.busy != len(w.running):
-                    problems.append(f"worker {pool.name}/{w.index}: busy {w.busy}, "
-                                    f"{len(w.running)} running")
+            problems += pool.audit()
         return problems
 
     def on_publishing_end(self, callback: Callable[[], None]) -> None:

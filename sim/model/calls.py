@@ -22,11 +22,12 @@ producer's summary gives their count, errors and response times.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.consumer import ConsumerBase
+from sim.model.contracts import FollowUpSink, Sampler
+from sim.model.pools import BasePool
 from sim.model.schedule import Call
-from sim.model.workers import Pool
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -50,10 +51,11 @@ class PendingCall:
         self.answered = False
 
 
-class CallPool(Pool):
+class CallPool(BasePool):
     """Workers that serve synchronous calls (a pool with no ``consumes``)."""
 
-    queue = None  # it consumes no queue
+    source = None  # it consumes no queue
+    workers: list[CallWorker]
 
     def __init__(
         self,
@@ -62,19 +64,21 @@ class CallPool(Pool):
         records: Records,
         spec: dict[str, Any],
         work: Work,
-        ack_latency: Callable[[], float] | None,
-        service: Callable[[], float],
-        service_by_type: dict[int, Callable[[], float]],
-        failure: Callable[[], float] | None,
+        service: Sampler,
+        service_by_type: dict[int, Sampler],
+        failure: Sampler | None,
+        then: FollowUpSink | None = None,
     ) -> None:
-        super().__init__(env, name, records, spec, service, service_by_type, failure)
+        super().__init__(env, name, records, spec, service, service_by_type, failure, then)
         self.work = work
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
-        self.workers = [
-            CallWorker(self, i, records.workers.code(f"{name}/{i}")) for i in range(spec["count"])
-        ]
+        for _ in range(spec["count"]):
+            self.add_worker()
+
+    def _new_worker(self, index: int, code: int) -> CallWorker:
+        return CallWorker(self, index, code)
 
     def start(self) -> None:
         for worker in self.workers:
@@ -107,16 +111,11 @@ class CallPool(Pool):
 
     def _process(self, worker: CallWorker, pending: PendingCall) -> None:
         message = pending.message
-        service = self.draw_service(message.type, message.service) * self.slowdown
-        self.busy_time += service
-        now = self.env.now
         pending.worker = worker
-        call = Call(self.env, service, self._done, pending)
-        call.due = now + service
-        worker.running[pending] = call
+        worker.process(pending, self.draw_service(message.type, message.service), self._done)
 
     def _done(self, event: Call) -> None:
-        pending: PendingCall = event._value
+        pending: PendingCall = event.value
         worker = pending.worker
         assert worker is not None
         del worker.running[pending]
@@ -152,7 +151,7 @@ class CallPool(Pool):
         producer.rejected += 1
 
     def _timed_out(self, event: Call) -> None:
-        pending: PendingCall = event._value
+        pending: PendingCall = event.value
         pending.timer = None
         if pending.answered:
             return
@@ -167,10 +166,8 @@ class CallPool(Pool):
 
     def worker_down(self, worker: CallWorker, silent: bool) -> None:
         self.free = deque(w for w in self.free if w is not worker)
-        now = self.env.now
-        for pending, call in list(worker.running.items()):
-            call.cancel()
-            self.busy_time -= call.due - now
+        worker.cancel_running()
+        for pending in list(worker.running):
             pending.worker = None
             if pending.answered:
                 self.work.leave()  # its caller had given up already
@@ -191,25 +188,29 @@ class CallPool(Pool):
                 self.work.leave()
 
 
-class CallWorker:
+class CallWorker(ConsumerBase):
     """One server process of a call pool: ``concurrency`` calls at once."""
 
+    pool: CallPool
+
     def __init__(self, pool: CallPool, index: int, code: int) -> None:
-        self.pool = pool
-        self.index = index
-        self.code = code
-        self.up = False
+        super().__init__(pool, index, code)
         self.silent = False  # down after a silent crash (not yet restarted)
-        self.running: dict[PendingCall, Call] = {}
+
+    def process(self, pending: PendingCall, service: float, then: Any) -> None:
+        """Serve a call for ``service`` seconds (times the pool's slowdown)."""
+        self._run(pending, service, then, pending)
+
+    def cancel_running(self) -> None:
+        self._cancel_running()
 
     def start(self) -> None:
         if self.up:
             return
-        self.up = True
         if self.silent:
             self.silent = False
             self.pool.vanished -= 1
-        self.pool.went_up(+1)
+        self._came_up()
         self.pool.worker_up(self)
 
     def crash(self, silent: bool = False, clean: bool = False) -> None:

@@ -17,17 +17,16 @@ from sim.model.routing import (
 from sim.scenario import custom_code
 
 if TYPE_CHECKING:
-    from sim.model.broker import Broker
+    from sim.model.contracts import Hub, Target
     from sim.model.message import Message
-    from sim.model.queue import Queue
     from sim.records import Records
 
 
 def make_exchange(
     name: str,
     spec: dict[str, Any],
-    queues: dict[str, Queue],
-    brokers: dict[str, Broker],
+    queues: dict[str, Target],
+    brokers: dict[str, Hub],
     records: Records,
 ) -> Exchange:
     """The routing strategy of one exchange (`sim.model.routing`)."""

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.broker import Broker
-    from sim.model.workers import Worker, WorkerPool
-
-Sampler = Callable[[], float]
+    from sim.model.contracts import Member, Pool, Sampler
 
 
 class Faults:
@@ -28,7 +26,7 @@ class Faults:
         self,
         env: Environment,
         specs: list[dict[str, Any]],
-        pools: dict[str, WorkerPool],
+        pools: dict[str, Pool],
         brokers: dict[str, Broker],
         sampler: Callable[[Any, str], Sampler],  # a next-value function, never None
     ) -> None:
@@ -55,7 +53,7 @@ class Faults:
 
     # -- crashes and stops ----------------------------------------------------------------
     def _stop_workers(self, event: Call) -> None:
-        spec, name = event._value
+        spec, name = event.value
         pool = self.pools[spec["target"]]
         victims = [w for w in pool.workers if w.up]
         if spec["workers"] != "all":  # a count: the first that are up; all: every one up now
@@ -74,15 +72,15 @@ class Faults:
         return self.sampler(after, f"{name}.restart_after")
 
     def _restart(self, event: Call) -> None:
-        event._value.start()
+        event.value.start()
 
     def _random_crashes(self, spec: dict[str, Any], name: str) -> None:
         """Each worker fails after an exponential time with mean ``mtbf``, repairs in ``mttr``."""
         pool = self.pools[spec["target"]]
 
-        def follow(worker: Worker) -> None:
+        def follow(worker: Member) -> None:
             # Each worker's own streams (by its name): a worker added later gets its own cycle.
-            stream = f"{name}.{worker.pool.name}/{worker.index}"
+            stream = f"{name}.{worker.name}"
             up_for = self.sampler({"dist": "exponential", "mean": spec["mtbf"]}, stream + ".up")
             repair = self.sampler(spec["mttr"], stream + ".repair")
             cycle = _CrashCycle(self.env, worker, up_for, repair, spec.get("silent", False))
@@ -94,7 +92,7 @@ class Faults:
 
     # -- brokers and pools ----------------------------------------------------------------
     def _outage(self, event: Call) -> None:
-        spec = event._value
+        spec = event.value
         broker = self.brokers[spec["target"]]
         if broker.down:
             return
@@ -108,20 +106,20 @@ class Faults:
         broker.outage(spec["duration"])
 
     def _slow_down(self, event: Call) -> None:
-        spec = event._value
+        spec = event.value
         pool = self.pools[spec["target"]]
         pool.slowdown *= spec["factor"]
         Call(self.env, spec["duration"], self._speed_up, spec)
 
     def _speed_up(self, event: Call) -> None:
-        spec = event._value
+        spec = event.value
         self.pools[spec["target"]].slowdown /= spec["factor"]
 
 
 class _CrashCycle:
     """Up for an exponential time, crash, repair, start again: forever."""
 
-    def __init__(self, env: Environment, worker: Worker, up_for: Sampler, repair: Sampler,
+    def __init__(self, env: Environment, worker: Member, up_for: Sampler, repair: Sampler,
                  silent: bool) -> None:
         self.env, self.worker = env, worker
         self.up_for, self.repair, self.silent = up_for, repair, silent
@@ -130,7 +128,7 @@ class _CrashCycle:
         Call(self.env, self.up_for(), self._fail)
 
     def _fail(self, _event: Call) -> None:
-        if getattr(self.worker, "retired", False):
+        if self.worker.retired:
             return  # scaled down for good: the cycle ends
         self.worker.crash(silent=self.silent)
         Call(self.env, self.repair(), self._repaired)

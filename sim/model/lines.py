@@ -4,7 +4,12 @@ Three orders, one interface: ``put`` (a new copy at the back), ``take`` (the nex
 deliver), ``put_back`` (a returned copy: at its ``original`` position, the ``head`` or the
 ``tail``), ``done`` (a delivered copy has settled: per-key lines let the key go again),
 ``remove`` (expiry sweeps) and ``len``/``bool`` (``bool`` says whether something can be taken
-now, which for per-key lines is not the same as being non-empty).
+now, which for per-key lines is not the same as being non-empty). ``direct`` says whether a
+copy arriving at an empty line may go straight to a waiting consumer (order is kept).
+
+The queue calls ``done`` for every copy that settles, whatever the line: only a per-key line
+has something to release, so the others make it free (a FIFO line's is a C call, since it
+runs once per ack).
 """
 
 from __future__ import annotations
@@ -13,18 +18,58 @@ import heapq
 from bisect import insort
 from collections import deque
 from collections.abc import Iterator
+from typing import Protocol
 
 from sim.records import Records
 
 ORIGINAL, HEAD, TAIL = "original", "head", "tail"
 
 
-class FifoLine(deque):
+class ReadyLine(Protocol):
+    """The order of a queue's ready copies (see the module docstring)."""
+
+    direct: bool
+
+    def __len__(self) -> int: ...
+
+    def __bool__(self) -> bool: ...
+
+    def put(self, cid: int) -> None: ...
+
+    def take(self) -> int: ...
+
+    def take_oldest(self) -> int: ...
+
+    def put_back(self, cids: list[int], where: str) -> None: ...
+
+    def done(self, cid: int) -> object: ...
+
+    def remove(self, cid: int) -> None: ...
+
+    def snapshot(self) -> Iterator[int]: ...
+
+    def drain_all(self) -> list[int]: ...
+
+
+def make_line(ordering: str, priority: bool, records: Records) -> ReadyLine:
+    """The line a queue's ``ordering`` and ``priority`` ask for."""
+    if ordering == "per-key":
+        return KeyedLine(records)
+    if priority:
+        return PriorityLine(records)
+    return FifoLine()
+
+
+class FifoLine(deque[int]):
     """First in, first out: copy ids in publish order (the common case, C-speed methods)."""
 
+    direct = True
     put = deque.append
     take = deque.popleft
     take_oldest = deque.popleft  # drop-head overflow
+    # Nothing to release in a plain FIFO line: a builtin that takes the id and does nothing
+    # observable (not a descriptor, so it is called with the id alone, without a frame).
+    done = bool
 
     def put_back(self, cids: list[int], where: str) -> None:
         if where == TAIL:
@@ -39,9 +84,6 @@ class FifoLine(deque):
             self.clear()
             self.extend(items)
 
-    def done(self, cid: int) -> None:
-        """Nothing to release in a plain FIFO line."""
-
     def snapshot(self) -> Iterator[int]:
         return iter(list(self))
 
@@ -53,6 +95,8 @@ class FifoLine(deque):
 
 class PriorityLine:
     """Highest ``priority`` first, then publish order (non-preemptive priority queueing)."""
+
+    direct = False  # (a copy always goes through the line, so its depth is counted)
 
     def __init__(self, records: Records) -> None:
         self._records = records
@@ -100,6 +144,8 @@ class KeyedLine:
     Copies without a key form one group. A key is *available* when it has ready copies and
     none delivered and unsettled; keys become available in the order their group got ready.
     """
+
+    direct = False  # a waiting consumer may not take a copy whose key is in flight
 
     def __init__(self, records: Records) -> None:
         self._keys = records.key

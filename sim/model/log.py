@@ -29,20 +29,20 @@ import math
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.autoscale import Autoscaler
+from sim.model.consumer import ConsumerBase
+from sim.model.contracts import FollowUpSink, Sampler
+from sim.model.pools import BasePool, idempotency
 from sim.model.schedule import Call
 from sim.model.work import Work, inert
-from sim.model.workers import WorkerPool
-from sim.records import COMPLETED, NAN, PENDING, Records
+from sim.records import COMPLETED, PENDING, Records
 
 if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.broker import Broker
-
-Sampler = Callable[[], float]
 
 
 def stable_hash(key: Any) -> int:
@@ -124,30 +124,17 @@ def assign(strategy: str, partitions: int, members: list[Any],
     return out
 
 
-class _Depth:
-    """``len()`` of a group's unread records, for the monitor (a queue's ready line)."""
-
-    def __init__(self, log: GroupLog) -> None:
-        self.log = log
-
-    def __len__(self) -> int:
-        return self.log.depth()
-
-
 class GroupLog:
     """One consumer group's view of a topic: offsets, owners and commits, per partition.
 
-    It answers the broker and the monitor as a queue does (``put``, ``ready``, counts)."""
+    It is a `sim.model.contracts.Source` as a queue is: the broker puts copies in it, the
+    monitor, the autoscaler and the model read it the same way."""
 
-    max_length = None
-    overflow = "reject-publish"
-    restore_interval = None
-    dead_letter = None
-    push = False
+    max_length = None  # a log never refuses a publish (retention is unlimited)
 
     def __init__(self, env: Environment, name: str, code: int, records: Records,
                  spec: dict[str, Any], broker: Broker, topic: Topic,
-                 api_latency: Sampler | None) -> None:
+                 api_latency: Sampler | None, work: Work | None = None) -> None:
         self.env = env
         self.name = name
         self.code = code
@@ -172,8 +159,7 @@ class GroupLog:
         self.api_latency = api_latency
         self.consumers: list[LogConsumer] = []
         self.orphans: set[int] = set()  # (a queue's; a log has none)
-        self.ready = _Depth(self)
-        self.work: Work = inert()
+        self.work: Work = inert() if work is None else work
         self.enqueued = 0
         self.completed = 0
         self.rejected = 0
@@ -195,6 +181,47 @@ class GroupLog:
     # -- what the broker and the monitor ask -----------------------------------------------
     def rejects(self) -> bool:
         return False
+
+    def refuse(self) -> None:
+        self.refused += 1  # (only while its broker is down)
+
+    def reject(self) -> None:
+        self.rejected += 1
+
+    def backlog(self) -> int:
+        """The group's lag: records not committed (fetched ones included)."""
+        return self.lag()
+
+    def max_useful_consumers(self) -> int | None:
+        """A consumer beyond the partitions would own none."""
+        return self.partitions
+
+    def figures(self, end: float) -> dict[str, Any]:
+        """The log's counts for the summary, with the group's and each partition's."""
+        return {"rejected": self.rejected, "refused_attempts": self.refused,
+                "max_depth": self.max_depth, "republished_copies": self.republished,
+                "max_lag": self.max_lag, "rebalances": self.rebalances, "group": self.group,
+                "partitions": self.partition_figures(end)}
+
+    def audit(self) -> list[str]:
+        """The group's offsets must agree with themselves."""
+        problems = []
+        for part in range(self.partitions):
+            if not 0 <= self.committed[part] <= len(self.logs[part]):
+                problems.append(f"topic {self.name}: partition {part} committed "
+                                f"{self.committed[part]} outside its log")
+            if self.part_max_lag[part] < len(self.logs[part]) - self.committed[part]:
+                problems.append(f"topic {self.name}: partition {part} max lag "
+                                f"{self.part_max_lag[part]} below its lag")
+            if not all(map(math.isfinite, (self.appended_at_sum[part],
+                                           self.committed_at_sum[part]))):
+                problems.append(f"topic {self.name}: partition {part} lag times not finite")
+        if self.lag() != sum(len(x) for x in self.logs) - sum(self.committed):
+            problems.append(f"topic {self.name}: lag {self.lag()} disagrees with its offsets")
+        for consumer in self.consumers:
+            if len(consumer.running) > 1:
+                problems.append(f"consumer {consumer.name} runs several records")
+        return problems
 
     def put(self, cid: int) -> None:
         """Append a record to its partition (the group's copy); wake the owner if it waits."""
@@ -221,7 +248,7 @@ class GroupLog:
         """Records not yet committed, over every partition."""
         return self.enqueued - self.committed_total
 
-    def partition_lags(self) -> list[int]:
+    def partition_lags(self) -> list[int] | None:
         return [len(log) - c for log, c in zip(self.logs, self.committed, strict=True)]
 
     def partition_figures(self, end: float) -> list[dict[str, Any]]:
@@ -240,7 +267,7 @@ class GroupLog:
                 "records": len(log),
                 "lag_area": max(0.0, area),
                 "max_lag": self.part_max_lag[part],
-                "owner": None if owner is None else f"{owner.pool.name}/{owner.index}",
+                "owner": None if owner is None else owner.name,
             })
         return out
 
@@ -359,23 +386,19 @@ class GroupLog:
                 consumer.wake()
 
 
-class LogConsumer:
+class LogConsumer(ConsumerBase):
     """One consumer of a group: polls its partitions, processes records one at a time in
     order, and commits offsets (every ``commit_interval`` at a poll, or after each record)."""
 
+    pool: LogPool
+
     def __init__(self, pool: LogPool, index: int, code: int) -> None:
-        self.pool = pool
-        self.index = index
-        self.code = code
-        self.env = pool.env
-        self.log: GroupLog = pool.queue
-        self.up = False
-        self.retired = False
+        super().__init__(pool, index, code)
+        self.log: GroupLog = pool.log
         self.member = False  # in the group (owns partitions or may be given some)
         self.partitions: list[int] = []
         self.batch: deque[tuple[int, int]] = deque()  # fetched, not yet started
-        self.current: tuple[int, int] | None = None
-        self.running: dict[int, Call] = {}  # (for the pool's busy time: at most one entry)
+        self.current: tuple[int, int] | None = None  # (running has at most one entry)
         self.holding: dict[int, int] = {}  # (a queue's worker holds deliveries; none here)
         self.processed: dict[int, int] = {}  # partition -> offset after the last one processed
         self.waiting = False
@@ -384,24 +407,28 @@ class LogConsumer:
         self.last_commit = 0.0
         self.incarnation = 0
         self._timer: Call | None = None
-        self.plain_service: Sampler | None = None
         # Whether it was up, and owned a partition, at some moment while producers published
         # (`LogPool.idle_consumers`: up then, and never owning one, is idle).
         self.up_while_publishing = False
         self.owned_while_publishing = False
-        self.jobs: array | None = pool.jobs  # (see Pool.jobs)
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
+        """(Re)start: join the group (a rebalance, once it has formed) and poll."""
         if self.up or self.retired:
             return
-        self.up = True
+        self.come_up()
+        self.log.membership_changed()
+        self.poll()
+
+    def come_up(self) -> None:
+        """Up and a member of the group, without a rebalance yet (the group's first
+        assignment is made once all its first members are up: `GroupLog.form`)."""
+        self._came_up()
         self.up_while_publishing |= self.log.work.publishing
         self.incarnation += 1
-        self.pool.went_up(+1)
         self.last_commit = self.env.now
-        self.join()
-        self.poll()
+        self.member = True
 
     def join(self) -> None:
         self.member = True
@@ -414,12 +441,9 @@ class LogConsumer:
         """The process dies (or stops cleanly: it commits what it processed and leaves)."""
         if not self.up:
             return
-        pool, log = self.pool, self.log
-        now = self.env.now
-        pool.worker_went_down(clean)
-        for call in self.running.values():
-            call.cancel()
-            pool.busy_time -= call.due - now
+        log = self.log
+        self.pool.worker_went_down(clean)
+        self._cancel_running()
         self.running.clear()
         self.current = None
         self.batch.clear()
@@ -443,7 +467,7 @@ class LogConsumer:
             Call(self.env, log.session_timeout, self._session_expired, self.incarnation)
 
     def _session_expired(self, event: Call) -> None:
-        if self.incarnation == event._value and not self.up and self.member:
+        if self.incarnation == event.value and not self.up and self.member:
             self.member = False
             self.log.membership_changed()
 
@@ -474,7 +498,7 @@ class LogConsumer:
         got = log.fetch(self, log.max_poll_records)
         if got:
             self.batch.extend(got)
-            Call(self.env, log.max_poll_interval, self._poll_deadline, self.polls)
+            Call(self.env, log.max_poll_interval, self._poll_deadline, (self.polls, False))
             if log.api_latency is None:
                 self._next()
             else:
@@ -519,7 +543,7 @@ class LogConsumer:
         """``max_poll_interval`` after a poll: if no poll came since, the member is removed.
         A record finishing at this very instant is let finish first (a poll that comes just
         in time is not late): the check looks again once it has."""
-        polls, again = event._value if isinstance(event._value, tuple) else (event._value, False)
+        polls, again = event.value
         if self.polls != polls or not self.up or not self.member or self.waiting:
             return
         now = self.env.now
@@ -559,35 +583,17 @@ class LogConsumer:
             rec.absorbed[cid] += 1
             service = 0.0
         else:
-            jobs = self.jobs
-            service = jobs[cid] if jobs is not None else NAN
-            if service != service:  # NaN: first processing by this group (or a fresh draw)
-                plain = self.plain_service
-                service = plain() if plain is not None else pool.service_time(cid)
-                if jobs is not None:
-                    jobs[cid] = service  # a reprocessing after a rebalance is the same job
-            service *= pool.slowdown
-            pool.busy_time += service
-        call = Call(self.env, service, self._finished, (part, offset, cid, absorbed))
-        call.due = now + service
-        self.running[cid] = call
+            service = self._job(cid)  # a reprocessing after a rebalance is the same job
+        self._run(cid, service, self._finished, (part, offset, cid, absorbed))
 
     def _finished(self, event: Call) -> None:
-        part, offset, cid, absorbed = event._value
+        part, offset, cid, absorbed = event.value
         self.running.pop(cid, None)
         self.current = None
         pool, rec, log = self.pool, self.pool.records, self.log
         now = self.env.now
         if not absorbed:
-            processed = pool.processed
-            if processed is not None and cid in processed and pool.unique_at_commit:
-                rec.absorbed[cid] += 1
-            else:
-                rec.processings[cid] += 1
-                if processed is not None:
-                    processed.add(cid)
-                if pool.then is not None:
-                    pool.then.after(cid, now)
+            self._took_effect(cid, now, pool.processed, pool.unique_at_commit)
         if rec.state[cid] == PENDING:
             rec.state[cid] = COMPLETED
             rec.completed_at[cid] = now
@@ -600,14 +606,39 @@ class LogConsumer:
         self._next()
 
 
-class LogPool(WorkerPool):
-    """A consumer group: ``count`` consumers of one topic (a `GroupLog`)."""
+class LogPool(BasePool):
+    """A consumer group: ``count`` consumers of one topic's group log (a `GroupLog`)."""
 
-    queue: GroupLog  # type: ignore[assignment]
+    workers: list[LogConsumer]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.queue.group = self.name
+    def __init__(
+        self,
+        env: Environment,
+        name: str,
+        log: GroupLog,
+        records: Records,
+        spec: dict[str, Any],
+        service: Sampler,
+        service_by_type: dict[int, Sampler],
+        failure: Sampler | None,
+        then: FollowUpSink | None = None,
+        private_jobs: bool = False,
+    ) -> None:
+        super().__init__(env, name, records, spec, service, service_by_type, failure, then,
+                         private_jobs)
+        self.log = log
+        self.source = log
+        log.group = name
+        self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
+        scale = spec.get("autoscale")
+        self.autoscaler = Autoscaler(env, self, scale) if scale else None
+        for _ in range(spec["count"]):
+            self.add_worker()
+
+    def _new_worker(self, index: int, code: int) -> LogConsumer:
+        consumer = LogConsumer(self, index, code)
+        self.log.consumers.append(consumer)
+        return consumer
 
     def idle_consumers(self) -> int:
         """Consumers that were up while producers published but owned no partition at any
@@ -616,50 +647,16 @@ class LogPool(WorkerPool):
         return sum(1 for c in self.workers
                    if c.up_while_publishing and not c.owned_while_publishing)
 
-    def add_worker(self) -> LogConsumer:  # type: ignore[override]
-        index = len(self.workers)
-        consumer = LogConsumer(self, index, self.records.workers.code(f"{self.name}/{index}"))
-        consumer.plain_service = self.plain
-        consumer.jobs = self.jobs
-        self.workers.append(consumer)  # type: ignore[arg-type]
-        self.queue.consumers.append(consumer)
-        for listener in self.on_new_worker:
-            listener(consumer)
-        return consumer
-
     def start(self) -> None:
-        plain = self.records.service_time is None and not self.service_by_type
-        self.plain = self.service if plain else None
+        self._choose_plain()
         for consumer in self.workers:
-            consumer.plain_service = self.plain
-            consumer.jobs = self.jobs
-            consumer.up = True
-            consumer.up_while_publishing |= self.queue.work.publishing
-            consumer.member = True
-            self.went_up(+1)
-        self.queue.form()
+            consumer.come_up()
+        self.log.form()
         self.started()
         if self.autoscaler is not None:
             self.autoscaler.start()
         for consumer in self.workers:
             consumer.poll()
 
-    def audit(self) -> list[str]:
-        """The group's offsets must agree with themselves (see `Model.audit`)."""
-        log, problems = self.queue, []
-        for part in range(log.partitions):
-            if not 0 <= log.committed[part] <= len(log.logs[part]):
-                problems.append(f"topic {log.name}: partition {part} committed "
-                                f"{log.committed[part]} outside its log")
-            if log.part_max_lag[part] < len(log.logs[part]) - log.committed[part]:
-                problems.append(f"topic {log.name}: partition {part} max lag "
-                                f"{log.part_max_lag[part]} below its lag")
-            if not all(map(math.isfinite, (log.appended_at_sum[part],
-                                           log.committed_at_sum[part]))):
-                problems.append(f"topic {log.name}: partition {part} lag times not finite")
-        if log.lag() != sum(len(x) for x in log.logs) - sum(log.committed):
-            problems.append(f"topic {log.name}: lag {log.lag()} disagrees with its offsets")
-        for consumer in self.workers:
-            if len(consumer.running) > 1:
-                problems.append(f"consumer {self.name}/{consumer.index} runs several records")
-        return problems
+    def figures(self, end: float) -> dict[str, Any]:
+        return {**super().figures(end), "idle_consumers": self.idle_consumers()}

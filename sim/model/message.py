@@ -8,7 +8,10 @@ interned codes (-1 for none), names only where a routing key or a custom router 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.records import Records
 
 
 class Message:
@@ -69,4 +72,21 @@ def new(id: int, key: int, type: int, flow: int, published_at: float, producer: 
     message.producer = producer
     message.priority = message.copy = 0
     message.headers = message.service = message.routing_key = None
+    return message
+
+
+def from_records(records: Records, cid: int) -> Message:
+    """The message a copy was made from, rebuilt from its row (the one place that does it):
+    its id, key, type, flow, publish time, producer, priority, headers, trace service time
+    and copy number. A dead letter is the next copy of it (the caller adds 1 to ``copy``)."""
+    rec = records
+    message_id = rec.id[cid]
+    message = new(message_id, rec.key[cid], rec.type[cid], rec.flow[cid],
+                  rec.published_at[cid], rec.producer[cid])
+    message.priority = rec.priority[cid]
+    message.headers = rec.headers.get(message_id)
+    service = rec.service_time[cid] if rec.service_time is not None else None
+    if service is not None and service == service:  # not NaN: a trace gave it
+        message.service = service
+    message.copy = rec.copy[cid]
     return message

@@ -24,9 +24,8 @@ from sim.model.schedule import Call
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Pool, Source
     from sim.model.producer import Producer
-    from sim.model.queue import Queue
-    from sim.model.workers import WorkerPool
 
     Caller = tuple[str, list[Producer], Any]  # a calling producer's name, instances, pool
 
@@ -46,15 +45,15 @@ class Monitor:
         self,
         env: Environment,
         interval: float,
-        queues: list[Queue],
-        pools: list[WorkerPool],
+        queues: list[Source],
+        pools: list[Pool],
         on_tick: Callable[[float], None] | None = None,
         callers: list[Caller] | None = None,
     ) -> None:
         self.env = env
         self.interval = interval
         self.queues = queues
-        self.pools_of = {q.name: [p for p in pools if p.queue is q] for q in queues}
+        self.pools_of = {q.name: [p for p in pools if p.source is q] for q in queues}
         self.on_tick = on_tick
         self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         self._last = {q.name: (0, 0, 0) for q in queues}
@@ -107,19 +106,18 @@ class Monitor:
             cols["time"].append(now)
             cols["queue"].append(queue.name)
             cols["producer"].append(None)
-            cols["depth"].append(len(queue.ready))
+            cols["depth"].append(queue.depth())
             cols["in_flight"].append(queue.in_flight)
             cols["workers_up"].append(sum(pool.up for pool in self.pools_of[queue.name]))
             cols["published"].append(counts[0] - published)
             cols["completed"].append(counts[1] - completed)
             cols["rejected"].append(counts[2] - rejected)
-            lag = getattr(queue, "partition_lags", None)
-            if lag is None:
+            lags = queue.partition_lags()
+            if lags is None:
                 cols["lag"].append(NAN)
                 cols["max_partition_lag"].append(NAN)
                 cols["partition_lag"].append(None)
             else:
-                lags = lag()
                 cols["lag"].append(sum(lags))
                 cols["max_partition_lag"].append(max(lags))
                 cols["partition_lag"].append(lags)

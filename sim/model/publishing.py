@@ -23,8 +23,8 @@ from sim.model.work import Work
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Target
     from sim.model.message import Message
-    from sim.model.queue import Queue
 
 class Publisher:
     """Anything that publishes: its counts and what it does when a publish is refused.
@@ -34,6 +34,8 @@ class Publisher:
     copy; one that no binding matched counts here too) or ``rejected`` (a queue still refused
     after the last attempt).
     """
+
+    calls = False  # (a producer that calls a pool instead says so: see Producer.call)
 
     def __init__(self, env: Environment, name: str, code: int, work: Work,
                  retry: tuple[int, float] | None,
@@ -54,8 +56,8 @@ class Publisher:
             message.routing_key = self.routing_key(message)
         route.broker.publish(message, route, self, 0)
 
-    def refused(self, message: Message, queues: Sequence[Queue], attempt: int,
-                route: Any = None, routed: Sequence[Queue] = ()) -> None:
+    def refused(self, message: Message, queues: Sequence[Target], attempt: int,
+                route: Any = None, routed: Sequence[Target] = ()) -> None:
         """The broker refused the publish into ``queues`` (of the ``routed`` ones, sent along
         ``route``): retry later, or give up.
 
@@ -75,9 +77,9 @@ class Publisher:
             return
         self.rejected += 1
         for queue in queues:
-            queue.rejected += 1  # the publish gave up: a final refusal, counted once per queue
+            queue.reject()  # the publish gave up: a final refusal, counted once per queue
 
     def _again(self, event: Call) -> None:
-        message, route, attempt = event._value
+        message, route, attempt = event.value
         route.broker.publish(message, route, self, attempt)
         self.work.leave()  # after the new attempt is on its way: a hand-off, never a gap

@@ -24,9 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.model.broker import Broker
+    from sim.model.contracts import Hub, Target
     from sim.model.message import Message
-    from sim.model.queue import Queue
 
 _CACHE_LIMIT = 1 << 16  # routing keys remembered by a topic exchange before it starts over
 
@@ -53,12 +52,12 @@ class ToQueues:
     needs_key = False
     had = None  # (see Republish)
 
-    def __init__(self, queues: Sequence[Queue], broker: Broker) -> None:
+    def __init__(self, queues: Sequence[Target], broker: Hub) -> None:
         self.fixed = self.queues = tuple(queues)
         self.broker = broker
         self.name = ",".join(q.name for q in self.queues)
 
-    def route(self, message: Message) -> Sequence[Queue]:
+    def route(self, message: Message) -> Sequence[Target]:
         return self.queues
 
 
@@ -69,15 +68,15 @@ class Exchange:
     fixed = None  # the queues of a route that does not depend on the message (ToQueues)
     had = None  # (see Republish)
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None) -> None:
+    def __init__(self, name: str, broker: Hub, alternate: Target | None) -> None:
         self.name = name
         self.broker = broker
-        self._alternate: tuple[Queue, ...] = () if alternate is None else (alternate,)
+        self._alternate: tuple[Target, ...] = () if alternate is None else (alternate,)
         self.routed = 0  # publishes that matched at least one binding
         self.unroutable = 0  # publishes no binding matched
         self.to_alternate = 0  # of those, the ones sent to the alternate queue
 
-    def route(self, message: Message) -> Sequence[Queue]:
+    def route(self, message: Message) -> Sequence[Target]:
         queues = self.match(message)
         if queues:
             self.routed += 1
@@ -87,7 +86,7 @@ class Exchange:
             self.to_alternate += 1
         return self._alternate
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         raise NotImplementedError
 
     def counters(self) -> dict[str, int]:
@@ -108,18 +107,18 @@ class Republish:
 
     fixed = None
 
-    def __init__(self, exchange: Exchange, had: frozenset[Queue]) -> None:
+    def __init__(self, exchange: Exchange, had: frozenset[Target]) -> None:
         self.exchange = exchange
         self.had = had
         self.broker = exchange.broker
         self.needs_key = exchange.needs_key
         self.name = exchange.name
 
-    def route(self, message: Message) -> Sequence[Queue]:
+    def route(self, message: Message) -> Sequence[Target]:
         return self.exchange.route(message)  # (the exchange counts the republish as a publish)
 
 
-def _unique(queues: list[Queue]) -> tuple[Queue, ...]:
+def _unique(queues: list[Target]) -> tuple[Target, ...]:
     """The queues in first-seen order, each once (one copy per queue)."""
     return tuple(dict.fromkeys(queues))
 
@@ -127,15 +126,15 @@ def _unique(queues: list[Queue]) -> tuple[Queue, ...]:
 class DirectExchange(Exchange):
     """To every queue whose binding key equals the routing key."""
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None,
-                 bindings: list[tuple[Queue, str]]) -> None:
+    def __init__(self, name: str, broker: Hub, alternate: Target | None,
+                 bindings: list[tuple[Target, str]]) -> None:
         super().__init__(name, broker, alternate)
-        grouped: dict[str, list[Queue]] = {}
+        grouped: dict[str, list[Target]] = {}
         for queue, key in bindings:
             grouped.setdefault(key, []).append(queue)
         self.by_key = {key: _unique(queues) for key, queues in grouped.items()}
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         return self.by_key.get(message.routing_key or "", ())
 
 
@@ -144,12 +143,12 @@ class FanoutExchange(Exchange):
 
     needs_key = False
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None,
-                 queues: list[Queue]) -> None:
+    def __init__(self, name: str, broker: Hub, alternate: Target | None,
+                 queues: list[Target]) -> None:
         super().__init__(name, broker, alternate)
         self.queues = _unique(queues)
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         return self.queues
 
 
@@ -182,13 +181,13 @@ def _match_words(pattern: list[str], key: list[str], i: int, j: int) -> bool:
 class TopicExchange(Exchange):
     """Dotted routing keys against binding patterns (``*`` one word, ``#`` zero or more)."""
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None,
-                 bindings: list[tuple[Queue, str]]) -> None:
+    def __init__(self, name: str, broker: Hub, alternate: Target | None,
+                 bindings: list[tuple[Target, str]]) -> None:
         super().__init__(name, broker, alternate)
         self.bindings = [(queue, _words(pattern)) for queue, pattern in bindings]
-        self._cache: dict[str, tuple[Queue, ...]] = {}
+        self._cache: dict[str, tuple[Target, ...]] = {}
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         key = message.routing_key or ""
         queues = self._cache.get(key)
         if queues is None:
@@ -214,12 +213,12 @@ class HeadersExchange(Exchange):
 
     needs_key = False
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None,
-                 bindings: list[tuple[Queue, dict[str, Any], str]]) -> None:
+    def __init__(self, name: str, broker: Hub, alternate: Target | None,
+                 bindings: list[tuple[Target, dict[str, Any], str]]) -> None:
         super().__init__(name, broker, alternate)
         self.bindings = bindings
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         headers = message.headers
         return _unique([q for q, match, x_match in self.bindings
                         if headers_match(match, x_match, headers)])
@@ -235,8 +234,8 @@ class CustomExchange(Exchange):
     `RoutingError`.
     """
 
-    def __init__(self, name: str, broker: Broker, alternate: Queue | None,
-                 function: Callable[..., Any], queues: list[Queue],
+    def __init__(self, name: str, broker: Hub, alternate: Target | None,
+                 function: Callable[..., Any], queues: list[Target],
                  describe: Callable[[Message], dict[str, Any]]) -> None:
         super().__init__(name, broker, alternate)
         self.function = function
@@ -245,7 +244,7 @@ class CustomExchange(Exchange):
         self.describe = describe
         self.path = ("exchanges", name, "function")
 
-    def match(self, message: Message) -> Sequence[Queue]:
+    def match(self, message: Message) -> Sequence[Target]:
         try:
             answer = self.function(self.describe(message), list(self.names))
         except Exception as error:  # the user's code: report it as theirs

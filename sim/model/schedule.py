@@ -8,6 +8,7 @@ where a SimPy process would also resume a generator.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from simpy import Environment
@@ -20,7 +21,15 @@ class Call(Event):
     Cancel a pending call with :meth:`cancel` (a crash stopping work in progress): the event
     stays in SimPy's heap but does nothing when its time comes, so nothing that happens once
     per message may rely on cancelling (lease timers keep one wake-up per queue instead).
+
+    ``value`` is what the call carries (read by the callback); ``due`` is set by a component
+    that needs to know when work in progress would end (a crash takes the rest off).
     """
+
+    due: float
+    # The carried value, read without SimPy's pending check (a Call is triggered as it is
+    # made) and without a Python frame: the one place that reads the private field.
+    value = property(attrgetter("_value"))  # type: ignore[assignment]  # (Event.value: a def)
 
     def __init__(
         self, env: Environment, delay: float, callback: Callable[[Any], None], value: Any = None

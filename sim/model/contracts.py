@@ -1,0 +1,315 @@
+"""The contracts between the model's rooms, as `typing.Protocol`s.
+
+Each component talks to another only through what is written here; a checker (mypy) holds
+every implementation to it, and no component asks another's type to decide what to do:
+
+- a `Target` takes copies from a broker (a queue, or a consumer group's log);
+- a `Source` is what a pool's consumers take copies from and what the model, the monitor and
+  the autoscaler read (a `Queue` or a `GroupLog`); a `QueueSource` is a queue's side of it, the
+  calls a `Consumer` (a worker of a pool) makes on it;
+- a `Consumer` is what a queue calls on a worker: deliveries, the pull loop's wake-ups;
+- a `Route` says where a publish goes; a `Sender` is told how its publish ended;
+- a `Member` is one worker of any kind, as faults and the autoscaler see it, and a `Pool` its
+  pool; a `FollowUpSink` publishes a processing's follow-up (a pool's ``then``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sim.model.message import Message
+    from sim.model.schedule import Call
+    from sim.model.work import Work
+
+# The next value of a random stream (a service time, a latency, a uniform draw).
+Sampler = Callable[[], float]
+
+
+class Hub(Protocol):
+    """A broker as the components it hosts see it (`sim.model.broker.Broker`)."""
+
+    name: str
+    down: bool
+    instant: bool  # no publish latency, no capacity: a publish is accepted as it is sent
+
+    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
+        """``sender`` sends a message now along ``route``."""
+        ...
+
+    def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
+               now: float) -> bool:
+        """The publish reaches the broker now; True if every target took its copy."""
+        ...
+
+
+class Target(Protocol):
+    """Where a broker puts a copy of a publish: a queue, or one group's log of a topic."""
+
+    name: str
+    code: int
+    broker: Hub
+    max_length: int | None
+    republished: int
+
+    def rejects(self) -> bool:
+        """Whether a publish now would be refused (only asked when ``max_length`` is set)."""
+        ...
+
+    def refuse(self) -> None:
+        """A publish attempt was refused (full, or the broker down)."""
+        ...
+
+    def reject(self) -> None:
+        """A publish gave up for good after a refusal here (counted once per queue)."""
+        ...
+
+    def put(self, cid: int) -> None:
+        """Take an accepted copy."""
+        ...
+
+
+class Source(Target, Protocol):
+    """What a pool consumes, as the model, the monitor, the autoscaler and faults see it."""
+
+    consumers: list[Any]  # every consumer ever attached (the Member of each kind)
+    work: Work
+    enqueued: int
+    completed: int
+    rejected: int
+    max_depth: int
+
+    @property
+    def in_flight(self) -> int:
+        """Copies taken by consumers and not yet settled (acknowledged, or committed)."""
+        ...
+
+    def depth(self) -> int:
+        """Copies waiting to be taken."""
+        ...
+
+    def backlog(self) -> int:
+        """What an autoscaler scales on: waiting copies plus those in flight (a log's lag)."""
+        ...
+
+    def max_useful_consumers(self) -> int | None:
+        """Consumers beyond this many would sit idle (a topic's partitions); None: no cap."""
+        ...
+
+    def partition_lags(self) -> list[int] | None:
+        """Each partition's lag (a log), or None (a queue has no partitions)."""
+        ...
+
+    def outage_started(self, loses_messages: bool) -> None: ...
+
+    def outage_ended(self) -> None: ...
+
+    def expire_overdue(self) -> None:
+        """End-of-run sweep of copies whose ttl has passed."""
+        ...
+
+    def figures(self, end: float) -> dict[str, Any]:
+        """The source's own counts for the summary (``end``: the simulation's end)."""
+        ...
+
+    def audit(self) -> list[str]:
+        """Its bookkeeping's disagreements with itself (none in a correct run)."""
+        ...
+
+
+class QueueSource(Source, Protocol):
+    """A queue's side of consuming: what a `Consumer` (a worker) calls on it."""
+
+    api_latency: Sampler | None
+    batch_size: int
+    poll_interval: float
+    orphans: set[int]
+    restore_interval: float | None
+    prefetch_on_auto_ack: bool
+
+    def attach(self, consumer: Consumer) -> None:
+        """A consumer (re)connects and asks for work."""
+        ...
+
+    def detach(self, consumer: Consumer, silent: bool, clean: bool) -> None:
+        """A consumer is gone (crash, ``silent`` host loss, or ``clean`` stop)."""
+        ...
+
+    def request(self, consumer: Consumer, n: int) -> int:
+        """Pull: a receive of up to ``n`` copies; returns how many were delivered."""
+        ...
+
+    def take_for(self, consumer: Consumer, n: int) -> int:
+        """Deliver up to ``n`` ready copies now (a batch job's quota); returns how many."""
+        ...
+
+    def ack(self, cid: int, lease: int) -> bool:
+        """An ack under ``lease`` reaches the broker; True if it settles a pending copy."""
+        ...
+
+    def nack(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
+        """Processing failed: requeue (now, or after ``delay``) or dead-letter."""
+        ...
+
+    def complete(self, cid: int, at: float, worker_code: int) -> None:
+        """The copy was processed and acknowledged at ``at`` by the worker ``worker_code``."""
+        ...
+
+    def release(self, consumer: Consumer) -> None:
+        """The consumer has room for another copy."""
+        ...
+
+    def let_go(self, token: int) -> None:
+        """The consumer is done with a delivery (an orphaned one no longer holds the drain)."""
+        ...
+
+    def long_poll_expired(self, consumer: Consumer) -> bool:
+        """A long poll ended empty; True if the consumer should sleep ``poll_interval``."""
+        ...
+
+    def woke(self, consumer: Consumer) -> None:
+        """The consumer's sleep after an empty receive ended."""
+        ...
+
+    def restore_check(self) -> None:
+        """A live worker restores timed-out copies (Celery/kombu)."""
+        ...
+
+
+class Consumer(Protocol):
+    """A worker as its queue sees it: what it holds, and how deliveries and wake-ups reach
+    it. ``holding`` maps each delivery token (see `sim.model.leases`) to its lease."""
+
+    up: bool
+    held: int
+    prefetch: int
+    unbounded: bool
+    auto_ack: bool
+    scheduled: bool  # takes work only while its pool's batch job runs
+    holding: dict[int, int]
+
+    def deliver(self, token: int, lease: int) -> None:
+        """A delivery with no latency: held and received at once."""
+        ...
+
+    def hold(self, token: int, lease: int) -> None:
+        """A delivery is on its way (it arrives through ``received``)."""
+        ...
+
+    def received(self, event: Call) -> None:
+        """A delivery sent with a latency arrives (its token is the event's value)."""
+        ...
+
+    def poll(self) -> None:
+        """Pull: receive if there is room and nothing else is in progress."""
+        ...
+
+    def room(self) -> None:
+        """A scheduled (batch) consumer has room or came up: its job may hand it more."""
+        ...
+
+    def long_poll(self, wait: float) -> None:
+        """An empty receive: wait up to ``wait`` for a copy (``end_long_poll`` ends it)."""
+        ...
+
+    def end_long_poll(self) -> None:
+        """A copy arrived for the long poll: the receive returns with it."""
+        ...
+
+    def sleep(self, interval: float) -> None:
+        """An empty receive: sleep ``interval`` before receiving again (or until woken)."""
+        ...
+
+    def wake(self, delay: float) -> None:
+        """Stop sleeping and receive again after ``delay`` (NOTIFY, or the broker's return)."""
+        ...
+
+    def drop_all(self) -> dict[int, int]:
+        """Forget every delivery (the process is gone); returns what was held."""
+        ...
+
+
+class Member(Protocol):
+    """One worker of any kind (a queue's, a consumer group's, a call pool's), as faults and
+    the autoscaler see it."""
+
+    index: int
+    up: bool
+    retired: bool
+
+    @property
+    def name(self) -> str:
+        """``POOL/N``."""
+        ...
+
+    def start(self) -> None: ...
+
+    def crash(self, silent: bool = False, clean: bool = False) -> None: ...
+
+
+class Pool(Protocol):
+    """A pool as the model, faults, the autoscaler and the engine see it."""
+
+    name: str
+    source: Source | None  # what it consumes (None: it serves calls)
+    workers: Sequence[Member]
+    slowdown: float
+    then: FollowUpSink | None
+    on_new_worker: list[Callable[[Any], None]]
+
+    @property
+    def up(self) -> int: ...
+
+    def start(self) -> None: ...
+
+    def add_worker(self) -> Member: ...
+
+    def retire(self, worker: Any) -> None: ...
+
+    def busy_time_until(self, now: float) -> float: ...
+
+    def up_time_until(self, now: float) -> float: ...
+
+    def figures(self, end: float) -> dict[str, Any]:
+        """The pool's own counts for the summary."""
+        ...
+
+    def audit(self) -> list[str]: ...
+
+
+class FollowUpSink(Protocol):
+    """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
+
+    name: str
+
+    def after(self, cid: int, now: float) -> None:
+        """The copy ``cid`` was processed at ``now``."""
+        ...
+
+    def after_call(self, message: Message, now: float) -> None:
+        """A synchronous call's processing succeeded."""
+        ...
+
+
+class Sender(Protocol):
+    """Whoever publishes, as the broker tells it how a publish ended."""
+
+    accepted: int
+
+    def refused(self, message: Message, queues: Sequence[Target], attempt: int,
+                route: Any = None, routed: Sequence[Target] = ()) -> None:
+        """The broker refused the copies for ``queues``: retry, or give up."""
+        ...
+
+
+class Route(Protocol):
+    """Where a publish goes: a fixed set of targets, or an exchange's strategy."""
+
+    name: str
+    broker: Hub
+    needs_key: bool  # whether a publisher must give messages a routing key
+    fixed: Sequence[Target] | None  # the targets when they never depend on the message
+    had: frozenset[Target] | None  # a republish: the targets that took a copy before
+
+    def route(self, message: Message) -> Sequence[Target]: ...
