@@ -144,14 +144,14 @@ def test_keyed_records_go_to_a_stable_partition_and_keep_their_order_through_a_r
 
 
 def test_the_partition_of_a_key_is_the_same_in_every_process():
-    from sim.model.log import stable_hash
+    from sim.model.partitions import stable_hash
 
     assert stable_hash("customer-1") == 3958365309  # CRC-32: no per-process salt
     assert stable_hash(1) == stable_hash("1")
 
 
 def test_cooperative_sticky_moves_only_the_partitions_of_the_member_that_left():
-    from sim.model.log import assign
+    from sim.model.partitions import assign
 
     a, b, c = "a", "b", "c"
     owners = assign("range", 6, [a, b, c], [None] * 6)

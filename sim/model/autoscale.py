@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 class Scalable(Protocol):
     """A pool the autoscaler can grow and shrink (a queue's pool, or a consumer group)."""
 
-    source: Source
-    workers: Sequence[Member]
+    @property
+    def source(self) -> Source: ...
+
+    @property
+    def workers(self) -> Sequence[Member]: ...
 
     def add_worker(self) -> Member: ...
 

@@ -12,18 +12,34 @@ broker's redelivery rule says; they wait for the next run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
-    from sim.model.workers import Worker, WorkerPool
+    from simpy import Environment
+
+    from sim.model.contracts import Consumer, QueueSource
+
+
+class Batched(Protocol):
+    """The pool a batch job runs (a queue's pool with ``batch``)."""
+
+    @property
+    def env(self) -> Environment: ...
+
+    @property
+    def queue(self) -> QueueSource: ...
+
+    @property
+    def workers(self) -> Sequence[Consumer]: ...
 
 
 class BatchJob:
     """The schedule and the quota of one pool's batch runs."""
 
-    def __init__(self, pool: WorkerPool, spec: dict[str, Any]) -> None:
+    def __init__(self, pool: Batched, spec: dict[str, Any]) -> None:
         self.pool = pool
         self.env = pool.env
         self.every: float = spec["every"]
@@ -42,7 +58,7 @@ class BatchJob:
             self.skipped += 1
             return
         queue = self.pool.queue
-        waiting = len(queue.ready)
+        waiting = queue.depth()
         self.left = waiting if self.max is None else min(waiting, self.max)
         self.running = self.left > 0 and not queue.broker.down
         if self.running:
@@ -51,17 +67,17 @@ class BatchJob:
                 if worker.up:
                     self._feed(worker)
 
-    def _feed(self, worker: Worker) -> None:
+    def _feed(self, worker: Consumer) -> None:
         """Give a worker of the running batch as many copies as it can hold, within quota."""
         room = min(worker.prefetch - worker.held, self.left)
         if room > 0:
             queue = self.pool.queue
             self.left -= queue.take_for(worker, room)
-            if not len(queue.ready):
+            if not queue.depth():
                 self.left = 0  # the queue ran dry (fewer than asked with copies left only
                 # means their keys are in flight: the run goes on as they are acknowledged)
 
-    def release(self, worker: Worker) -> None:
+    def release(self, worker: Consumer) -> None:
         """A worker has room again (an ack, a completion) or came up: more of this run, or
         the run is over when its quota is used and nothing is held."""
         if not self.running:

@@ -100,7 +100,7 @@ class Broker:
                 rec.copy[cid] = message.copy
             queue.put(cid)
             if attempt and route.had is not None and queue in route.had:
-                queue.republished += 1  # a republish through an exchange: a second copy here
+                queue.republish()  # a republish through an exchange: a second copy here
         if refused is not None:
             sender.refused(message, refused, attempt, route, queues)
             return False

@@ -19,7 +19,9 @@ from sim.model.calls import CallPool
 from sim.model.contracts import Pool, Route, Sampler, Source
 from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.faults import Faults
-from sim.model.log import GroupLog, LogPool, Topic
+from sim.model.group import LogPool
+from sim.model.log import GroupLog
+from sim.model.partitions import Topic
 from sim.model.pipeline import FollowUps
 from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher

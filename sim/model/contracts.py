@@ -30,9 +30,15 @@ Sampler = Callable[[], float]
 class Hub(Protocol):
     """A broker as the components it hosts see it (`sim.model.broker.Broker`)."""
 
-    name: str
-    down: bool
-    instant: bool  # no publish latency, no capacity: a publish is accepted as it is sent
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def down(self) -> bool: ...
+
+    @property
+    def instant(self) -> bool:
+        """No publish latency, no capacity: a publish is accepted as it is sent."""
 
     def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
         """``sender`` sends a message now along ``route``."""
@@ -47,11 +53,17 @@ class Hub(Protocol):
 class Target(Protocol):
     """Where a broker puts a copy of a publish: a queue, or one group's log of a topic."""
 
-    name: str
-    code: int
-    broker: Hub
-    max_length: int | None
-    republished: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def code(self) -> int: ...
+
+    @property
+    def broker(self) -> Hub: ...
+
+    @property
+    def max_length(self) -> int | None: ...
 
     def rejects(self) -> bool:
         """Whether a publish now would be refused (only asked when ``max_length`` is set)."""
@@ -69,16 +81,36 @@ class Target(Protocol):
         """Take an accepted copy."""
         ...
 
+    def republish(self) -> None:
+        """The copy just taken is a second one of a publish an exchange routed again."""
+        ...
+
 
 class Source(Target, Protocol):
     """What a pool consumes, as the model, the monitor, the autoscaler and faults see it."""
 
-    consumers: list[Any]  # every consumer ever attached (the Member of each kind)
-    work: Work
-    enqueued: int
-    completed: int
-    rejected: int
-    max_depth: int
+    @property
+    def consumers(self) -> Sequence[Any]:
+        """Every consumer ever attached (the Member of each kind)."""
+
+    @property
+    def work(self) -> Work: ...
+
+    @property
+    def enqueued(self) -> int: ...
+
+    @property
+    def completed(self) -> int: ...
+
+    @property
+    def rejected(self) -> int: ...
+
+    @property
+    def max_depth(self) -> int: ...
+
+    def register(self, consumer: Any) -> None:
+        """A consumer of it exists (a pool made it); it connects when it starts."""
+        ...
 
     @property
     def in_flight(self) -> int:
@@ -121,12 +153,23 @@ class Source(Target, Protocol):
 class QueueSource(Source, Protocol):
     """A queue's side of consuming: what a `Consumer` (a worker) calls on it."""
 
-    api_latency: Sampler | None
-    batch_size: int
-    poll_interval: float
-    orphans: set[int]
-    restore_interval: float | None
-    prefetch_on_auto_ack: bool
+    @property
+    def api_latency(self) -> Sampler | None: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+    @property
+    def poll_interval(self) -> float: ...
+
+    @property
+    def orphans(self) -> set[int]: ...
+
+    @property
+    def restore_interval(self) -> float | None: ...
+
+    @property
+    def prefetch_on_auto_ack(self) -> bool: ...
 
     def attach(self, consumer: Consumer) -> None:
         """A consumer (re)connects and asks for work."""
@@ -181,13 +224,27 @@ class Consumer(Protocol):
     """A worker as its queue sees it: what it holds, and how deliveries and wake-ups reach
     it. ``holding`` maps each delivery token (see `sim.model.leases`) to its lease."""
 
-    up: bool
-    held: int
-    prefetch: int
-    unbounded: bool
-    auto_ack: bool
-    scheduled: bool  # takes work only while its pool's batch job runs
-    holding: dict[int, int]
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def held(self) -> int: ...
+
+    @property
+    def prefetch(self) -> int: ...
+
+    @property
+    def unbounded(self) -> bool: ...
+
+    @property
+    def auto_ack(self) -> bool: ...
+
+    @property
+    def scheduled(self) -> bool:
+        """Takes work only while its pool's batch job runs."""
+
+    @property
+    def holding(self) -> dict[int, int]: ...
 
     def deliver(self, token: int, lease: int) -> None:
         """A delivery with no latency: held and received at once."""
@@ -234,9 +291,14 @@ class Member(Protocol):
     """One worker of any kind (a queue's, a consumer group's, a call pool's), as faults and
     the autoscaler see it."""
 
-    index: int
-    up: bool
-    retired: bool
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def retired(self) -> bool: ...
 
     @property
     def name(self) -> str:
@@ -251,9 +313,16 @@ class Member(Protocol):
 class Pool(Protocol):
     """A pool as the model, faults, the autoscaler and the engine see it."""
 
-    name: str
-    source: Source | None  # what it consumes (None: it serves calls)
-    workers: Sequence[Member]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> Source | None:
+        """What it consumes (None: it serves calls)."""
+
+    @property
+    def workers(self) -> Sequence[Any]: ...
+
     slowdown: float
     then: FollowUpSink | None
     on_new_worker: list[Callable[[Any], None]]
@@ -281,7 +350,8 @@ class Pool(Protocol):
 class FollowUpSink(Protocol):
     """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def after(self, cid: int, now: float) -> None:
         """The copy ``cid`` was processed at ``now``."""
@@ -306,10 +376,22 @@ class Sender(Protocol):
 class Route(Protocol):
     """Where a publish goes: a fixed set of targets, or an exchange's strategy."""
 
-    name: str
-    broker: Hub
-    needs_key: bool  # whether a publisher must give messages a routing key
-    fixed: Sequence[Target] | None  # the targets when they never depend on the message
-    had: frozenset[Target] | None  # a republish: the targets that took a copy before
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def broker(self) -> Hub: ...
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether a publisher must give messages a routing key."""
+
+    @property
+    def fixed(self) -> Sequence[Target] | None:
+        """The targets when they never depend on the message."""
+
+    @property
+    def had(self) -> frozenset[Target] | None:
+        """A republish: the targets that took a copy before."""
 
     def route(self, message: Message) -> Sequence[Target]: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 def make_exchange(
     name: str,
     spec: dict[str, Any],
-    queues: dict[str, Target],
-    brokers: dict[str, Hub],
+    queues: Mapping[str, Target],
+    brokers: Mapping[str, Hub],
     records: Records,
 ) -> Exchange:
     """The routing strategy of one exchange (`sim.model.routing`)."""

@@ -30,9 +30,7 @@ class ReadyLine(Protocol):
 
     direct: bool
 
-    def __len__(self) -> int: ...
-
-    def __bool__(self) -> bool: ...
+    def __len__(self) -> int: ...  # (truth: whether a copy can be taken now)
 
     def put(self, cid: int) -> None: ...
 

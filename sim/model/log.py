@@ -26,102 +26,39 @@ What the group coordinator does (Apache Kafka's documented behaviour, simplified
 from __future__ import annotations
 
 import math
-import zlib
 from array import array
-from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sim.model.autoscale import Autoscaler
-from sim.model.consumer import ConsumerBase
-from sim.model.contracts import FollowUpSink, Sampler
-from sim.model.pools import BasePool, idempotency
-from sim.model.schedule import Call
+from sim.model.contracts import Sampler
+from sim.model.partitions import Topic, assign
 from sim.model.work import Work, inert
-from sim.records import COMPLETED, PENDING, Records
+from sim.records import Records
 
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.broker import Broker
+    from sim.model.contracts import Hub
 
 
-def stable_hash(key: Any) -> int:
-    """A hash of a key that is the same in every run and process (CRC-32 of its text):
-    Python's ``hash`` of a string is salted per process, so partitions would change."""
-    return zlib.crc32(str(key).encode("utf-8"))
+class GroupMember(Protocol):
+    """A consumer of the group as its log sees it (`sim.model.group.GroupMember`)."""
 
+    up: bool
+    member: bool  # in the group (owns partitions or may be given some)
+    waiting: bool  # idle in its poll loop: a record for it wakes it
+    partitions: list[int]
+    rotate: int  # where its next fetch starts among its partitions
+    owned_while_publishing: bool
+    running: dict[Any, Any]
 
-class Topic:
-    """A topic's partitioner, shared by the groups that read it (one partition per message)."""
+    @property
+    def name(self) -> str: ...
 
-    def __init__(self, name: str, partitions: int, records: Records) -> None:
-        self.name = name
-        self.partitions = partitions
-        self.records = records
-        self._next = 0  # round robin for unkeyed records
-        self._last_id = -1  # the message most recently placed (its other groups' copies follow)
-        self._last = 0
-        self._by_key: dict[int, int] = {}
+    def wake(self) -> None: ...
 
-    def partition(self, cid: int) -> int:
-        rec = self.records
-        message = rec.id[cid]
-        if message == self._last_id:
-            return self._last
-        key = rec.key[cid]
-        if key >= 0:
-            part = self._by_key.get(key)
-            if part is None:
-                part = self._by_key[key] = stable_hash(rec.keys.values[key]) % self.partitions
-        else:
-            part = self._next
-            self._next = (part + 1) % self.partitions
-        self._last_id, self._last = message, part
-        return part
+    def revoked(self, part: int) -> None: ...
 
-
-def assign(strategy: str, partitions: int, members: list[Any],
-           owners: list[Any]) -> list[Any]:
-    """The owner of each partition after a rebalance (None: no member left).
-
-    ``range``: members in order take contiguous ranges, the first ``partitions % n`` one more
-    (Kafka's RangeAssignor for one topic). ``cooperative-sticky``: each member keeps what it
-    owned, up to its fair share, and the rest goes to the members with the fewest."""
-    n = len(members)
-    if n == 0:
-        return [None] * partitions
-    if strategy == "range":
-        out: list[Any] = []
-        base, extra = divmod(partitions, n)
-        for i, member in enumerate(members):
-            out += [member] * (base + (1 if i < extra else 0))
-        return out
-    base, extra = divmod(partitions, n)
-    quota = {id(m): base for m in members}
-    out = [None] * partitions
-    kept = {id(m): 0 for m in members}
-    bigger = extra  # members that may keep base + 1
-    for member in members:
-        mine = [p for p in range(partitions) if owners[p] is member]
-        allowed = base
-        if bigger and len(mine) > base:
-            allowed, bigger = base + 1, bigger - 1
-        quota[id(member)] = allowed
-        for p in mine[:allowed]:
-            out[p] = member
-            kept[id(member)] += 1
-    for member in members:  # members that did not take an extra one may still get one
-        if bigger and quota[id(member)] == base:
-            quota[id(member)], bigger = base + 1, bigger - 1
-    for p in range(partitions):
-        if out[p] is None:
-            member = min(
-                (m for m in members if kept[id(m)] < quota[id(m)]),
-                key=lambda m: kept[id(m)],
-            )
-            out[p] = member
-            kept[id(member)] += 1
-    return out
+    def leave_group(self) -> None: ...
 
 
 class GroupLog:
@@ -133,7 +70,7 @@ class GroupLog:
     max_length = None  # a log never refuses a publish (retention is unlimited)
 
     def __init__(self, env: Environment, name: str, code: int, records: Records,
-                 spec: dict[str, Any], broker: Broker, topic: Topic,
+                 spec: dict[str, Any], broker: Hub, topic: Topic,
                  api_latency: Sampler | None, work: Work | None = None) -> None:
         self.env = env
         self.name = name
@@ -147,7 +84,7 @@ class GroupLog:
         self.committed = [0] * n
         self.committed_total = 0  # the sum of committed offsets (lag = enqueued - this)
         self.position = [0] * n  # the owner's next fetch
-        self.owner: list[LogConsumer | None] = [None] * n
+        self.owner: list[GroupMember | None] = [None] * n
         self.paused_until = [0.0] * n
         self.strategy: str = spec["assignment"]
         self.rebalance_time: float = spec["rebalance_time"]
@@ -157,7 +94,7 @@ class GroupLog:
         self.auto_commit = spec["commit"] == "auto"
         self.commit_interval: float = spec["commit_interval"]
         self.api_latency = api_latency
-        self.consumers: list[LogConsumer] = []
+        self.consumers: list[GroupMember] = []
         self.orphans: set[int] = set()  # (a queue's; a log has none)
         self.work: Work = inert() if work is None else work
         self.enqueued = 0
@@ -187,6 +124,13 @@ class GroupLog:
 
     def reject(self) -> None:
         self.rejected += 1
+
+    def republish(self) -> None:
+        self.republished += 1  # (never: a log never refuses, so nothing is republished to it)
+
+    def register(self, consumer: GroupMember) -> None:
+        """A consumer of the group exists (it joins when it starts)."""
+        self.consumers.append(consumer)
 
     def backlog(self) -> int:
         """The group's lag: records not committed (fetched ones included)."""
@@ -308,7 +252,7 @@ class GroupLog:
         if not work.count and not work.publishing:
             work.idle()
 
-    def fetch(self, consumer: LogConsumer, limit: int) -> list[tuple[int, int]]:
+    def fetch(self, consumer: GroupMember, limit: int) -> list[tuple[int, int]]:
         """Up to ``limit`` (partition, offset) pairs from the consumer's unpaused partitions."""
         if self.broker.down:
             return []
@@ -335,7 +279,7 @@ class GroupLog:
                 break
         return got
 
-    def next_resume(self, consumer: LogConsumer) -> float | None:
+    def next_resume(self, consumer: GroupMember) -> float | None:
         """When the earliest paused partition of the consumer resumes (None: none paused)."""
         now = self.env.now
         paused = [self.paused_until[p] for p in consumer.partitions if self.paused_until[p] > now]
@@ -384,279 +328,3 @@ class GroupLog:
         for consumer in members:
             if consumer.waiting:
                 consumer.wake()
-
-
-class LogConsumer(ConsumerBase):
-    """One consumer of a group: polls its partitions, processes records one at a time in
-    order, and commits offsets (every ``commit_interval`` at a poll, or after each record)."""
-
-    pool: LogPool
-
-    def __init__(self, pool: LogPool, index: int, code: int) -> None:
-        super().__init__(pool, index, code)
-        self.log: GroupLog = pool.log
-        self.member = False  # in the group (owns partitions or may be given some)
-        self.partitions: list[int] = []
-        self.batch: deque[tuple[int, int]] = deque()  # fetched, not yet started
-        self.current: tuple[int, int] | None = None  # (running has at most one entry)
-        self.holding: dict[int, int] = {}  # (a queue's worker holds deliveries; none here)
-        self.processed: dict[int, int] = {}  # partition -> offset after the last one processed
-        self.waiting = False
-        self.rotate = 0
-        self.polls = 0
-        self.last_commit = 0.0
-        self.incarnation = 0
-        self._timer: Call | None = None
-        # Whether it was up, and owned a partition, at some moment while producers published
-        # (`LogPool.idle_consumers`: up then, and never owning one, is idle).
-        self.up_while_publishing = False
-        self.owned_while_publishing = False
-
-    # -- life cycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """(Re)start: join the group (a rebalance, once it has formed) and poll."""
-        if self.up or self.retired:
-            return
-        self.come_up()
-        self.log.membership_changed()
-        self.poll()
-
-    def come_up(self) -> None:
-        """Up and a member of the group, without a rebalance yet (the group's first
-        assignment is made once all its first members are up: `GroupLog.form`)."""
-        self._came_up()
-        self.up_while_publishing |= self.log.work.publishing
-        self.incarnation += 1
-        self.last_commit = self.env.now
-        self.member = True
-
-    def join(self) -> None:
-        self.member = True
-        self.log.membership_changed()
-
-    def leave_group(self) -> None:
-        self.member = False
-
-    def crash(self, silent: bool = False, clean: bool = False) -> None:
-        """The process dies (or stops cleanly: it commits what it processed and leaves)."""
-        if not self.up:
-            return
-        log = self.log
-        self.pool.worker_went_down(clean)
-        self._cancel_running()
-        self.running.clear()
-        self.current = None
-        self.batch.clear()
-        self._cancel_timer()
-        self.waiting = False
-        if clean and self.member and log.auto_commit:
-            self._commit_processed()
-        # The process's fetch positions die with it: whoever owns these partitions next (this
-        # consumer again, if it keeps them) fetches from the committed offsets.
-        for part in self.partitions:
-            log.position[part] = log.committed[part]
-        self.processed.clear()
-        if clean:
-            self.up = False
-            if self.member:
-                self.member = False
-                log.membership_changed()
-            return
-        self.up = False
-        if self.member:  # the coordinator notices only when the session times out
-            Call(self.env, log.session_timeout, self._session_expired, self.incarnation)
-
-    def _session_expired(self, event: Call) -> None:
-        if self.incarnation == event.value and not self.up and self.member:
-            self.member = False
-            self.log.membership_changed()
-
-    def revoked(self, part: int) -> None:
-        """A partition moves away: a cooperating member commits what it processed of it
-        (auto-commit) and drops what it fetched but did not start; a member already removed
-        (too slow) keeps processing what it holds, for nothing."""
-        if self.up and self.member:
-            if self.log.auto_commit and part in self.processed:
-                self.log.commit(part, self.processed[part])
-            if self.batch:
-                self.batch = deque(item for item in self.batch if item[0] != part)
-        self.processed.pop(part, None)
-
-    # -- polling ----------------------------------------------------------------------------
-    def poll(self) -> None:
-        """The consumer's poll: (re)join if it was removed, auto-commit, fetch."""
-        if not self.up:
-            return
-        self.waiting = False
-        self._cancel_timer()
-        log = self.log
-        self.polls += 1
-        if not self.member:
-            self.join()  # removed for a slow poll: back in the group, another rebalance
-        if log.auto_commit and self.env.now >= self.last_commit + log.commit_interval:
-            self._commit_processed()
-        got = log.fetch(self, log.max_poll_records)
-        if got:
-            self.batch.extend(got)
-            Call(self.env, log.max_poll_interval, self._poll_deadline, (self.polls, False))
-            if log.api_latency is None:
-                self._next()
-            else:
-                self._timer = Call(self.env, log.api_latency(), self._fetched)
-            return
-        self._idle()
-
-    def _fetched(self, _event: Call) -> None:
-        self._timer = None
-        self._next()
-
-    def _idle(self) -> None:
-        """Nothing to fetch: wait for a record, a resume, or the next auto-commit."""
-        log = self.log
-        self.waiting = True
-        wake_at = log.next_resume(self)
-        if log.auto_commit and any(
-            self.processed.get(p, 0) > log.committed[p] for p in self.partitions
-        ):
-            due = self.last_commit + log.commit_interval
-            wake_at = due if wake_at is None else min(wake_at, due)
-        if wake_at is not None:
-            self._timer = Call(self.env, max(0.0, wake_at - self.env.now), self._woken)
-
-    def wake(self) -> None:
-        """A record arrived on an owned partition (or one resumed): poll again now."""
-        if self.waiting and self.up:
-            self._cancel_timer()
-            self.poll()
-
-    def _woken(self, _event: Call) -> None:
-        self._timer = None
-        if self.waiting:
-            self.poll()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _poll_deadline(self, event: Call) -> None:
-        """``max_poll_interval`` after a poll: if no poll came since, the member is removed.
-        A record finishing at this very instant is let finish first (a poll that comes just
-        in time is not late): the check looks again once it has."""
-        polls, again = event.value
-        if self.polls != polls or not self.up or not self.member or self.waiting:
-            return
-        now = self.env.now
-        if not again and any(call.due <= now for call in self.running.values()):
-            Call(self.env, 0.0, self._poll_deadline, (polls, True))
-            return
-        self.member = False
-        self.log.membership_changed()
-
-    def _commit_processed(self) -> None:
-        self.last_commit = self.env.now
-        log = self.log
-        for part in self.partitions:
-            offset = self.processed.get(part)
-            if offset is not None:
-                log.commit(part, offset)
-
-    # -- processing -------------------------------------------------------------------------
-    def _next(self) -> None:
-        """Start the next fetched record, or poll again when the batch is done."""
-        if not self.up or self.current is not None:
-            return
-        if not self.batch:
-            self.poll()
-            return
-        part, offset = self.batch.popleft()
-        cid = self.log.logs[part][offset]
-        pool, rec, now = self.pool, self.pool.records, self.env.now
-        if rec.first_delivered_at[cid] != rec.first_delivered_at[cid]:
-            rec.first_delivered_at[cid] = now
-        if rec.started_at[cid] != rec.started_at[cid]:
-            rec.started_at[cid] = now
-        self.current = (part, offset)
-        seen = pool.seen_at_start
-        absorbed = seen is not None and cid in seen
-        if absorbed:  # idempotent consumer: already done, skipped
-            rec.absorbed[cid] += 1
-            service = 0.0
-        else:
-            service = self._job(cid)  # a reprocessing after a rebalance is the same job
-        self._run(cid, service, self._finished, (part, offset, cid, absorbed))
-
-    def _finished(self, event: Call) -> None:
-        part, offset, cid, absorbed = event.value
-        self.running.pop(cid, None)
-        self.current = None
-        pool, rec, log = self.pool, self.pool.records, self.log
-        now = self.env.now
-        if not absorbed:
-            self._took_effect(cid, now, pool.processed, pool.unique_at_commit)
-        if rec.state[cid] == PENDING:
-            rec.state[cid] = COMPLETED
-            rec.completed_at[cid] = now
-            rec.worker[cid] = self.code
-            log.completed += 1
-        if log.owner[part] is self and self.member:
-            self.processed[part] = offset + 1
-            if not log.auto_commit:
-                log.commit(part, offset + 1)
-        self._next()
-
-
-class LogPool(BasePool):
-    """A consumer group: ``count`` consumers of one topic's group log (a `GroupLog`)."""
-
-    workers: list[LogConsumer]
-
-    def __init__(
-        self,
-        env: Environment,
-        name: str,
-        log: GroupLog,
-        records: Records,
-        spec: dict[str, Any],
-        service: Sampler,
-        service_by_type: dict[int, Sampler],
-        failure: Sampler | None,
-        then: FollowUpSink | None = None,
-        private_jobs: bool = False,
-    ) -> None:
-        super().__init__(env, name, records, spec, service, service_by_type, failure, then,
-                         private_jobs)
-        self.log = log
-        self.source = log
-        log.group = name
-        self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
-        scale = spec.get("autoscale")
-        self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        for _ in range(spec["count"]):
-            self.add_worker()
-
-    def _new_worker(self, index: int, code: int) -> LogConsumer:
-        consumer = LogConsumer(self, index, code)
-        self.log.consumers.append(consumer)
-        return consumer
-
-    def idle_consumers(self) -> int:
-        """Consumers that were up while producers published but owned no partition at any
-        moment of it: they cost worker time and did nothing (more consumers than partitions,
-        or the assignor left them out)."""
-        return sum(1 for c in self.workers
-                   if c.up_while_publishing and not c.owned_while_publishing)
-
-    def start(self) -> None:
-        self._choose_plain()
-        for consumer in self.workers:
-            consumer.come_up()
-        self.log.form()
-        self.started()
-        if self.autoscaler is not None:
-            self.autoscaler.start()
-        for consumer in self.workers:
-            consumer.poll()
-
-    def figures(self, end: float) -> dict[str, Any]:
-        return {**super().figures(end), "idle_consumers": self.idle_consumers()}

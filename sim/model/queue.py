@@ -139,6 +139,10 @@ class Queue:
         self.refused = 0  # refused publish attempts, retries included
         self.republished = 0  # copies taken again: a nacked publish republished (Republish)
 
+    def register(self, consumer: Consumer) -> None:
+        """A worker of a pool consuming this queue exists (it attaches when it starts)."""
+        self.consumers.append(consumer)
+
     def dead_letter_to(self, route: Route, sender: Sender) -> None:
         """Connect the dead-letter queue: ``route`` to it, published by ``sender``."""
         self.dead_letter_route = route
@@ -155,6 +159,9 @@ class Queue:
 
     def reject(self) -> None:
         self.rejected += 1
+
+    def republish(self) -> None:
+        self.republished += 1
 
     def depth(self) -> int:
         return len(self.ready)

@@ -77,7 +77,7 @@ class WorkerPool(BasePool):
 
     def _new_worker(self, index: int, code: int) -> Worker:
         worker = Worker(self, index, code)
-        self.queue.consumers.append(worker)
+        self.queue.register(worker)
         return worker
 
     def start(self) -> None:
