@@ -8,19 +8,13 @@ preset is only their defaults), each in its own module:
   where a returned one goes back (``requeue``);
 - **admission** (`sim.model.admission`): ``overflow`` when ``max_length`` ready copies wait;
 - **expiry** (`sim.model.expiry`): ``ttl``, lazily at the head or on time;
-- **leases** (`sim.model.leases`): a delivery opens a lease on the copy (``records.lease``);
-  an ack, a visibility timer or a return is valid only for the lease it was issued under, so
-  a copy redelivered while its first consumer still works on it is acknowledged only by the
-  newest holder. Under a timer (``visibility_timeout``, ``lease``) the copy is deleted by its
-  id: a holder whose time ran out can still delete it, even after it was delivered again (SQS
-  accepts an older receipt handle), so a job longer than the visibility timeout is repeated
-  but completes;
-- **redelivery** (`sim.model.redelivery`): what brings a lost consumer's unacknowledged
-  copies back; ``max_deliveries`` with ``dead_letter``;
+- **settlement** (`sim.model.settlement`, over `sim.model.leases` and
+  `sim.model.redelivery`): acks, nacks, lease timers and lost consumers, each valid only
+  under the lease it was issued for; ``max_deliveries`` with ``dead_letter``;
+- **waiting consumers** of the pull loop (`sim.model.pull`): long polls, sleepers, notify;
 - **delivery** (here): ``push`` hands the next ready copy to a consumer with a free prefetch
-  slot (round robin, as RabbitMQ does); ``pull`` waits for workers to ask (receive, long poll,
-  sleep, notify). The queue owns its consumer lines (free, pollers, sleepers); a worker owns
-  what it holds;
+  slot (round robin, as RabbitMQ does); ``pull`` waits for workers to ask. The queue owns its
+  consumer lines; a worker owns what it holds;
 - **outages** and **end states** (here): what a broker outage does to the copies, and the one
   place a copy ends (completed, dead-lettered, expired, lost).
 
@@ -32,16 +26,17 @@ detach, request, ack, nack, complete, release); the queue reaches a worker only 
 from __future__ import annotations
 
 from collections import deque
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from sim.model import expiry, redelivery
-from sim.model.admission import Admission
+from sim.model import expiry
+from sim.model.admission import BLOCK, Admission
 from sim.model.contracts import Consumer, Route, Sampler, Sender
-from sim.model.leases import CID_MASK, LeaseTimers, token
+from sim.model.leases import CID_MASK, token
 from sim.model.lines import make_line
 from sim.model.message import from_records
+from sim.model.pull import Waiting
 from sim.model.schedule import Call
+from sim.model.settlement import Settlement
 from sim.model.work import Work, inert
 from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
 
@@ -87,10 +82,7 @@ class Queue:
         # Pull delivery: read by the workers' receive loop.
         self.api_latency = sampler("api_latency")
         self.batch_size: int = spec["batch_size"]
-        self.wait_time: float = spec["wait_time"]
         self.poll_interval: float = spec["poll_interval"]
-        self.notify: bool = spec["notify"]
-        self.notify_latency = sampler("notify_latency")
         self.ready = make_line(spec["ordering"], spec["priority"], records)
         # A copy for a waiting consumer may skip the line when the line says order is kept.
         self._direct = self.ready.direct
@@ -100,37 +92,30 @@ class Queue:
         # Publishes waiting for room (overflow: block); always empty without a bound.
         self.blocked: deque[int] = (
             deque() if self.admission is None else self.admission.blocked)
-        mode: str = spec["redelivery"]
-        self.redelivery = redelivery.strategy(
-            mode, self._give_back, self._lose, env, spec["heartbeat"],
-            sampler("disconnect_latency"))
-        # A timer from delivery returns the copy unless it is acknowledged first.
-        self.lease_timeout: float | None = (
-            spec["visibility_timeout"] if mode == "visibility_timeout"
-            else spec["lock_timeout"] if mode == "lease" else None
-        )
-        self.timers = (None if self.lease_timeout is None else LeaseTimers(
-            env, records.lease, self.lease_timeout, self._lease_expired))
-        # Copies whose timed lease is live (not acked, not run out); empty without timers.
-        self.timed: set[int] = set() if self.timers is None else self.timers.timed
-        self.restore_interval: float | None = (
-            spec["restore_interval"] if mode == "visibility_timeout" else None
-        )
-        self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
         # Set by the model with dead_letter: the route to it and the publisher that uses it.
         self.dead_letter_route: Route | None = None
         self.dead_letters: Sender | None = None
         self.consumers: list[Consumer] = []
         self.free: deque[Consumer] = deque()  # push: up consumers with room for another copy
-        self.pollers: deque[Consumer] = deque()  # pull: workers in a long poll, waiting
-        self.sleepers: set[Consumer] = set()  # pull: workers sleeping after an empty receive
+        # pull: workers in a long poll, and workers asleep after an empty receive
+        self.waiting = waiting = Waiting(spec, sampler("notify_latency"))
+        self.pollers = waiting.pollers
+        self.long_poll_expired = waiting.long_poll_expired
+        self.woke = waiting.woke
         # Deliveries still held by a worker although their copy ended (see _orphan_holders).
         self.orphans: set[int] = set()
         self._dispatching = False  # a copy ending inside dispatch must not start another one
         self.work: Work = inert() if work is None else work
         self._on_time = (expiry.OnTime(env, self.ttl, self._expired)
                          if on_time and self.ttl is not None else None)
-        self.in_flight = 0  # copies with a live lease (delivered, not yet acknowledged)
+        # Leases, acks, nacks and lost consumers; its calls are the queue's own (no frame
+        # in between on the hot path: the bound methods are the queue's attributes).
+        self.settlement = settlement = Settlement(
+            env, records, self, spec, sampler("disconnect_latency"))
+        self.restore_interval = settlement.restore_interval
+        self.ack = settlement.ack
+        self.nack = settlement.nack
+        self.restore_check = settlement.restore_check
         self.max_depth = 0
         # Cumulative counts, sampled into the time series.
         self.enqueued = 0
@@ -162,6 +147,16 @@ class Queue:
 
     def republish(self) -> None:
         self.republished += 1
+
+    @property
+    def in_flight(self) -> int:
+        """Copies with a live lease (delivered, not yet acknowledged)."""
+        return self.settlement.in_flight
+
+    @property
+    def timed(self) -> set[int]:
+        """Copies whose timed lease is live (empty without lease timers)."""
+        return self.settlement.timed
 
     def depth(self) -> int:
         return len(self.ready)
@@ -200,7 +195,7 @@ class Queue:
             return
         admission = self.admission
         if admission is not None and admission.overflows(cid):
-            if admission.policy != "block":
+            if admission.policy != BLOCK:
                 self._after_put()  # (drop-head: in the line, the oldest dropped)
             return
         ready = self.ready
@@ -216,18 +211,18 @@ class Queue:
             return
         if self.free or self.pollers:  # (a line that keeps order was handed over before)
             self.dispatch()
-        elif self.sleepers and self.notify:
-            self._wake_sleepers()
+        else:
+            self.waiting.notified()
 
     def _drop(self, cid: int) -> None:
         """Drop-head overflow: the oldest ready copy goes to the dead-letter queue or is lost."""
-        self._dead_letter_or(cid, LOST)
+        self.dead_letter_or(cid, LOST)
 
-    def _dead_letter_or(self, cid: int, state: int) -> None:
+    def dead_letter_or(self, cid: int, state: int) -> None:
         """End a copy that will not be processed here: dead-lettered, or ``state``."""
         route = self.dead_letter_route
         if route is None or self.dead_letters is None:
-            self._end(cid, state)
+            self.end(cid, state)
             return
         # Dead-lettering publishes the message again (the next copy of it), at once, through
         # the one publishing path: a dead-letter queue that refuses it (full, or its broker
@@ -236,7 +231,7 @@ class Queue:
         message = from_records(self.records, cid)
         message.copy += 1
         taken = route.broker.accept(message, route, self.dead_letters, 0, self.env.now)
-        self._end(cid, DEAD_LETTERED if taken else LOST)
+        self.end(cid, DEAD_LETTERED if taken else LOST)
 
     # -- expiry -------------------------------------------------------------------------
     def _take(self) -> int | None:
@@ -246,7 +241,7 @@ class Queue:
             cid = ready.take()
             if self.ttl is None or self.env.now - self.records.accepted_at[cid] <= self.ttl:
                 return cid
-            self._dead_letter_or(cid, EXPIRED)
+            self.dead_letter_or(cid, EXPIRED)
         return None
 
     def _expired(self, cid: int) -> None:
@@ -257,7 +252,7 @@ class Queue:
             self.ready.remove(cid)
         except (ValueError, KeyError):
             return  # not in the line (still blocked outside it)
-        self._dead_letter_or(cid, EXPIRED)
+        self.dead_letter_or(cid, EXPIRED)
 
     def expire_overdue(self) -> None:
         """End-of-run sweep: ready copies whose ttl has passed expire (lazy expiry's rest)."""
@@ -266,7 +261,7 @@ class Queue:
         for cid in expiry.overdue(self.ready.snapshot(), self.records.accepted_at,
                                   self.env.now, self.ttl):
             self.ready.remove(cid)
-            self._dead_letter_or(cid, EXPIRED)
+            self.dead_letter_or(cid, EXPIRED)
 
     # -- delivery -----------------------------------------------------------------------
     def dispatch(self) -> None:
@@ -345,12 +340,6 @@ class Queue:
         worker.end_long_poll()
         self._deliver(cid, worker)
 
-    def _wake_sleepers(self) -> None:
-        """NOTIFY: every sleeping poller wakes after the notify latency and receives again."""
-        for worker in list(self.sleepers):
-            worker.wake(self.notify_latency() if self.notify_latency else 0.0)
-        self.sleepers.clear()
-
     def _deliver(self, cid: int, worker: Consumer) -> None:
         """The one place a copy is delivered: a new lease, then the worker books it."""
         rec = self.records
@@ -362,9 +351,7 @@ class Queue:
             lease = -1  # acknowledged on delivery: the broker forgets it
             self.ready.done(cid)
         else:
-            self.in_flight += 1
-            if self.timers is not None:
-                self.timers.open(cid, delivery)
+            self.settlement.open(cid, delivery)
         # The worker books the delivery itself (holding, prefetch count). first_delivered_at
         # is set as a delivery arrives: one lost on the way (its worker stopped, its lease ran
         # out first) never reached a consumer.
@@ -391,12 +378,10 @@ class Queue:
         """A worker is gone (crash, or ``clean`` stop): forget it, then settle what it held."""
         if worker in self.free:
             self.free.remove(worker)
-        if worker in self.pollers:
-            self.pollers.remove(worker)
-        self.sleepers.discard(worker)
+        self.waiting.forget(worker)
         tokens = worker.drop_all()
         held = sorted((t & CID_MASK, lease) for t, lease in tokens.items())
-        self._consumer_lost(held, silent, clean)
+        self.settlement.consumer_lost(held, silent, clean)
         if self.orphans:
             for delivery in tokens:  # after the copies' fates are settled: a hand-off
                 self.let_go(delivery)
@@ -405,29 +390,9 @@ class Queue:
         """Pull: a receive of up to ``n`` copies; an empty one leaves the worker waiting
         (long poll, sleep, or until the broker is back). Returns how many were delivered."""
         got = self.take_for(worker, n)
-        if got:
-            return got
-        if self.broker.down:
-            self.sleepers.add(worker)  # until the broker is back (outage_ended)
-        elif self.wait_time > 0:
-            self.pollers.append(worker)
-            worker.long_poll(self.wait_time)
-        else:
-            self.sleepers.add(worker)
-            worker.sleep(self.poll_interval)
-        return 0
-
-    def long_poll_expired(self, worker: Consumer) -> bool:
-        """A long poll ended empty; True if the worker should sleep ``poll_interval`` now."""
-        if worker in self.pollers:
-            self.pollers.remove(worker)
-        if self.poll_interval > 0:
-            self.sleepers.add(worker)
-            return True
-        return False
-
-    def woke(self, worker: Consumer) -> None:
-        self.sleepers.discard(worker)
+        if not got:
+            self.waiting.empty_receive(worker, self.broker.down)
+        return got
 
     def release(self, worker: Consumer) -> None:
         """A consumer has room again (an ack arrived, or it finished an auto-acked copy)."""
@@ -448,37 +413,7 @@ class Queue:
             if self.pollers and self.ready:
                 self.dispatch()  # a long poll returns as soon as a freed key's copy is there
 
-    # -- acknowledgements and returns ---------------------------------------------------
-    def ack(self, cid: int, lease: int) -> bool:
-        """An ack reaches the broker; True if it settles a pending copy.
-
-        An early ack may land after the processing ended (the copy is already completed): it
-        still closes the lease. With a visibility timeout, a copy that became visible again
-        but was not received since can still be deleted by its holder: it leaves the line.
-        Under a timer an ack deletes by copy id, so an older holder's ack settles the copy
-        even after it was delivered again (see the module docstring).
-        """
-        rec = self.records
-        if self.broker.down:
-            return False
-        if rec.lease[cid] != lease:
-            if self.lease_timeout is None or lease < 0 or rec.state[cid] != PENDING:
-                return False
-            if cid in self.timed:  # delivered again: the newer holder now works for nothing
-                self._close_lease(cid)
-                self.ready.done(cid)
-            else:  # visible again, waiting for a restore check, or for a delayed requeue
-                self._withdraw(cid)
-            return True
-        if self.lease_timeout is None:
-            self.in_flight -= 1  # (_end_lease without a timer: the common case, inlined)
-        elif cid not in self.timed:
-            self._withdraw(cid)
-        else:
-            self._end_lease(cid)
-        self.ready.done(cid)
-        return rec.state[cid] == PENDING
-
+    # -- settling: what the settlement asks of the line ---------------------------------
     def _orphan_holders(self, cid: int) -> None:
         """The copy has just ended, but workers may still hold earlier deliveries of it (a
         visibility timeout ran out, a connection dropped in an outage): their processing runs
@@ -496,51 +431,7 @@ class Queue:
             self.orphans.remove(token)
             self.work.leave()
 
-    def _withdraw(self, cid: int) -> None:
-        """Take a copy whose visibility ran out off the line (or the restore list)."""
-        if cid in self.timed_out:
-            self.timed_out.remove(cid)
-            return
-        with suppress(ValueError, KeyError):  # gone from the line: expired or dead-lettered
-            self.ready.remove(cid)
-
-    def nack(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
-        """Processing failed. Requeue (now or after ``delay``) or dead-letter."""
-        rec = self.records
-        if rec.state[cid] != PENDING:
-            return
-        if lease >= 0:
-            if not self._lease_live(cid, lease):
-                return  # redelivered, or its visibility ran out: it is back on the line
-            self._close_lease(cid)
-        if not requeue:
-            self._dead_letter_or(cid, LOST)
-        elif delay > 0:
-            Call(self.env, delay, self._requeue_later, cid)
-        else:
-            self._return([cid])
-
-    def _requeue_later(self, event: Call) -> None:
-        cid = event.value
-        if self.records.state[cid] == PENDING:
-            self._return([cid])
-
-    def _lease_live(self, cid: int, lease: int) -> bool:
-        """Whether ``lease`` is the copy's current, unexpired lease."""
-        return self.records.lease[cid] == lease and (
-            self.lease_timeout is None or cid in self.timed
-        )
-
-    def _close_lease(self, cid: int) -> None:
-        """End the copy's current lease: a late ack or timer for it will be ignored."""
-        self.records.lease[cid] += 1
-        self._end_lease(cid)
-
-    def _end_lease(self, cid: int) -> None:
-        self.in_flight -= 1
-        self.timed.discard(cid)  # its deadline stays with the timers, skipped when reached
-
-    def _return(self, cids: list[int]) -> None:
+    def back_to_line(self, cids: list[int]) -> None:
         """Copies come back to the line (their leases already closed), or are dead-lettered."""
         rec, limit = self.records, self.max_deliveries
         back = []
@@ -548,7 +439,7 @@ class Queue:
             if rec.state[cid] != PENDING:
                 continue
             if limit is not None and rec.deliveries[cid] >= limit:
-                self._dead_letter_or(cid, LOST)
+                self.dead_letter_or(cid, LOST)
             else:
                 back.append(cid)
         if back:
@@ -556,96 +447,24 @@ class Queue:
             if len(self.ready) > self.max_depth:
                 self.max_depth = len(self.ready)
             self.dispatch()
-            if self.sleepers and self.notify:
-                self._wake_sleepers()
-
-    def _lease_expired(self, cid: int) -> None:
-        """A live lease ran out without an ack (the timers took it out of ``timed``)."""
-        self.in_flight -= 1
-        if self.records.state[cid] != PENDING:
-            return
-        # The lease stays: until someone receives the copy again, its holder may still delete
-        # it (see ack). A new delivery opens a new lease.
-        if self.restore_interval is not None:
-            self.timed_out.append(cid)  # visible again only at a live worker's restore check
-        else:
-            self._return([cid])
-
-    def restore_check(self) -> None:
-        """Celery/kombu: a live worker restores the timed-out copies (to the head)."""
-        if self.timed_out and any(worker.up for worker in self.consumers):
-            cids, self.timed_out = self.timed_out, []
-            self._return(cids)
-
-    def _consumer_lost(self, held: list[tuple[int, int]], silent: bool, clean: bool) -> None:
-        """A consumer died or stopped holding these (copy, lease) pairs.
-
-        Acknowledged copies (lease -1) that had not completed are lost with the worker's
-        memory. Unacknowledged ones come back as the redelivery rule says.
-        """
-        rec = self.records
-        unacked = []
-        for cid, lease in held:
-            if rec.state[cid] != PENDING:
-                if lease >= 0 and self._lease_live(cid, lease):
-                    self._close_lease(cid)  # completed, its early ack died with the worker
-                    self.ready.done(cid)  # and its key is free (per-key lines)
-                continue
-            if lease < 0:
-                self.ready.done(cid)
-                self._end(cid, LOST)
-            elif rec.lease[cid] == lease:
-                unacked.append((cid, lease))
-        if unacked:
-            self.redelivery.lost(unacked, silent, clean)
-
-    def _lose(self, cid: int) -> None:
-        """Redelivery ``none``: the copy is lost with its consumer."""
-        self._close_lease(cid)
-        self._end(cid, LOST)
-
-    def _give_back(self, unacked: list[tuple[int, int]]) -> None:
-        """The connection closed: copies whose leases are still live come back."""
-        rec = self.records
-        back = []
-        for cid, lease in unacked:
-            if rec.state[cid] == PENDING and self._lease_live(cid, lease):
-                self._close_lease(cid)
-                back.append(cid)
-        self._return(back)
+            self.waiting.notified()
 
     # -- broker outages -----------------------------------------------------------------
     def outage_started(self, loses_messages: bool) -> None:
         """The broker went down. Non-durable (or in-process) queues lose every copy; durable
         ones keep theirs, and consumers' unacknowledged copies come back as connections drop."""
-        rec = self.records
         if loses_messages:
-            for cid in [*self.ready.drain_all(), *self.blocked, *self.timed_out]:
-                self._end(cid, LOST)
+            timed_out = self.settlement.timed_out
+            for cid in [*self.ready.drain_all(), *self.blocked, *timed_out]:
+                self.end(cid, LOST)
             self.blocked.clear()
-            self.timed_out.clear()
-        elif not self.redelivery.on_outage:
-            return  # leases survive the outage; acks fail meanwhile, so the timers return them
-        back = []
-        for worker in self.consumers:
-            for delivery, lease in list(worker.holding.items()):
-                cid = delivery & CID_MASK
-                if lease < 0 or rec.lease[cid] != lease or rec.state[cid] != PENDING:
-                    continue
-                self._close_lease(cid)
-                if loses_messages:
-                    self.ready.done(cid)
-                    self._end(cid, LOST)
-                else:
-                    back.append(cid)
-        self._return(sorted(back))
+            timed_out.clear()
+        self.settlement.connections_dropped(loses_messages)
 
     def outage_ended(self) -> None:
         self.dispatch()
         if not self.push:
-            for worker in list(self.sleepers):
-                worker.wake(0.0)
-            self.sleepers.clear()
+            self.waiting.wake_all()
 
     # -- end states ---------------------------------------------------------------------
     def complete(self, cid: int, at: float, worker_code: int) -> None:
@@ -664,7 +483,7 @@ class Queue:
         if not work.count and not work.publishing:
             work.idle()
 
-    def _end(self, cid: int, state: int) -> None:
+    def end(self, cid: int, state: int) -> None:
         """The one place a copy ends other than completed (dead-lettered, expired, lost)."""
         rec = self.records
         if rec.state[cid] != PENDING:
