@@ -351,7 +351,10 @@ class Queue:
             lease = -1  # acknowledged on delivery: the broker forgets it
             self.ready.done(cid)
         else:
-            self.settlement.open(cid, delivery)
+            settlement = self.settlement  # (Settlement.open, inlined: once per copy)
+            settlement.in_flight += 1
+            if settlement.timers is not None:
+                settlement.timers.open(cid, delivery)
         # The worker books the delivery itself (holding, prefetch count). first_delivered_at
         # is set as a delivery arrives: one lost on the way (its worker stopped, its lease ran
         # out first) never reached a consumer.

@@ -8,7 +8,6 @@ where a SimPy process would also resume a generator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from simpy import Environment
@@ -27,16 +26,18 @@ class Call(Event):
     """
 
     due: float
-    # The carried value, read without SimPy's pending check (a Call is triggered as it is
-    # made) and without a Python frame: the one place that reads the private field.
-    value = property(attrgetter("_value"))  # type: ignore[assignment]  # (Event.value: a def)
+    # The carried value as a plain attribute, the one way components read it: SimPy's
+    # ``Event.value`` is a property with a pending check (a Call is triggered as it is made),
+    # dearer than an attribute on a path taken once per message; this class attribute shadows
+    # it so that the instance's own can be set.
+    value: Any = None
 
     def __init__(
         self, env: Environment, delay: float, callback: Callable[[Any], None], value: Any = None
     ) -> None:
         self.env = env
         self.callbacks = [callback]
-        self._value = value
+        self._value = self.value = value  # (SimPy's field, and ours)
         self._ok = True
         env.schedule(self, NORMAL, delay)
 

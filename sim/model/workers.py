@@ -143,6 +143,7 @@ class Worker(ConsumerBase):
             self._late_ack_arrived if ack_after else self._early_ack_arrived)
         # Record columns used on every copy (arrays grow in place: the references hold).
         self._started_at = pool.records.started_at
+        self._processings = pool.records.processings
         self._first_delivered_at = pool.records.first_delivered_at
         # Pull delivery state: a receive in progress, a long poll, or a sleep.
         self.polling = False
@@ -287,7 +288,8 @@ class Worker(ConsumerBase):
         started = self._started_at
         if started[cid] != started[cid]:  # NaN: the copy's first processing starts now
             started[cid] = now
-            service = self._draw(cid)
+            plain = self.plain_service  # (ConsumerBase._draw, inlined: once per copy)
+            service = plain() if plain is not None else self.pool.service_time(cid)
             jobs = self.jobs
             if jobs is not None:
                 jobs[cid] = service  # every repeat takes as long (see BasePool.jobs)
@@ -302,7 +304,13 @@ class Worker(ConsumerBase):
                 return
             service = self._job(cid)  # a repeat: the same job (a pool sharing the queue
             # draws its own), or with ``service_on_repeat: fresh`` a new draw
-        self._run(token, service, self._finished, token)
+        pool = self.pool  # (ConsumerBase._run, inlined: once per copy)
+        if pool.slowdown != 1.0:
+            service *= pool.slowdown
+        pool.busy_time += service
+        call = Call(self.env, service, self._finished, token)
+        call.due = now + service
+        self.running[token] = call
         if self._ack_on_start:
             self._send_ack(token, now)
 
@@ -324,7 +332,10 @@ class Worker(ConsumerBase):
             return
         cid = token & CID_MASK
         now = self.env.now
-        self._took_effect(cid, now, pool.processed, pool.unique_at_commit)
+        if pool.processed is None and pool.then is None:
+            self._processings[cid] += 1  # (ConsumerBase._took_effect's common case, inlined)
+        else:
+            self._took_effect(cid, now, pool.processed, pool.unique_at_commit)
         # Start the next buffered copy before the ack frees a slot, so a freshly pushed
         # copy never overtakes one already waiting here.
         if self.buffer:
