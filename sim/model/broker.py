@@ -95,7 +95,9 @@ class Broker:
             if message.priority:
                 rec.priority[cid] = message.priority
             if message.service is not None:
-                rec.service_time[cid] = message.service  # type: ignore[index]
+                service_times = rec.service_time  # (a trace with service times enabled them)
+                assert service_times is not None
+                service_times[cid] = message.service
             if message.copy:
                 rec.copy[cid] = message.copy
             queue.put(cid)

@@ -89,8 +89,7 @@ class CallPool(BasePool):
     def call(self, message: Message, producer: Producer) -> None:
         """A producer calls now: refused at once if no worker is up, else it waits."""
         if not self._up and not (self.vanished and producer.timeout is not None):
-            producer.unavailable += 1
-            producer.rejected += 1
+            producer.call_failed("unavailable")
             return
         self.work.enter()  # the drain waits for every call in progress
         pending = PendingCall(message, producer)
@@ -130,9 +129,7 @@ class CallPool(BasePool):
                 self._fail(pending, "failed")
             else:
                 self._answer(pending)
-                producer.accepted += 1
-                producer.call_times.append(pending.message.published_at)
-                producer.call_times.append(now - pending.message.published_at)
+                producer.call_answered(pending.message.published_at, now)
         self.work.leave()
         self.free.append(worker)
         self._serve()
@@ -146,9 +143,7 @@ class CallPool(BasePool):
     def _fail(self, pending: PendingCall, why: str) -> None:
         """The caller gets an error now (``why`` names the producer's counter)."""
         self._answer(pending)
-        producer = pending.producer
-        setattr(producer, why, getattr(producer, why) + 1)
-        producer.rejected += 1
+        pending.producer.call_failed(why)
 
     def _timed_out(self, event: Call) -> None:
         pending: PendingCall = event.value

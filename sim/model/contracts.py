@@ -395,3 +395,8 @@ class Route(Protocol):
         """A republish: the targets that took a copy before."""
 
     def route(self, message: Message) -> Sequence[Target]: ...
+
+    def republish(self, had: frozenset[Target]) -> Route:
+        """This route again for a publish some of its targets refused (``had``: the targets
+        that took a copy before)."""
+        ...

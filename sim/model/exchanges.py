@@ -98,7 +98,7 @@ def routing_key_function(
     return routing_key
 
 
-class _Headers(dict):  # type: ignore[type-arg]
+class _Headers(dict[str, Any]):
     """Headers in a template: a missing one reads as the empty string."""
 
     def __missing__(self, key: str) -> str:

@@ -109,6 +109,24 @@ class Producer(Publisher):
         self.timeout = timeout
         self.send = lambda message: pool.call(message, self)
 
+    def call_answered(self, published_at: float, now: float) -> None:
+        """A call made at ``published_at`` was answered at ``now``."""
+        self.accepted += 1
+        self.call_times.append(published_at)
+        self.call_times.append(now - published_at)
+
+    def call_failed(self, why: str) -> None:
+        """A call ended in an error: ``unavailable``, ``timeouts`` or ``failed``."""
+        if why == "unavailable":
+            self.unavailable += 1
+        elif why == "timeouts":
+            self.timeouts += 1
+        elif why == "failed":
+            self.failed += 1
+        else:
+            raise ValueError(f"unknown call error {why!r}")
+        self.rejected += 1
+
     def start(self) -> None:
         """Schedule the first arrival (the model counts every instance as active first)."""
         self._schedule()

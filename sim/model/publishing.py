@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.model.routing import Republish, ToQueues
+from sim.model.routing import ToQueues
 from sim.model.schedule import Call
 from sim.model.work import Work
 
@@ -72,7 +72,7 @@ class Publisher:
             else:
                 refusing = set(queues)
                 had = (route.had or frozenset()) | {q for q in routed if q not in refusing}
-                again = Republish(getattr(route, "exchange", route), frozenset(had))
+                again = route.republish(frozenset(had))
             Call(self.env, retry[1], self._again, (message, again, attempt + 1))
             return
         self.rejected += 1

@@ -60,6 +60,9 @@ class ToQueues:
     def route(self, message: Message) -> Sequence[Target]:
         return self.queues
 
+    def republish(self, had: frozenset[Target]) -> ToQueues:
+        return self  # (a refused publish to a queue is retried to the refusing queues)
+
 
 class Exchange:
     """What every exchange shares: its counts and its alternate queue."""
@@ -89,6 +92,10 @@ class Exchange:
     def match(self, message: Message) -> Sequence[Target]:
         raise NotImplementedError
 
+    def republish(self, had: frozenset[Target]) -> Republish:
+        """The route of this publish again, after a refusal (see `Republish`)."""
+        return Republish(self, had)
+
     def counters(self) -> dict[str, int]:
         return {
             "routed": self.routed,
@@ -116,6 +123,9 @@ class Republish:
 
     def route(self, message: Message) -> Sequence[Target]:
         return self.exchange.route(message)  # (the exchange counts the republish as a publish)
+
+    def republish(self, had: frozenset[Target]) -> Republish:
+        return Republish(self.exchange, had)
 
 
 def _unique(queues: list[Target]) -> tuple[Target, ...]:
