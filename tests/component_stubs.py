@@ -11,11 +11,12 @@ from simpy import Environment
 from sim.model.leases import CID_MASK, LEASE_SHIFT
 from sim.model.message import Message, new
 from sim.model.schedule import Call
+from sim.model.specs import QueueSpec
 from sim.records import Records
 
 
-def queue_spec(**changes: Any) -> dict[str, Any]:
-    """Every field a `Queue` reads, at the defaults of a plain push queue."""
+def queue_spec(**changes: Any) -> QueueSpec:
+    """A `Queue`'s spec at the defaults of a plain push queue, with ``changes``."""
     spec: dict[str, Any] = {
         "max_length": None, "overflow": "reject-publish", "ttl": None,
         "max_deliveries": None, "priority": False, "ordering": "fifo", "delivery": "push",
@@ -25,7 +26,7 @@ def queue_spec(**changes: Any) -> dict[str, Any]:
         "lock_timeout": None, "requeue": "original",
     }
     spec.update(changes)
-    return spec
+    return QueueSpec.of(spec)
 
 
 def pool_spec(**changes: Any) -> dict[str, Any]:

@@ -3,10 +3,14 @@ admission and the pull loop, each with exact counts on a few copies (no producer
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from component_stubs import StubBroker, StubConsumer, env, no_latency, publish, queue_spec, records
 
 from sim.model.leases import token
 from sim.model.queue import Queue
+from sim.model.specs import QueueSpec, SpecError
 from sim.model.work import Work
 from sim.records import COMPLETED, LOST, PENDING
 
@@ -178,3 +182,12 @@ def test_a_broker_outage_on_a_non_durable_queue_loses_its_copies():
     assert queue.orphans == {token(0, 1)} and queue.work.count == 1
     queue.let_go(token(0, 1))
     assert queue.work.count == 0
+
+
+def test_a_queue_spec_names_the_fields_the_resolved_scenario_lacks():
+    resolved = {f: getattr(queue_spec(), f) for f in QueueSpec.__dataclass_fields__}
+    del resolved["ttl"], resolved["requeue"]
+    with pytest.raises(SpecError, match=r"queues\.jobs: the resolved scenario has no ttl, requeue"):
+        QueueSpec.of(resolved, "queues.jobs")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        queue_spec().ttl = 1.0  # type: ignore[misc]  # (frozen: that is the point)

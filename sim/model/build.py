@@ -27,6 +27,7 @@ from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
 from sim.model.routing import ToQueues
+from sim.model.specs import QueueSpec
 from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
@@ -114,7 +115,8 @@ class Model:
                     broker.queues.append(log)
                     self.queues[log_name] = self._logs[log_name] = log
                 continue
-            queue = Queue(env, name, rec.queues.code(name), rec, spec, broker, queue_sampler,
+            queue = Queue(env, name, rec.queues.code(name), rec,
+                          QueueSpec.of(spec, f"queues.{name}"), broker, queue_sampler,
                           self.work if name in tracked else None,
                           on_time=name in tracked and name not in consumed)
             broker.queues.append(queue)

@@ -9,19 +9,22 @@ sleeps ``poll_interval``; ``notify`` (PostgreSQL's LISTEN/NOTIFY) wakes sleepers
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sim.model.contracts import Consumer, Sampler
+
+if TYPE_CHECKING:
+    from sim.model.specs import QueueSpec
 
 
 class Waiting:
     """One queue's ``pollers`` (in a long poll, served first come first served) and
     ``sleepers`` (asleep after an empty receive)."""
 
-    def __init__(self, spec: dict[str, Any], notify_latency: Sampler | None) -> None:
-        self.wait_time: float = spec["wait_time"]
-        self.poll_interval: float = spec["poll_interval"]
-        self.notify: bool = spec["notify"]
+    def __init__(self, spec: QueueSpec, notify_latency: Sampler | None) -> None:
+        self.wait_time: float = spec.wait_time
+        self.poll_interval: float = spec.poll_interval
+        self.notify: bool = spec.notify
         self.notify_latency = notify_latency
         self.pollers: deque[Consumer] = deque()
         self.sleepers: set[Consumer] = set()

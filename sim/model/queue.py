@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from sim.model import expiry
 from sim.model.admission import BLOCK, Admission
-from sim.model.contracts import Consumer, Route, Sampler, Sender
+from sim.model.contracts import Consumer, Hub, Route, Sampler, Sender
 from sim.model.leases import CID_MASK, token
 from sim.model.lines import make_line
 from sim.model.message import from_records
 from sim.model.pull import Waiting
 from sim.model.schedule import Call
 from sim.model.settlement import Settlement
+from sim.model.specs import QueueSpec
 from sim.model.work import Work, inert
 from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
 
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from simpy import Environment
-
-    from sim.model.broker import Broker
 
 
 class Queue:
@@ -62,8 +61,8 @@ class Queue:
         name: str,
         code: int,
         records: Records,
-        spec: dict[str, Any],
-        broker: Broker,
+        spec: QueueSpec,
+        broker: Hub,
         sampler: Callable[[str], Sampler | None],
         work: Work | None = None,
         on_time: bool = False,
@@ -73,22 +72,22 @@ class Queue:
         self.code = code
         self.records = records
         self.broker = broker
-        self.ttl: float | None = spec["ttl"]
-        self.max_deliveries: int | None = spec["max_deliveries"]
-        self.requeue: str = spec["requeue"]
-        self.push = spec["delivery"] == "push"
-        self.prefetch_on_auto_ack: bool = spec["prefetch_on_auto_ack"]
+        self.ttl: float | None = spec.ttl
+        self.max_deliveries: int | None = spec.max_deliveries
+        self.requeue: str = spec.requeue
+        self.push = spec.delivery == "push"
+        self.prefetch_on_auto_ack: bool = spec.prefetch_on_auto_ack
         self.deliver_latency = sampler("deliver_latency")
         # Pull delivery: read by the workers' receive loop.
         self.api_latency = sampler("api_latency")
-        self.batch_size: int = spec["batch_size"]
-        self.poll_interval: float = spec["poll_interval"]
-        self.ready = make_line(spec["ordering"], spec["priority"], records)
+        self.batch_size: int = spec.batch_size
+        self.poll_interval: float = spec.poll_interval
+        self.ready = make_line(spec.ordering, spec.priority, records)
         # A copy for a waiting consumer may skip the line when the line says order is kept.
         self._direct = self.ready.direct
-        self.max_length: int | None = spec["max_length"]
+        self.max_length: int | None = spec.max_length
         self.admission = (None if self.max_length is None else Admission(
-            self.ready, self.max_length, spec["overflow"], records.accepted_at, self._drop))
+            self.ready, self.max_length, spec.overflow, records.accepted_at, self._drop))
         # Publishes waiting for room (overflow: block); always empty without a bound.
         self.blocked: deque[int] = (
             deque() if self.admission is None else self.admission.blocked)

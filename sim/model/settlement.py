@@ -16,7 +16,7 @@ copies whose visibility ran out; the line itself is its queue's (`LineOwner`).
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sim.model import redelivery
 from sim.model.contracts import Consumer, Hub, Sampler
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.lines import ReadyLine
+    from sim.model.specs import QueueSpec
 
 
 class LineOwner(Protocol):
@@ -61,26 +62,26 @@ class Settlement:
     """One queue's leases and how acks, nacks, timers and lost consumers settle copies."""
 
     def __init__(self, env: Environment, records: Records, owner: LineOwner,
-                 spec: dict[str, Any], disconnect_latency: Sampler | None) -> None:
+                 spec: QueueSpec, disconnect_latency: Sampler | None) -> None:
         self.env = env
         self.records = records
         self.owner = owner
         self.broker = owner.broker
         self.ready = owner.ready
-        mode: str = spec["redelivery"]
+        mode: str = spec.redelivery
         self.redelivery = redelivery.strategy(
-            mode, self._give_back, self._lose, env, spec["heartbeat"], disconnect_latency)
+            mode, self._give_back, self._lose, env, spec.heartbeat, disconnect_latency)
         # A timer from delivery returns the copy unless it is acknowledged first.
         self.lease_timeout: float | None = (
-            spec["visibility_timeout"] if mode == "visibility_timeout"
-            else spec["lock_timeout"] if mode == "lease" else None
+            spec.visibility_timeout if mode == "visibility_timeout"
+            else spec.lock_timeout if mode == "lease" else None
         )
         self.timers = (None if self.lease_timeout is None else LeaseTimers(
             env, records.lease, self.lease_timeout, self._lease_expired))
         # Copies whose timed lease is live (not acked, not run out); empty without timers.
         self.timed: set[int] = set() if self.timers is None else self.timers.timed
         self.restore_interval: float | None = (
-            spec["restore_interval"] if mode == "visibility_timeout" else None
+            spec.restore_interval if mode == "visibility_timeout" else None
         )
         self.timed_out: list[int] = []  # visibility ran out; waiting for a restore check
         self.in_flight = 0  # copies with a live lease (delivered, not yet acknowledged)
