@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sim.model.message import Message, new
+from sim.model.message import Message, from_records, new
 from sim.model.publishing import Publisher
 
 if TYPE_CHECKING:
@@ -52,26 +52,25 @@ class FollowUps(Publisher):
         """The copy ``cid`` was processed (its effect happened) at ``now``."""
         if self._draw is not None and self._draw() >= self.probability:
             return
-        rec = self.records
-        headers = rec.headers.get(rec.id[cid]) if rec.headers else None
-        self._send(rec.key[cid], rec.type[cid], rec.priority[cid], headers, rec.flow[cid], now)
+        self._follow(from_records(self.records, cid), now)
 
     def after_call(self, message: Message, now: float) -> None:
         """A synchronous call's processing succeeded (``message`` was never a copy)."""
         if self._draw is not None and self._draw() >= self.probability:
             return
-        self._send(message.key, message.type, message.priority, message.headers, message.flow,
-                   now)
+        self._follow(message, now)
 
-    def _send(self, key: int, type_: int, priority: int, headers: dict[str, Any] | None,
-              flow: int, now: float) -> None:
+    def _follow(self, done: Message, now: float) -> None:
+        """Publish the follow-up of ``done``: a new message with its key, type, priority,
+        headers and flow."""
         ids = self._ids
         message_id = ids.next_id
         ids.next_id = message_id + 1
         self.sent += 1
+        headers = done.headers
         if headers is not None:
             self.records.headers[message_id] = headers
-        message = new(message_id, key, type_, flow, now, self.code)
-        message.priority = priority
+        message = new(message_id, done.key, done.type, done.flow, now, self.code)
+        message.priority = done.priority
         message.headers = headers
         self.publish(message, self.route)
