@@ -1,11 +1,12 @@
 """Kafka-style partitioned logs: a topic's partitions, one consumer group's offsets, rebalances.
 
 A topic keeps every record (retention is unlimited in the model): a keyed record goes to
-partition ``stable_hash(key) % partitions``, an unkeyed one round-robin (`Topic`). Each consumer
-group reads the whole topic on its own (`GroupLog`): the group's read of a record is a copy in
-the records, so a topic read by two groups has two copies of every message, each with its own
-fate. Within a group each partition has one owner at a time (`Assignment`), which fetches from
-its position and commits offsets; a copy's work (see `sim.model.work`) ends when its offset is
+partition ``stable_hash(key) % partitions``, an unkeyed one round-robin (`Topic`, in
+`sim.model.partitions`). Each consumer group reads the whole topic on its own (`GroupLog`,
+here): the group's read of a record is a copy in the records, so a topic read by two groups
+has two copies of every message, each with its own fate. Within a group each partition has
+one owner at a time (`sim.model.partitions.assign`), a `sim.model.group.LogConsumer` seen
+here as a `GroupMember`, which fetches from its position and commits offsets; a copy's work (see `sim.model.work`) ends when its offset is
 committed, so a drained run waits until every group has committed everything (lag zero).
 
 What the group coordinator does (Apache Kafka's documented behaviour, simplified):
