@@ -6,8 +6,9 @@ partition ``stable_hash(key) % partitions``, an unkeyed one round-robin (`Topic`
 here): the group's read of a record is a copy in the records, so a topic read by two groups
 has two copies of every message, each with its own fate. Within a group each partition has
 one owner at a time (`sim.model.partitions.assign`), a `sim.model.group.LogConsumer` seen
-here as a `GroupMember`, which fetches from its position and commits offsets; a copy's work (see `sim.model.work`) ends when its offset is
-committed, so a drained run waits until every group has committed everything (lag zero).
+here as a `GroupMember`, which fetches from its position and commits offsets; a copy's work
+(see `sim.model.work`) ends when its offset is committed, so a drained run waits until every
+group has committed everything (lag zero).
 
 What the group coordinator does (Apache Kafka's documented behaviour, simplified):
 
