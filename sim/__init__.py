@@ -14,23 +14,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what a checker and an editor see; at run time, module __getattr__ below
-    from sim.api import flatten, replicate, run, run_replications
+    from sim.api import replicate, run, run_replications
     from sim.experiment.compare import Comparison, compare
-    from sim.experiment.replications import Precision, Replications
+    from sim.experiment.replications import Precision
     from sim.experiment.sweep import Sweep, sweep
+    from sim.figures import flatten
+    from sim.metrics.replications import Replications
     from sim.results import Result
     from sim.scenario import Scenario, ScenarioError, load, loads
 
 # Each public name and the module it is defined in.
 _WHERE = {
-    "flatten": "sim.api",
+    "flatten": "sim.figures",
     "replicate": "sim.api",
     "run": "sim.api",
     "run_replications": "sim.api",
     "Comparison": "sim.experiment.compare",
     "compare": "sim.experiment.compare",
     "Precision": "sim.experiment.replications",
-    "Replications": "sim.experiment.replications",
+    "Replications": "sim.metrics.replications",
     "Sweep": "sim.experiment.sweep",
     "sweep": "sim.experiment.sweep",
     "Result": "sim.results",

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import sim.report.layout as layout
+from sim.figures import headline
 from sim.format import MISSING, yaml_value
 
 
 def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
     """One line per point: the parameters and the headline figures (mean ± 95% CI)."""
-    from sim.experiment.figures import headline
-
     wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput"] + [
         f for f in headline(table.columns)
         if f.startswith(("totals.", "reordering.", "workers.")) and f not in
@@ -56,8 +55,6 @@ def format_comparison(table: Any, differences: Any, names: list[str],
     paired difference with its CI, and its verdict (``differences``' ``verdict``: which
     design is better, or why there is no difference). A figure undefined in every design
     (reordering without keys) is left out."""
-    from sim.experiment.figures import headline
-
     # A figure no design could measure (reordering without keys) is left out, not shown as -.
     figures = [f for f in headline(table.columns) if f + "_ci" in table
                and table[f].notna().any()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.figures import unit
 from sim.format import MISSING, duration, interval, number, show_value
 
 
@@ -96,8 +97,6 @@ def mean(entry: Any) -> float:
 
 def with_ci(figure: str, mean: Any, half: Any, signed: bool = False) -> str:
     """``mean ± half`` for ``figure`` (:func:`with_kind` with the figure's unit)."""
-    from sim.experiment.figures import unit
-
     return with_kind(unit(figure), mean, half, signed)
 
 
