@@ -21,17 +21,28 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.commands import COMPARE_REPLICATIONS, EXIT_ERROR, EXIT_INVALID, EXIT_OK, SWEEP_REPLICATIONS
-from sim.progress import ProgressBar
-from sim.report import format_comparison, format_summary, format_sweep
 from sim.scenario import ScenarioError
 
-# The printing and the bar are `sim.report`'s and `sim.progress`'s; named here too for callers
-# that import them from the CLI.
+if TYPE_CHECKING:
+    from sim.progress import ProgressBar
+    from sim.report import format_comparison, format_summary, format_sweep
+
 __all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "ProgressBar", "format_comparison",
            "format_summary", "format_sweep", "main"]
+
+# The printing and the bar are `sim.report`'s and `sim.progress`'s; named here too for callers
+# that import them from the CLI, and imported only then (validate prints no report).
+_ELSEWHERE = {"ProgressBar": "sim.progress", "format_comparison": "sim.report",
+              "format_summary": "sim.report", "format_sweep": "sim.report"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ELSEWHERE:
+        raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
+    return getattr(importlib.import_module(_ELSEWHERE[name]), name)
 
 Subparsers = Any  # argparse's _SubParsersAction, private in the standard library
 Handler = Callable[[argparse.Namespace], int]
@@ -95,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mqsim", description="Simulate message-queue architectures from YAML scenarios."
     )
-    parser.add_argument("--version", action="version", version=f"mqsim {_version()}")
+    parser.add_argument("--version", action=_Version,
+                        help="show program's version number and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     for define in COMMANDS:
         define(commands)
@@ -202,6 +214,20 @@ def _add_experiment(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="run even when the run is expected to need more memory than the "
                              "machine has")
+
+
+class _Version(argparse.Action):
+    """``--version``: argparse's own action, but the version is looked up only when asked
+    (reading the installed metadata costs more than validating a scenario)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"mqsim {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

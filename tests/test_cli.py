@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import format_summary, main
+from sim.cli import main
 from sim.format import MISSING
+from sim.report import format_summary
 
 SMALL = """\
 name: small
@@ -138,7 +139,7 @@ def test_progress_bar_waits_then_draws_and_clears():
     import io
     import time
 
-    from sim.cli import ProgressBar
+    from sim.progress import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(stream, delay=0.05)
