@@ -8,8 +8,9 @@ subprocesses timed from launch to exit, the median of ``--rounds`` printed as a 
 - **run**: ``mqsim run benchmarks/mm8.yaml --no-plots --quiet --out TMP`` with ``--messages``
   (300,000 by default; results written) against ``benchmarks/plain_simpy.py`` with as many.
 
-mqsim runs as ``python -m sim.cli`` with this interpreter, so ``PYTHONPATH=TREE`` measures
-another checkout with the same venv.
+mqsim runs as ``python -m sim.cli`` with this interpreter, from a neutral working folder (``-m``
+would put the current folder first on the path), so ``PYTHONPATH=TREE`` measures that checkout
+with the same venv; without it, the installed one.
 
     python benchmarks/startup.py [--rounds 5] [--messages 300000] [--only validate|run]
 """
@@ -17,6 +18,7 @@ another checkout with the same venv.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -28,12 +30,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "mm8.yaml"
 MQSIM = [sys.executable, "-m", "sim.cli"]
+NEUTRAL = tempfile.gettempdir()  # the children's working folder: no `sim` package in it
+# PYTHONPATH's entries made absolute, as they are meant from here, not from NEUTRAL.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)}
 
 
 def timed(command: list[str]) -> float:
     """Wall seconds of one subprocess; exits with its output if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=NEUTRAL,
+                          env=ENV)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.stderr.write(f"failed ({done.returncode}): {' '.join(command)}\n")
@@ -79,12 +86,20 @@ def pairs(label: str, names: tuple[str, str], sides: tuple[Callable[[], float], 
           "(median of per-round ratios)")
 
 
+def tree() -> str:
+    """Where the children import ``sim`` from."""
+    probe = "import sim, pathlib; print(pathlib.Path(sim.__file__).parent.parent)"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=NEUTRAL, env=ENV).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--only", choices=("validate", "run"))
     args = parser.parse_args()
+    print(f"mqsim from {tree()}")
     if args.only in (None, "validate"):
         pairs("validate", ("mqsim validate", "import numpy, yaml, simpy"),
               (validate, imports), args.rounds)
