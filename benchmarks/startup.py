@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,17 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
     str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)}
 
 
-def timed(command: list[str]) -> float:
-    """Wall seconds of one subprocess; exits with its output if it fails."""
+Timing = tuple[float, float]  # (wall seconds, CPU seconds: user + system) of one subprocess
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: list[str]) -> Timing:
+    """Wall and CPU seconds of one subprocess; exits with its output if it fails."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=NEUTRAL,
                           env=ENV)
@@ -46,44 +56,51 @@ def timed(command: list[str]) -> float:
         sys.stderr.write(f"failed ({done.returncode}): {' '.join(command)}\n")
         sys.stderr.write(done.stdout + done.stderr)
         sys.exit(1)
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
-def validate() -> float:
+def validate() -> Timing:
     return timed([*MQSIM, "validate", str(SCENARIO), "--set", "run.messages=10"])
 
 
-def imports() -> float:
+def imports() -> Timing:
     return timed([sys.executable, "-c", "import numpy, yaml, simpy"])
 
 
-def run(messages: int) -> float:
+def run(messages: int) -> Timing:
     with tempfile.TemporaryDirectory(prefix="mqsim-startup-") as out:
         return timed([*MQSIM, "run", str(SCENARIO), "--no-plots", "--quiet", "--out", out,
                       "--set", f"run.messages={messages}"])
 
 
-def plain(messages: int) -> float:
+def plain(messages: int) -> Timing:
     return timed([sys.executable, str(HERE / "plain_simpy.py"), "--messages", str(messages)])
 
 
-def pairs(label: str, names: tuple[str, str], sides: tuple[Callable[[], float], ...],
+def pairs(label: str, names: tuple[str, str], sides: tuple[Callable[[], Timing], ...],
           rounds: int) -> None:
-    """Run the two sides alternately for ``rounds`` rounds; print each and the ratios."""
-    times: tuple[list[float], list[float]] = ([], [])
+    """Run the two sides alternately for ``rounds`` rounds; print each and the ratios.
+
+    The wall-time ratio is the measure; the CPU-time ratio beside it is steadier on a
+    shared machine (a process waiting for a core spends wall time but no CPU time).
+    """
+    times: tuple[list[Timing], list[Timing]] = ([], [])
     sides[0](), sides[1]()  # untimed: warm the file-system cache for both
     for r in range(rounds):
         # Swap who goes first each round so a slow phase of the machine favours neither side.
         order = (0, 1) if r % 2 == 0 else (1, 0)
         for i in order:
             times[i].append(sides[i]())
-        print(f"  {label} round {r + 1}: {names[0]} {times[0][-1]:7.3f} s   "
-              f"{names[1]} {times[1][-1]:7.3f} s")
-    a, b = statistics.median(times[0]), statistics.median(times[1])
-    ratios = [x / y for x, y in zip(*times, strict=True)]
-    print(f"{label}: median {names[0]} {a:.3f} s, {names[1]} {b:.3f} s; "
-          f"ratio {a / b:.2f} (of medians), {statistics.median(ratios):.2f} "
-          "(median of per-round ratios)")
+        (wa, ca), (wb, cb) = times[0][-1], times[1][-1]
+        print(f"  {label} round {r + 1}: {names[0]} {wa:7.3f} s (cpu {ca:7.3f})   "
+              f"{names[1]} {wb:7.3f} s (cpu {cb:7.3f})")
+    for k, what in ((0, "wall"), (1, "cpu")):
+        a = statistics.median(x[k] for x in times[0])
+        b = statistics.median(x[k] for x in times[1])
+        ratios = [x[k] / y[k] for x, y in zip(*times, strict=True)]
+        print(f"{label} {what}: median {names[0]} {a:.3f} s, {names[1]} {b:.3f} s; "
+              f"ratio {a / b:.2f} (of medians), {statistics.median(ratios):.2f} "
+              "(median of per-round ratios)")
 
 
 def tree() -> str:

@@ -85,13 +85,13 @@ def utilization_note(warmup: Any, end: Any) -> str:
 
 def mean_or_none(entry: Any) -> float | None:
     """The mean of a ``{mean, ci95}`` entry, None when undefined."""
-    value = entry.get("mean") if isinstance(entry, dict) else entry
+    value: Any = entry.get("mean") if isinstance(entry, dict) else entry
     return float(value) if number(value) != MISSING else None
 
 
 def mean(entry: Any) -> float:
     """The mean of a ``{mean, ci95}`` entry, 0 when undefined."""
-    value = entry.get("mean") if isinstance(entry, dict) else None
+    value: Any = entry.get("mean") if isinstance(entry, dict) else None
     return float(value) if number(value) != MISSING else 0.0
 
 

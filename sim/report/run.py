@@ -121,7 +121,8 @@ def _kafka_lines(summary: dict[str, Any]) -> list[str]:
         total = sum(p.get("records") or 0 for p in parts)
 
         def heat(i: int, parts: list[dict[str, Any]] = parts) -> tuple[float, float]:
-            lag, records = parts[i].get("mean_lag"), parts[i].get("records")
+            lag: Any = parts[i].get("mean_lag")
+            records = parts[i].get("records")
             return (-(lag if number(lag) != MISSING else -1.0), -(records or 0))
 
         for i in sorted(range(len(parts)), key=heat)[:HOTTEST_PARTITIONS]:
