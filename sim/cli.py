@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
     return getattr(importlib.import_module(_ELSEWHERE[name]), name)
 
+
 Subparsers = Any  # argparse's _SubParsersAction, private in the standard library
 Handler = Callable[[argparse.Namespace], int]
 
