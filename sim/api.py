@@ -14,27 +14,21 @@ replications run; the numbers never depend on it (`sim.experiment`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sim.experiment import executors
-from sim.experiment.figures import flatten
-from sim.experiment.replications import (
-    Design,
-    Precision,
-    Replications,
-    run_designs,
-)
+from sim.experiment.replications import Design, Precision, run_designs
 from sim.experiment.replications import seeds as _seeds
-from sim.experiment.work import run_once
+from sim.experiment.units import run_once
+from sim.figures import flatten
 from sim.metrics import aggregate
+from sim.metrics.replications import Replications
 from sim.model.routing import RoutingError
+from sim.progress import NotedProgress, Progress
 from sim.results import Result
 from sim.scenario import Scenario, memory
-
-Progress = Callable[[float], None]
-NotedProgress = Callable[[float, str], None]  # (fraction done, "3 of 10 replications")
 
 __all__ = ["Precision", "Replications", "flatten", "replicate", "run", "run_replications",
            "scenario_warnings", "seeds"]

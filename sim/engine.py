@@ -23,9 +23,8 @@ from simpy.events import Event
 from sim.model.build import Model
 from sim.model.monitor import Monitor
 from sim.model.schedule import Call
+from sim.progress import Progress
 from sim.records import RunData
-
-Progress = Callable[[float], None]
 
 # Tests set this to check the model's internal bookkeeping at the end of every run.
 AUDIT = False

@@ -58,7 +58,7 @@ def _three_figures(x: float) -> str:
     return f"{rounded:.{digits}f}"
 
 
-# How an interval's figure kind (sim.experiment.figures.unit) is scaled and suffixed.
+# How an interval's figure kind (sim.figures.unit) is scaled and suffixed.
 _SUFFIX = {"msg/s": (1.0, "/s"), "ratio": (100.0, "%")}
 
 
@@ -120,13 +120,13 @@ def nothing_sent(summary: Any) -> bool:
 
 def show_figure(figure: str, value: Any) -> str:
     """A figure's value in its unit: a duration, a rate, a percentage or a count."""
-    from sim.experiment.figures import unit  # figures' kinds; imported late (format is lower)
+    from sim.figures import unit  # figures' kinds (a leaf module, imported when needed)
 
     return show_value(value, unit(figure))
 
 
 def show_value(value: Any, kind: str) -> str:
-    """``value`` as a figure of ``kind`` (sim.experiment.figures.unit: ``s``, ``msg/s``,
+    """``value`` as a figure of ``kind`` (sim.figures.unit: ``s``, ``msg/s``,
     ``ratio`` or a count) is shown without an interval."""
     if number(value) == MISSING:
         return MISSING

@@ -95,7 +95,7 @@ class Result:
         """One row per replication with every figure (`sim.experiment.Replications`);
         ``.ci(level)`` gives their means and confidence half-widths. One row for a single run.
         """
-        from sim.experiment.replications import Replications
+        from sim.metrics.replications import Replications
 
         runs = self.summary.get("replication_summaries") or [self.summary]
         return Replications.from_summaries(runs)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import format_summary, main
+from sim.cli import main
 from sim.format import MISSING
+from sim.report import format_summary
 
 SMALL = """\
 name: small
@@ -138,7 +139,7 @@ def test_progress_bar_waits_then_draws_and_clears():
     import io
     import time
 
-    from sim.cli import ProgressBar
+    from sim.progress import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(stream, delay=0.05)
@@ -447,3 +448,18 @@ def test_a_kafka_run_prints_its_idle_consumers_and_hottest_partitions(tmp_path, 
         ["t", "1", "4", "33.3%", "1.2", "4", "w/1"],  # area 10: 1.25 (rounded half to even)
         ["t", "0", "0", "0.0%", "0.0", "0", "w/0"],
     ]
+
+
+def test_every_command_names_a_handler_that_exists():
+    # A handler is named "module:function" and imported only when its command runs: a typo
+    # there would surface only then, so every command's is resolved here.
+    import argparse
+
+    from sim import cli
+
+    parser = cli._parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(commands.choices) == ["run", "sweep", "compare", "validate", "plot"]
+    for name, sub in commands.choices.items():
+        handler = cli._handler(sub.get_default("handler"))
+        assert callable(handler), name

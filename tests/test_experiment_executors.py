@@ -14,7 +14,7 @@ from sim import engine
 from sim.cli import main
 from sim.experiment import executors
 from sim.experiment.sweep import sweep
-from sim.experiment.work import Unit, execute
+from sim.experiment.units import Unit, execute
 
 SCENARIO = """
 name: small-sweep

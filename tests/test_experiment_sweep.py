@@ -77,7 +77,7 @@ def test_table_has_a_mean_and_ci_per_figure_and_theory(result):
 
 def test_figures_added_to_the_summary_are_carried(mmc, monkeypatch):
     # A figure the summary gains later (a new section, say) reaches the table untouched.
-    import sim.experiment.work as work
+    import sim.experiment.units as work
 
     real = work.summarize
 

@@ -33,8 +33,9 @@ import pandas as pd
 import yaml
 
 from sim.experiment import executors, tables
-from sim.experiment.figures import direction
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
+from sim.figures import direction
+from sim.progress import NotedProgress
 from sim.results import (
     existing_folder,
     manifest,
@@ -273,7 +274,7 @@ def design_names(scenarios: Sequence[Scenario], labels: Sequence[str | None] | N
 def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: int = 10, *,
             seed: int | None = None, jobs: int | None = None, cluster: Any = None,
             executor: executors.Executor | None = None, precision: Precision | None = None,
-            progress: executors.Progress | None = None,
+            progress: NotedProgress | None = None,
             threshold: float = THRESHOLD, force: bool = False) -> Comparison:
     """Run the designs (a list, or ``{name: scenario}``) on common random numbers: the same
     seeds per replication, derived from ``seed`` (default: the first design's ``run.seed``).

@@ -12,16 +12,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import Any
 
-from sim.experiment.work import Outcome, Unit, execute
-
-# progress(fraction of the units done, "k/n runs")
-Progress = Callable[[float, str], None]
-
+from sim.experiment.units import Outcome, Unit, execute
+from sim.progress import NotedProgress
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler before --cluster gives up
 
@@ -35,7 +32,7 @@ class Executor:
 
     parallelism: int = 1
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -55,7 +52,7 @@ class Executor:
 class Serial(Executor):
     """One unit after the other in this process (``--jobs 1``, the default)."""
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         outcomes = []
         total = len(units)
         for i, unit in enumerate(units):
@@ -87,7 +84,7 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.experiment.work"])
+        context.set_forkserver_preload(["sim.experiment.units"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -106,7 +103,7 @@ class Processes(Executor):
             self._pool = ProcessPoolExecutor(max_workers=self.parallelism, mp_context=_context())
         return self._pool
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         pool = self._workers()
         futures = [pool.submit(execute, unit) for unit in units]
         outcomes: list[Outcome | None] = [None] * len(units)
@@ -163,7 +160,7 @@ class Dask(Executor):
             self._own = True
         self.parallelism = max(1, sum(self.client.nthreads().values()))
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         from distributed import as_completed
 
         futures = self.client.map(execute, list(units), pure=False)

@@ -16,77 +16,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from sim.experiment.executors import Executor, Progress, Serial
-from sim.experiment.figures import flatten
-from sim.experiment.work import Outcome, Unit
-from sim.metrics.aggregate import t_quantile, t_quantile_975
-from sim.random.streams import replication_seed
+from sim.experiment.executors import Executor, Serial
+from sim.experiment.units import Outcome, Unit
+from sim.figures import flatten
 
-ID_COLUMNS = ("design", "replication", "seed")
+# The table and its intervals live below (results use them too); named here as before.
+from sim.metrics.replications import Replications as Replications
+from sim.metrics.replications import ci_column, half_widths
+from sim.progress import NotedProgress
+from sim.random.streams import replication_seed
 
 
 def seeds(base: int, n: int) -> list[int]:
     """The seeds of replications 0..n-1 of an experiment with seed ``base``."""
     return [replication_seed(base, i) for i in range(n)]
-
-
-def ci_column(level: float) -> str:
-    """``ci95`` for 95%, ``ci90`` for 90%, ``ci99.9`` for 99.9%."""
-    return f"ci{level * 100:g}"
-
-
-def half_widths(frame: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean, Student t half-width and count of every column of ``frame`` (rows: replications).
-
-    A column's undefined values (NaN: a figure a replication could not measure) are left out
-    of its own mean and interval; the half-width is NaN below two defined values.
-    """
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"a confidence level lies strictly between 0 and 1, got {level}")
-    n = frame.notna().sum()
-    mean = frame.mean()
-    sd = frame.std(ddof=1)
-    quantile = n.map(lambda k: _quantile(level, k - 1) if k > 1 else math.nan)
-    half = sd * quantile / np.sqrt(n.where(n > 0))
-    # Values equal up to floating-point rounding have no spread: no noise such as 1e-17 s
-    # beside 1 ms (the same wait computed at other absolute times differs in its last bits).
-    rounding = 1e-9 * np.maximum(frame.max().abs(), frame.min().abs())
-    half = half.where(~((frame.max() - frame.min()) <= rounding) | (n < 2), 0.0)
-    return pd.DataFrame({"mean": mean, ci_column(level): half, "n": n})
-
-
-def _quantile(level: float, df: int) -> float:
-    return t_quantile_975(df) if level == 0.95 else t_quantile(0.5 + level / 2.0, df)
-
-
-class Replications(pd.DataFrame):
-    """One row per replication: ``replication``, ``seed`` and every figure (`flatten`).
-
-    ``ci(level)`` gives each figure's mean and Student t half-width at any level.
-    """
-
-    @property
-    def _constructor(self) -> type[Replications]:
-        return Replications
-
-    @classmethod
-    def from_summaries(cls, summaries: Sequence[dict[str, Any]]) -> Replications:
-        rows = []
-        for i, summary in enumerate(summaries):
-            rows.append({"replication": i, "seed": summary.get("seed"), **flatten(summary)})
-        return cls(pd.DataFrame(rows))
-
-    def figures(self) -> pd.DataFrame:
-        """The figure columns only (no ids)."""
-        ids = [c for c in ID_COLUMNS if c in self.columns]
-        return pd.DataFrame(self.drop(columns=ids)).select_dtypes("number")
-
-    def ci(self, level: float = 0.95) -> pd.DataFrame:
-        """Per figure: ``mean``, the half-width (column ``ci95`` at 95%) and ``n`` defined."""
-        return half_widths(self.figures(), level)
 
 
 @dataclass(frozen=True)
@@ -131,7 +76,7 @@ def run_designs(
     executor: Executor | None = None,
     precision: Precision | None = None,
     tables: Callable[[int, int], bool] | bool = False,
-    progress: Progress | None = None,
+    progress: NotedProgress | None = None,
 ) -> list[list[Outcome]]:
     """Run ``replications`` of every design (more, up to the rule's maximum, with a
     ``precision`` rule met by every design at once); ``outcomes[design][replication]``.
@@ -178,8 +123,8 @@ def _values(outcomes: Sequence[Outcome], figure: str) -> list[float]:
     return [flatten(o.summary).get(figure, math.nan) for o in outcomes]
 
 
-def _scaled(progress: Progress | None, have: int, target: int, limit: int,
-            precision: Precision | None) -> Progress | None:
+def _scaled(progress: NotedProgress | None, have: int, target: int, limit: int,
+            precision: Precision | None) -> NotedProgress | None:
     """Progress of one batch as a share of the whole experiment (its maximum, with a rule)."""
     if progress is None:
         return None

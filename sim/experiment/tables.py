@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.figures import flatten
 from sim.experiment.replications import half_widths
-from sim.experiment.work import Outcome
+from sim.experiment.units import Outcome
+from sim.figures import flatten
 from sim.results import write_parquet
 
 CI_SUFFIX = "_ci"

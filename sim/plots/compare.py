@@ -97,7 +97,7 @@ def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = N
 
 def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
           heading: str) -> None:
-    from sim.experiment.figures import unit
+    from sim.figures import unit
 
     rows = table.set_index("design").reindex(list(names))
     mean = rows[figure].to_numpy(float) if figure in rows else np.full(len(names), np.nan)

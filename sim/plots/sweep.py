@@ -221,7 +221,7 @@ def _mark_unstable(ax: Axes, marked: list[tuple[float, float, str, str]], stable
 
 
 def _is_time(figures: Sequence[str]) -> bool:
-    from sim.experiment.figures import unit
+    from sim.figures import unit
 
     return unit(figures[0]) == "s"
 
@@ -260,7 +260,7 @@ def _log(values: list[Any]) -> bool:
 
 def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
     """Seconds shown in ms when every value is below a second; the y label with its unit."""
-    from sim.experiment.figures import unit
+    from sim.figures import unit
 
     kind = unit(figures[0])
     if kind == "s":

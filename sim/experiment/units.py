@@ -12,7 +12,6 @@ and unfreeze each other's objects, which changes no number.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +20,8 @@ import pandas as pd
 from sim import engine
 from sim.experiment import warmup as auto_warmup
 from sim.metrics import summarize
+from sim.progress import Progress
 from sim.results import Result
-
-Progress = Callable[[float], None]
 
 AUTO = "auto"  # run.warmup: auto
 
