@@ -14,9 +14,9 @@ replications run; the numbers never depend on it (`sim.experiment`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sim.experiment import executors
 from sim.experiment.figures import flatten
@@ -33,8 +33,12 @@ from sim.model.routing import RoutingError
 from sim.results import Result
 from sim.scenario import Scenario, memory
 
-Progress = Callable[[float], None]
-NotedProgress = Callable[[float, str], None]  # (fraction done, "3 of 10 replications")
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.engine import Progress
+    from sim.experiment.executors import NotedProgress
+
 
 __all__ = ["Precision", "Replications", "flatten", "replicate", "run", "run_replications",
            "scenario_warnings", "seeds"]
@@ -115,8 +119,10 @@ def run_replications(scenario: Scenario, n: int | None = None,
     design = _design(scenario, seed)
     with _Where(executor, jobs, cluster) as where, _routing_problems(scenario):
         [outcomes] = run_designs([design], n, where, precision, tables=True, progress=progress)
-    runs = [Result(scenario=scenario.data, summary=o.summary, messages=o.messages,
-                   timeseries=o.timeseries) for o in outcomes]
+    # tables=True: every outcome kept its tables, never None.
+    runs = [Result(scenario=scenario.data, summary=o.summary,
+                   messages=cast("pd.DataFrame", o.messages),
+                   timeseries=cast("pd.DataFrame", o.timeseries)) for o in outcomes]
     summary = aggregate([r.summary for r in runs])
     summary["warnings"] = scenario_warnings(scenario)
     summary["replication_summaries"] = [r.summary for r in runs]

@@ -21,10 +21,12 @@ from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import Event
 
 from sim.model.build import Model
+from sim.model.log import GroupLog
 from sim.model.monitor import Monitor
 from sim.model.schedule import Call
 from sim.records import RunData
 
+# progress(fraction of the run done): one run's progress (NotedProgress: many runs').
 Progress = Callable[[float], None]
 
 # Tests set this to check the model's internal bookkeeping at the end of every run.
@@ -89,6 +91,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             sent = sum(producer.sent for producer in model.producers)
             progress(min(1.0, sent / run["messages"]))
         else:
+            assert model.duration is not None  # a run has a duration or a message budget
             progress(now / model.duration)
 
     monitor = Monitor(env, run["sample_interval"], list(model.queues.values()),
@@ -249,7 +252,7 @@ def _counters(model: Model, sim_end: float,
     }
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}
     for name, q in model.queues.items():
-        if hasattr(q, "lag"):  # a kafka group's log
+        if isinstance(q, GroupLog):  # a kafka group's log
             queues[name].update(max_lag=q.max_lag, rebalances=q.rebalances, group=q.group,
                                 partitions=q.partition_figures(sim_end))
     workers = {

@@ -19,8 +19,8 @@ from typing import Any
 
 from sim.experiment.work import Outcome, Unit, execute
 
-# progress(fraction of the units done, "k/n runs")
-Progress = Callable[[float, str], None]
+# progress(fraction of the units done, "k/n runs"): many runs' progress (engine.Progress: one).
+NotedProgress = Callable[[float, str], None]
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler before --cluster gives up
@@ -35,7 +35,7 @@ class Executor:
 
     parallelism: int = 1
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -55,7 +55,7 @@ class Executor:
 class Serial(Executor):
     """One unit after the other in this process (``--jobs 1``, the default)."""
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         outcomes = []
         total = len(units)
         for i, unit in enumerate(units):
@@ -106,7 +106,7 @@ class Processes(Executor):
             self._pool = ProcessPoolExecutor(max_workers=self.parallelism, mp_context=_context())
         return self._pool
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         pool = self._workers()
         futures = [pool.submit(execute, unit) for unit in units]
         outcomes: list[Outcome | None] = [None] * len(units)
@@ -163,7 +163,7 @@ class Dask(Executor):
             self._own = True
         self.parallelism = max(1, sum(self.client.nthreads().values()))
 
-    def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Outcome]:
+    def run(self, units: Sequence[Unit], progress: NotedProgress | None = None) -> list[Outcome]:
         from distributed import as_completed
 
         futures = self.client.map(execute, list(units), pure=False)
@@ -188,7 +188,9 @@ class Dask(Executor):
             self.client.close()
 
     def describe(self) -> str:
-        return f"Dask at {self.client.scheduler.address}"
+        scheduler = self.client.scheduler
+        assert scheduler is not None  # None only before a client connects; this one has
+        return f"Dask at {scheduler.address}"
 
 
 def make(jobs: int | None = None, cluster: Any = None) -> Executor:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiment.executors import Executor, Progress, Serial
+from sim.experiment.executors import Executor, NotedProgress, Serial
 from sim.experiment.figures import flatten
 from sim.experiment.work import Outcome, Unit
 from sim.metrics.aggregate import t_quantile, t_quantile_975
@@ -131,7 +131,7 @@ def run_designs(
     executor: Executor | None = None,
     precision: Precision | None = None,
     tables: Callable[[int, int], bool] | bool = False,
-    progress: Progress | None = None,
+    progress: NotedProgress | None = None,
 ) -> list[list[Outcome]]:
     """Run ``replications`` of every design (more, up to the rule's maximum, with a
     ``precision`` rule met by every design at once); ``outcomes[design][replication]``.
@@ -178,8 +178,8 @@ def _values(outcomes: Sequence[Outcome], figure: str) -> list[float]:
     return [flatten(o.summary).get(figure, math.nan) for o in outcomes]
 
 
-def _scaled(progress: Progress | None, have: int, target: int, limit: int,
-            precision: Precision | None) -> Progress | None:
+def _scaled(progress: NotedProgress | None, have: int, target: int, limit: int,
+            precision: Precision | None) -> NotedProgress | None:
     """Progress of one batch as a share of the whole experiment (its maximum, with a rule)."""
     if progress is None:
         return None

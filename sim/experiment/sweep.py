@@ -150,7 +150,7 @@ def save_plots(result: Sweep, folder: Path) -> list[Path]:
 def sweep(scenario: Scenario, parameters: Mapping[str, Sequence[Any]],
           replications: int = 5, *, jobs: int | None = None, cluster: Any = None,
           executor: executors.Executor | None = None, precision: Precision | None = None,
-          keep_tables: bool = False, progress: executors.Progress | None = None,
+          keep_tables: bool = False, progress: executors.NotedProgress | None = None,
           force: bool = False) -> Sweep:
     """Run every point of the grid ``parameters`` (``{"workers.w.count": [1, 2, 4]}``) with
     ``replications`` each (common random numbers across points). Every point is validated

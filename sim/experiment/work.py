@@ -12,18 +12,16 @@ and unfreeze each other's objects, which changes no number.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from sim import engine
+from sim.engine import Progress
 from sim.experiment import warmup as auto_warmup
 from sim.metrics import summarize
 from sim.results import Result
-
-Progress = Callable[[float], None]
 
 AUTO = "auto"  # run.warmup: auto
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 # t(0.975, df) for df = 1..30 at index df - 1 (checked against a numerical t CDF to 1e-9);
 # beyond, the Cornish-Fisher expansion is exact to better than 1e-7.
@@ -189,9 +189,8 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     result["replications"] = len(summaries)
     if any("wall_seconds" in summary for summary in summaries):
         walls = [summary.get("wall_seconds") for summary in summaries]
-        result["wall_seconds"] = (
-            math.fsum(walls) if all(_is_number(w) for w in walls) else None
-        )
+        timed = [w for w in walls if _is_number(w)]
+        result["wall_seconds"] = math.fsum(timed) if len(timed) == len(walls) else None
     return result
 
 
@@ -201,7 +200,7 @@ def _common(values: list[Any]) -> Any:
     return first if all(v == first for v in values[1:]) else None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -18,7 +18,7 @@ import math
 import numbers
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 
@@ -307,9 +307,15 @@ class Erlang(Gamma):
     def __init__(self, params: Mapping[str, Any]) -> None:
         Distribution.__init__(self, params)
         k = params["k"]
-        if isinstance(k, bool) or not isinstance(k, numbers.Real) or k != int(k) or k < 1:
+        # typeshed's numbers.Real has no __int__, but every real a scenario holds does.
+        if (
+            isinstance(k, bool)
+            or not isinstance(k, numbers.Real)
+            or k != int(cast(SupportsInt, k))
+            or k < 1
+        ):
             raise ValueError(f"erlang needs an integer k >= 1, got {k!r}")
-        self.k = int(k)
+        self.k = int(cast(SupportsInt, k))
         mean = _positive(self.name, "mean", params["mean"])
         self.shape, self.scale = float(self.k), mean / self.k
         self.mean, self.variance = mean, mean * mean / self.k
