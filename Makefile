@@ -37,7 +37,7 @@ notebooks: $(STAMP)
 	$(BIN)/python notebooks/execute.py
 
 gallery: $(STAMP)
-	$(BIN)/python -m sim.experiment.gallery docs/img
+	$(BIN)/python -m sim.gallery docs/img
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
