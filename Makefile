@@ -40,4 +40,4 @@ gallery: $(STAMP)
 	$(BIN)/python -m sim.gallery docs/img
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
