@@ -158,7 +158,7 @@ def mean_ci95(values: Sequence[float]) -> dict[str, float | None]:
 
 # Run settings, not measurements: the same in every replication of one scenario, so they stay
 # plain values in the aggregate (a plot reads ``warmup`` as a number of seconds, say).
-PARAMETERS = ("scenario", "duration", "warmup")
+RUN_SETTINGS = ("scenario", "duration", "warmup")
 
 
 def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -171,7 +171,7 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     missing from some replications (a queue that saw nothing) counts as undefined there.
 
     The run's settings are not statistics and stay plain values: ``scenario``, ``duration``
-    and ``warmup`` (see ``PARAMETERS``) hold the value the replications share, or None where
+    and ``warmup`` (see ``RUN_SETTINGS``) hold the value the replications share, or None where
     they differ (a ``run.messages`` budget ends each replication's publishing window at its
     own time; each replication's value is in its own summary). ``seed`` is the first
     replication's seed, ``seeds`` lists them all, ``replications`` is n and ``wall_seconds``
@@ -181,7 +181,7 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if not summaries:
         raise ValueError("aggregate needs at least one summary")
     result = _merge(list(summaries))
-    for key in PARAMETERS:
+    for key in RUN_SETTINGS:
         if any(key in summary for summary in summaries):
             result[key] = _common([summary.get(key) for summary in summaries])
     result["seed"] = summaries[0].get("seed")
