@@ -227,6 +227,39 @@ def test_no_import_cycle_between_the_packages_of_sim() -> None:
     assert found == [], f"import cycles between packages: {found}"
 
 
+# sim's packages from the bottom up (docs/architecture.md): each may import only those below
+# it, so data flows one way. Simulation (SimPy) lives in the model and the engine alone.
+LAYERS = [
+    "sim.records", "sim.format", "sim.presets", "sim.analytic", "sim.random", "sim.scenario",
+    "sim.model", "sim.engine", "sim.metrics", "sim.results", "sim.plots", "sim.experiment",
+    "sim.api", "sim", "sim.cli", "sim.gallery",
+]
+SIMPY_ONLY_IN = ("sim.model", "sim.engine")
+
+
+def test_each_package_imports_only_the_layers_below_it() -> None:
+    graph = package_graph(import_graph())
+    unplaced, gone = sorted(set(graph) - set(LAYERS)), sorted(set(LAYERS) - set(graph))
+    assert not unplaced, f"put {unplaced} in LAYERS, above what they import"
+    assert not gone, f"LAYERS names packages that are gone: {gone}"
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = {f"{source} -> {target}" for source, targets in graph.items() for target in targets
+              if rank[target] >= rank[source]}
+    assert upward == set(), f"imports of a layer from one below it: {sorted(upward)}"
+
+
+def test_only_the_model_and_the_engine_load_simpy() -> None:
+    loading = set()
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in _load_time_imports(tree.body):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if not node.level else [])
+            if any(n == "simpy" or n.startswith("simpy.") for n in names):
+                loading.add(package_of(name))
+    assert loading and loading <= set(SIMPY_ONLY_IN), f"simpy loaded by {sorted(loading)}"
+
+
 def test_no_import_cycle_among_modules_outside_sim_model() -> None:
     graph = import_graph()
     outside = [m for m in graph if not _in(m, MODEL)]
