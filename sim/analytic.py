@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # A survival function P(X > t) for t >= 0, accepting a float or a numpy array.
-Survival = Callable[[np.ndarray], np.ndarray]
+Survival = Callable[[float | np.ndarray], float | np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ def mmc(lam: float, mu: float, c: int) -> QueueMetrics:
     wq = p_wait / theta
     w = wq + 1.0 / mu
 
-    def wait_sf(t: np.ndarray) -> np.ndarray:
+    def wait_sf(t: float | np.ndarray) -> float | np.ndarray:
         return p_wait * np.exp(-theta * t)
 
-    def latency_sf(t: np.ndarray) -> np.ndarray:
+    def latency_sf(t: float | np.ndarray) -> float | np.ndarray:
         service = np.exp(-mu * t)
         if math.isclose(theta, mu, rel_tol=1e-9):
             waited = service * (1.0 + mu * t)
@@ -233,10 +233,10 @@ def mm1k(lam: float, mu: float, K: int) -> QueueMetrics:
     L = float(np.dot(pi, n))
     p_wait = float(1.0 - q[0])
 
-    def wait_sf(t: np.ndarray) -> np.ndarray:
+    def wait_sf(t: float | np.ndarray) -> float | np.ndarray:
         return _erlang_mixture_sf(q, mu, t, shift=0)
 
-    def latency_sf(t: np.ndarray) -> np.ndarray:
+    def latency_sf(t: float | np.ndarray) -> float | np.ndarray:
         return _erlang_mixture_sf(q, mu, t, shift=1)
 
     return QueueMetrics(
@@ -306,12 +306,13 @@ def littles_law(
     missing = [name for name, v in (("L", L), ("lam", lam), ("W", W)) if v is None]
     if len(missing) != 1:
         raise ValueError("give exactly two of L, lam and W")
-    if L is None:
-        return lam * W  # type: ignore[operator]
-    if lam is None:
+    if lam is not None and W is not None:  # L left out
+        return lam * W
+    if L is not None and W is not None:  # lam left out
         if W == 0:
             raise ValueError("cannot solve for lam with W = 0")
-        return L / W  # type: ignore[operator]
+        return L / W
+    assert L is not None and lam is not None  # W left out: exactly two are given
     if lam == 0:
         raise ValueError("cannot solve for W with lam = 0")
     return L / lam
@@ -332,7 +333,9 @@ def _check_servers(c: int) -> None:
         raise ValueError(f"number of servers must be an integer >= 1, got {c!r}")
 
 
-def _erlang_mixture_sf(q: np.ndarray, mu: float, t: np.ndarray, shift: int) -> np.ndarray:
+def _erlang_mixture_sf(
+    q: np.ndarray, mu: float, t: float | np.ndarray, shift: int
+) -> float | np.ndarray:
     """sum_n q_n P(Erlang(n + shift, mu) > t), Erlang(0) being the point mass at 0.
 
     P(Erlang(k, mu) > t) = P(Poisson(mu t) < k); the Poisson terms are built in logs so that

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sim.experiment import executors
 from sim.experiment.replications import Design, Precision, run_designs
@@ -29,6 +29,9 @@ from sim.model.routing import RoutingError
 from sim.progress import NotedProgress, Progress
 from sim.results import Result
 from sim.scenario import Scenario, memory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Precision", "Replications", "flatten", "replicate", "run", "run_replications",
            "scenario_warnings", "seeds"]
@@ -109,8 +112,10 @@ def run_replications(scenario: Scenario, n: int | None = None,
     design = _design(scenario, seed)
     with _Where(executor, jobs, cluster) as where, _routing_problems(scenario):
         [outcomes] = run_designs([design], n, where, precision, tables=True, progress=progress)
-    runs = [Result(scenario=scenario.data, summary=o.summary, messages=o.messages,
-                   timeseries=o.timeseries) for o in outcomes]
+    # tables=True: every outcome kept its tables, never None.
+    runs = [Result(scenario=scenario.data, summary=o.summary,
+                   messages=cast("pd.DataFrame", o.messages),
+                   timeseries=cast("pd.DataFrame", o.timeseries)) for o in outcomes]
     summary = aggregate([r.summary for r in runs])
     summary["warnings"] = scenario_warnings(scenario)
     summary["replication_summaries"] = [r.summary for r in runs]

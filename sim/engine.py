@@ -13,7 +13,7 @@ import gc
 import time
 from collections.abc import Callable
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from simpy import Environment
@@ -22,6 +22,8 @@ from simpy.events import Event
 
 from sim.model.build import Model
 from sim.model.monitor import Monitor
+from sim.model.producer import Producer
+from sim.model.publishing import Publisher
 from sim.model.schedule import Call
 from sim.progress import Progress
 from sim.records import RunData
@@ -88,6 +90,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             sent = sum(producer.sent for producer in model.producers)
             progress(min(1.0, sent / run["messages"]))
         else:
+            assert model.duration is not None  # a run has a duration or a message budget
             progress(now / model.duration)
 
     monitor = Monitor(env, run["sample_interval"], list(model.queues.values()),
@@ -223,7 +226,10 @@ class _PoolWindow:
 def _counters(model: Model, sim_end: float,
               window: _PoolWindow) -> dict[str, dict[str, dict[str, Any]]]:
     producers: dict[str, dict[str, Any]] = {}
-    publishers = [*model.producers, *(p.then for p in model.pools.values() if p.then)]
+    # A pool's ``then`` is built as a FollowUps publisher (sim.model.build); the pool itself
+    # only needs it as a FollowUpSink, so its publisher counts are read here as one.
+    publishers: list[Publisher] = [*model.producers, *(
+        cast("Publisher", p.then) for p in model.pools.values() if p.then)]
     for producer in publishers:
         entry = producers.setdefault(producer.name, {"sent": 0, "accepted": 0, "rejected": 0})
         entry["sent"] += producer.sent
@@ -232,7 +238,8 @@ def _counters(model: Model, sim_end: float,
             for cause in ("answered", "unavailable", "timeouts", "failed"):
                 entry[cause] = entry.get(cause, 0) + (
                     producer.accepted if cause == "answered" else getattr(producer, cause))
-            entry.setdefault("call_times", []).append(producer.call_times)
+            caller = cast("Producer", producer)  # (only a producer calls: `calls` says so)
+            entry.setdefault("call_times", []).append(caller.call_times)
         else:
             entry["accepted"] += producer.accepted
             entry["rejected"] += producer.rejected

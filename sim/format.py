@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 MISSING = "-"  # an undefined figure, everywhere mqsim prints one
 
 
-def defined(value: Any) -> bool:
+def defined(value: Any) -> TypeGuard[float]:
     """True for a finite real number (numpy's too, not a bool): a figure that can be printed."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False

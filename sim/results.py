@@ -277,7 +277,7 @@ def manifest(summary: dict[str, Any], command: list[str] | None) -> dict[str, An
 
 
 def _manifest(summary: dict[str, Any], command: list[str] | None) -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("mqsim", "simpy", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml",
                     "distributed"):
         try:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,7 @@ class Comparison:
             for figure in names:
                 rows.append({"figure": figure, "design": other, **self._judge(
                     figure, other, base[figure], mine[figure],
-                    float(stats.at[figure, "mean"]), float(stats.at[figure, "ci95"]))})
+                    float(stats["mean"][figure]), float(stats["ci95"][figure]))})
         return pd.DataFrame(rows)
 
     def _judge(self, figure: str, other: str, base: pd.Series, mine: pd.Series,
@@ -314,8 +314,9 @@ def compare(designs: Sequence[Scenario] | Mapping[str, Scenario], replications: 
     return Comparison(
         names=names, scenarios=[d.data for d in runs],
         replications=tables.long_table(outcomes, labels_rows),
-        messages=[o[0].messages for o in outcomes],
-        timeseries=[o[0].timeseries for o in outcomes],
+        # Replication 0 of every design kept its tables (``tables`` above): never None.
+        messages=[cast(pd.DataFrame, o[0].messages) for o in outcomes],
+        timeseries=[cast(pd.DataFrame, o[0].timeseries) for o in outcomes],
         summaries=[o[0].summary for o in outcomes], warnings=warnings,
         threshold=float(threshold),
     )

@@ -185,7 +185,9 @@ class Dask(Executor):
             self.client.close()
 
     def describe(self) -> str:
-        return f"Dask at {self.client.scheduler.address}"
+        scheduler = self.client.scheduler
+        assert scheduler is not None  # None only before a client connects; this one has
+        return f"Dask at {scheduler.address}"
 
 
 def make(jobs: int | None = None, cluster: Any = None) -> Executor:

@@ -20,7 +20,9 @@ from sim.scenario.overrides import parse_value
 
 def split_values(text: str) -> list[str]:
     """``"1,2,{a: 1, b: 2}"`` -> ``["1", "2", "{a: 1, b: 2}"]``."""
-    parts, current, depth, quote = [], [], 0, ""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote

@@ -40,8 +40,8 @@ def summary_row(figures: pd.DataFrame) -> dict[str, float]:
     stats = half_widths(figures)
     row: dict[str, float] = {}
     for name in figures.columns:
-        row[name] = float(stats.at[name, "mean"])
-        row[name + CI_SUFFIX] = float(stats.at[name, "ci95"])
+        row[name] = float(stats["mean"][name])
+        row[name + CI_SUFFIX] = float(stats["ci95"][name])
     return row
 
 

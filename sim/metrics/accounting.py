@@ -8,7 +8,7 @@ rejected, unroutable) only exist in the counters, because a refused publish neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,7 +127,9 @@ def queue_totals(copies: Mapping[str, int], queue_counters: Mapping[str, Any]) -
     return {name: totals[name] for name in TOTAL_KEYS}
 
 
-def run_totals(per_queue: list[Mapping[str, int]], counters: Mapping[str, Any]) -> dict[str, int]:
+def run_totals(
+    per_queue: Sequence[Mapping[str, int]], counters: Mapping[str, Any]
+) -> dict[str, int]:
     """The run's ``totals``: copy counts summed over queues, publish counts from the producers.
 
     ``published`` and ``rejected`` are the producers' accepted and rejected publishes (a fan-out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 # t(0.975, df) for df = 1..30 at index df - 1 (checked against a numerical t CDF to 1e-9);
 # beyond, the Cornish-Fisher expansion is exact to better than 1e-7.
@@ -158,7 +158,7 @@ def mean_ci95(values: Sequence[float]) -> dict[str, float | None]:
 
 # Run settings, not measurements: the same in every replication of one scenario, so they stay
 # plain values in the aggregate (a plot reads ``warmup`` as a number of seconds, say).
-PARAMETERS = ("scenario", "duration", "warmup")
+RUN_SETTINGS = ("scenario", "duration", "warmup")
 
 
 def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -171,7 +171,7 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     missing from some replications (a queue that saw nothing) counts as undefined there.
 
     The run's settings are not statistics and stay plain values: ``scenario``, ``duration``
-    and ``warmup`` (see ``PARAMETERS``) hold the value the replications share, or None where
+    and ``warmup`` (see ``RUN_SETTINGS``) hold the value the replications share, or None where
     they differ (a ``run.messages`` budget ends each replication's publishing window at its
     own time; each replication's value is in its own summary). ``seed`` is the first
     replication's seed, ``seeds`` lists them all, ``replications`` is n and ``wall_seconds``
@@ -181,7 +181,7 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if not summaries:
         raise ValueError("aggregate needs at least one summary")
     result = _merge(list(summaries))
-    for key in PARAMETERS:
+    for key in RUN_SETTINGS:
         if any(key in summary for summary in summaries):
             result[key] = _common([summary.get(key) for summary in summaries])
     result["seed"] = summaries[0].get("seed")
@@ -189,9 +189,8 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     result["replications"] = len(summaries)
     if any("wall_seconds" in summary for summary in summaries):
         walls = [summary.get("wall_seconds") for summary in summaries]
-        result["wall_seconds"] = (
-            math.fsum(walls) if all(_is_number(w) for w in walls) else None
-        )
+        timed = [w for w in walls if _is_number(w)]
+        result["wall_seconds"] = math.fsum(timed) if len(timed) == len(walls) else None
     return result
 
 
@@ -201,7 +200,7 @@ def _common(values: list[Any]) -> Any:
     return first if all(v == first for v in values[1:]) else None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

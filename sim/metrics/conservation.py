@@ -42,12 +42,15 @@ def _check_totals(where: str, totals: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}: {name} is missing")
         elif value < 0:
             problems.append(f"{where}: {name} = {value:g} is negative")
-    if any(values[k] is None for k in ("enqueued", *STATES)):
+    known = {k: values[k] for k in ("enqueued", *STATES)}
+    core = {k: v for k, v in known.items() if v is not None}
+    if len(core) < len(known):
         return problems
-    ended = sum(values[s] for s in STATES)
-    if not _close(values["enqueued"], ended):
+    enqueued = core["enqueued"]
+    ended = sum(core[s] for s in STATES)
+    if not _close(enqueued, ended):
         problems.append(
-            f"{where}: enqueued = {values['enqueued']:g} but completed + dead_lettered + expired"
+            f"{where}: enqueued = {enqueued:g} but completed + dead_lettered + expired"
             f" + lost + pending = {ended:g}"
         )
     pairs = (
@@ -55,22 +58,25 @@ def _check_totals(where: str, totals: Mapping[str, Any]) -> list[str]:
         ("duplicate_processing", "processings"),
     )
     for dup, total in pairs:
-        if values[dup] is not None and values[total] is not None and values[dup] > values[total]:
-            problems.append(f"{where}: {dup} = {values[dup]:g} exceeds {total} = {values[total]:g}")
-    if values["deliveries"] is not None and values["duplicate_deliveries"] is not None:
+        dup_value, total_value = values[dup], values[total]
+        if dup_value is not None and total_value is not None and dup_value > total_value:
+            problems.append(f"{where}: {dup} = {dup_value:g} exceeds {total} = {total_value:g}")
+    deliveries, duplicate_deliveries = values["deliveries"], values["duplicate_deliveries"]
+    if deliveries is not None and duplicate_deliveries is not None:
         # deliveries - duplicate_deliveries is the number of copies delivered at least once.
-        delivered = values["deliveries"] - values["duplicate_deliveries"]
-        if delivered > values["enqueued"] + 1e-9:
-            problems.append(f"{where}: {delivered:g} copies delivered, only {values['enqueued']:g}")
-        if values["completed"] > delivered + 1e-9:
+        delivered = deliveries - duplicate_deliveries
+        if delivered > enqueued + 1e-9:
+            problems.append(f"{where}: {delivered:g} copies delivered, only {enqueued:g}")
+        if core["completed"] > delivered + 1e-9:
             problems.append(
-                f"{where}: completed = {values['completed']:g} but only {delivered:g} copies"
+                f"{where}: completed = {core['completed']:g} but only {delivered:g} copies"
                 " were ever delivered"
             )
-    if values["processings"] is not None and values["duplicate_processing"] is not None:
-        processed = values["processings"] - values["duplicate_processing"]
-        if processed > values["enqueued"] + 1e-9:
-            problems.append(f"{where}: {processed:g} copies processed, only {values['enqueued']:g}")
+    processings, duplicate_processing = values["processings"], values["duplicate_processing"]
+    if processings is not None and duplicate_processing is not None:
+        processed = processings - duplicate_processing
+        if processed > enqueued + 1e-9:
+            problems.append(f"{where}: {processed:g} copies processed, only {enqueued:g}")
     return problems
 
 
@@ -221,6 +227,6 @@ def _check_sequences(messages: pd.DataFrame) -> list[str]:
         | (stats["nunique"] != stats["size"])
     )
     if bad.any():
-        first = stats.index[np.argmax(bad.to_numpy())]
+        first = stats.index[int(np.argmax(bad.to_numpy()))]
         return [f"{int(bad.sum())} (queue, key) groups do not number seq 0..n-1 (first: {first})"]
     return []

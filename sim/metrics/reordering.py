@@ -36,6 +36,8 @@ publish-time ranking briefly needs about 36).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 # Rows per block where a mask is turned into an index list (np.compress).
@@ -61,7 +63,7 @@ def _inversions(group: np.ndarray, rank: np.ndarray) -> int:
     # Dense group numbers keep the codes as narrow as possible (int32 when they fit).
     n_groups = int(np.count_nonzero(starts))
     wide = ((n_groups - 1) << levels) >= 2**31 or n >= 2**31
-    codes = np.cumsum(starts, dtype=np.int64 if wide else np.int32)
+    codes: np.ndarray = np.cumsum(starts, dtype=np.int64 if wide else np.int32)
     del starts
     codes -= 1
     codes <<= levels
@@ -169,7 +171,7 @@ def _bits(value: int) -> int:
     return max(1, int(value).bit_length())
 
 
-def _index_type(n: int) -> type:
+def _index_type(n: int) -> type[np.signedinteger[Any]]:
     """The narrowest integer type for positions 0..n-1."""
     return np.int32 if n <= 2**31 else np.int64
 
@@ -328,6 +330,7 @@ def reordering(
     if published_at is not None:
         seq_m = _publish_rank(pick(published_at), None if message_id is None else pick(message_id))
     else:
+        assert seq is not None  # one of published_at and seq is given (checked above)
         seq_m = pick(seq)
     order, sorted_group = _publish_order(group, seq_m)
     del group, seq_m
@@ -337,7 +340,7 @@ def reordering(
     position = _segment_positions(first)
     rank_bits = _bits(int(position.max()))
     code_type = np.int32 if _bits(group_queue.size - 1) + rank_bits <= 31 else np.int64
-    code_sorted = np.cumsum(first, dtype=code_type)
+    code_sorted: np.ndarray = np.cumsum(first, dtype=code_type)
     del first
     code_sorted -= 1
     code_sorted <<= rank_bits

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -87,7 +88,9 @@ def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = N
         if not figures:
             axes[0].set_visible(True)
             style.no_data(axes[0], "no figure defined in any design")
-        handles = [Patch(color=style.color(i), alpha=0.85) for i in range(len(names))]
+        handles: list[Artist] = [
+            Patch(color=style.color(i), alpha=0.85) for i in range(len(names))
+        ]
         handles.append(Line2D([], [], color="black", marker="_", markersize=10,
                               linestyle="-", linewidth=1.2))
         fig.legend(handles, [*names, "95% confidence interval"], loc="outside lower center",
@@ -165,8 +168,7 @@ def depth_overlay(names: Sequence[str], timeseries: Sequence[pd.DataFrame],
             style.no_data(top)
             style.no_data(bottom)
             return fig
-        window = [style.setting(s, "duration") for s in summaries]
-        window = [w for w in window if w]
+        window = [w for w in (style.setting(s, "duration") for s in summaries) if w]
         for ax in (top, bottom):
             if window and 0 < max(window) < end:
                 ax.axvline(max(window), color=style.MUTED, linestyle="-.", linewidth=1.0,

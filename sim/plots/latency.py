@@ -19,7 +19,7 @@ from sim.format import duration
 from sim.metrics.summary import flow_spans
 from sim.plots import style
 
-PERCENTILES = (50, 90, 99)
+MARKED_PERCENTILES = (50, 90, 99)  # the percentiles a latency CDF marks and labels
 MAX_POINTS = 4000  # points per drawn curve; more adds nothing visible and costs seconds
 LABEL_ROW = 12.0  # points: the height of a percentile label's row (8.5 pt text and its box)
 
@@ -233,7 +233,7 @@ def _mark_percentiles(
     """
     x_min, x_max, log_x = x_axis
     for row, (p, value) in enumerate(
-            zip(PERCENTILES, np.percentile(seconds, PERCENTILES), strict=True)):
+            zip(MARKED_PERCENTILES, np.percentile(seconds, MARKED_PERCENTILES), strict=True)):
         x = value * scale
         level = 1.0 if pooled else p / 100.0
         ax.plot([x, x], [0.0, level], color=style.MUTED, linestyle=":", linewidth=1.2, zorder=1)

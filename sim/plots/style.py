@@ -19,7 +19,7 @@ import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib import font_manager
@@ -27,6 +27,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.format import defined, nothing_sent
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
 PALETTE = (
@@ -43,7 +46,7 @@ MUTED = "#555555"  # annotations: percentile lines, phase markers
 INK = "#000000"  # a whole, drawn over its parts: the end-to-end curve of a pipeline
 SHADE = "#BBBBBB"  # warm-up span
 
-RC: dict[str, Any] = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",

@@ -116,8 +116,8 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
             order = np.argsort(x)
             x = x[order]
             mean = rows[figure].to_numpy(float)[order] * scale
-            half = rows.get(figure + "_ci", pd.Series(np.nan, index=rows.index))
-            half = np.nan_to_num(half.to_numpy(float)[order] * scale)
+            ci = rows.get(figure + "_ci", pd.Series(np.nan, index=rows.index))
+            half = np.nan_to_num(ci.to_numpy(float)[order] * scale)
             bad = shaky[mask][order]
             colour = style.color(i if len(combos) == 1 else j)
             dash = "-" if len(combos) == 1 else ("-", "--", ":", "-.")[i % 4]

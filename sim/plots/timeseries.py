@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.plots import style
 
@@ -153,7 +154,7 @@ def _depth_panel(ax: Axes, frame: pd.DataFrame, queues: list[str]) -> None:
     ax.set_ylabel("Messages")
     ax.set_title("Queue depth" + (f": {queues[0]}" if single else ""), loc="left")
     _from_zero(ax)
-    ax.yaxis.get_major_locator().set_params(integer=True)  # whole messages
+    _whole_ticks(ax)  # whole messages
 
 
 def _rate_panel(ax: Axes, frame: pd.DataFrame, queues: list[str], interval: float) -> None:
@@ -252,7 +253,7 @@ def _workers_panel(ax: Axes, frame: pd.DataFrame, queues: list[str],
         top = max(top, float(sub["workers_up"].max()))
     ax.set_ylabel("Workers")
     ax.set_ylim(bottom=0, top=top * 1.15)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_ticks(ax)
 
 
 def _is_log(sub: pd.DataFrame) -> bool:
@@ -267,13 +268,22 @@ def _group_logs(frame: pd.DataFrame) -> list[str]:
     return sorted(str(q) for q, sub in frame.groupby("queue", observed=True) if _is_log(sub))
 
 
+def _whole_ticks(ax: Axes) -> None:
+    """Ticks on whole numbers only, on the y axis's default (MaxNLocator) locator."""
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):
+        locator.set_params(integer=True)
+
+
 def _partition_lags(sub: pd.DataFrame) -> np.ndarray | None:
     """The samples' per-partition lags as a (samples × partitions) array, or None when the
     table has none (written before it had them) or they do not line up."""
     if "partition_lag" not in sub or len(sub) == 0:
         return None
-    rows = [np.asarray(v, dtype=float) if v is not None else None for v in sub["partition_lag"]]
-    if any(r is None or r.ndim != 1 for r in rows) or len({r.size for r in rows}) != 1:
+    if any(v is None for v in sub["partition_lag"]):
+        return None
+    rows = [np.asarray(v, dtype=float) for v in sub["partition_lag"]]
+    if any(r.ndim != 1 for r in rows) or len({r.size for r in rows}) != 1:
         return None
     return np.vstack(rows)
 
@@ -285,9 +295,10 @@ def _worst_partition(summary: dict, log: str, lags: np.ndarray, t: np.ndarray) -
     entry = (summary.get("queues") or {}).get(log)
     parts = entry.get("partitions") if isinstance(entry, dict) else None
     if isinstance(parts, list) and len(parts) == lags.shape[1]:
-        means = [p.get("mean_lag") if isinstance(p, dict) else None for p in parts]
-        means = [m.get("mean") if isinstance(m, dict) else m for m in means]  # replications
-        if all(isinstance(m, (int, float)) for m in means):
+        lag = [p.get("mean_lag") if isinstance(p, dict) else None for p in parts]
+        lag = [m.get("mean") if isinstance(m, dict) else m for m in lag]  # replications
+        means = [m for m in lag if isinstance(m, (int, float))]
+        if len(means) == len(lag):
             return int(np.argmax(means))
     weight = np.diff(t, prepend=0.0)
     if not weight.sum() > 0:
@@ -344,7 +355,7 @@ def _lag_panel(ax: Axes, sub: pd.DataFrame, log: str, summary: dict) -> None:
                               "edgecolor": "none", "alpha": 0.85})
     ax.set_ylabel("Records not\ncommitted")
     _from_zero(ax)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_ticks(ax)
 
 
 def _mark_phases(axes: np.ndarray, summary: dict, t_end: float) -> None:

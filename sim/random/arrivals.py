@@ -28,7 +28,7 @@ import csv
 import itertools
 import math
 import numbers
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -331,7 +331,10 @@ def _read_trace(path: str) -> tuple[list[float], dict[str, list[Any]]]:
                     f"{', '.join(TRACE_COLUMNS[1:])} (each once), got {', '.join(names)}"
                 )
             columns = {n: [] for n in names if n != "time"}
-            parsers = [(_TRACE_PARSERS[n], times if n == "time" else columns[n]) for n in names]
+            # A list[Any] each, so the time column (floats) and the others share one loop.
+            parsers: list[tuple[Callable[[str, str], Any], list[Any]]] = [
+                (_TRACE_PARSERS[n], times if n == "time" else columns[n]) for n in names
+            ]
             previous = 0.0
             for row in reader:
                 if not any(c.strip() for c in row):

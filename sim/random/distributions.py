@@ -18,99 +18,25 @@ import math
 import numbers
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 
-from sim.random.spec import ALTERNATIVES, PARAMETERS
+from sim.random.parameters import (
+    check_keys,
+    cumulative,
+    exp_or_inf,
+    non_negative,
+    number_list,
+    positive,
+    probabilities,
+    real,
+)
+from sim.random.spec import PARAMETERS
 
 __all__ = ["Distribution", "make", "read_column"]
 
 _FLOAT_MAX = sys.float_info.max
-
-
-# --- parameter checks -------------------------------------------------------------------------
-
-
-def _real(dist: str, name: str, value: Any) -> float:
-    """`value` as a finite float, or a ValueError naming the distribution and parameter."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{dist} needs a number for {name}, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError(f"{dist} needs a finite {name}, got {value!r}")
-    return x
-
-
-def _positive(dist: str, name: str, value: Any) -> float:
-    x = _real(dist, name, value)
-    if x <= 0:
-        raise ValueError(f"{dist} needs {name} > 0, got {value!r}")
-    return x
-
-
-def _non_negative(dist: str, name: str, value: Any) -> float:
-    x = _real(dist, name, value)
-    if x < 0:
-        raise ValueError(f"{dist} needs {name} >= 0, got {value!r}")
-    return x
-
-
-def _number_list(dist: str, name: str, value: Any) -> list[float]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or not value:
-        raise ValueError(f"{dist} needs a non-empty list for {name}, got {value!r}")
-    return [_real(dist, f"{name}[{i}]", v) for i, v in enumerate(value)]
-
-
-def _probabilities(dist: str, name: str, weights: list[float], must_sum_to_one: bool) -> np.ndarray:
-    """Normalised probabilities from non-negative weights (not all zero)."""
-    for i, w in enumerate(weights):
-        if w < 0:
-            raise ValueError(f"{dist} needs {name}[{i}] >= 0, got {w!r}")
-    total = math.fsum(weights)
-    if total <= 0:
-        raise ValueError(f"{dist} needs {name} with a positive sum, got {weights!r}")
-    if must_sum_to_one and abs(total - 1.0) > 1e-6:
-        scaled = ", ".join(f"{w / total:.4g}" for w in weights)
-        raise ValueError(
-            f"{dist} needs {name} summing to 1, got a sum of {total:g} (the same proportions "
-            f"summing to 1: {scaled})"
-        )
-    return np.asarray(weights, dtype=np.float64) / total
-
-
-def _cdf(probs: np.ndarray) -> np.ndarray:
-    """Cumulative table for `np.searchsorted(cdf, u, side="right")` with u in [0, 1)."""
-    cdf = np.cumsum(probs)
-    cdf[-1] = 1.0  # rounding must never leave a u in [cdf[-1], 1) without an index
-    return cdf
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def _check_keys(name: str, params: Mapping[str, Any]) -> None:
-    """Unknown parameters, missing ones, or two alternative forms at once are errors."""
-    allowed = PARAMETERS[name]
-    unknown = sorted(map(str, set(params) - set(allowed)))
-    if unknown:
-        raise ValueError(
-            f"{name} does not take {', '.join(unknown)}; its parameters are {', '.join(allowed)}"
-        )
-    groups = ALTERNATIVES[name]
-    forms = " or ".join("(" + ", ".join(g) + ")" for g in groups)
-    complete = [g for g in groups if all(k in params for k in g)]
-    if not complete:
-        got = ", ".join(map(str, params)) or "nothing"
-        raise ValueError(f"{name} needs {forms}, got {got}")
-    grouped = {k for g in groups for k in g}
-    extra = sorted((set(params) & grouped) - set(complete[0]))
-    if extra:
-        raise ValueError(f"{name} takes {forms}, not both; remove {', '.join(extra)}")
 
 
 # --- base class -------------------------------------------------------------------------------
@@ -186,7 +112,7 @@ class Constant(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        self.value = _non_negative(self.name, "value", params["value"])
+        self.value = non_negative(self.name, "value", params["value"])
         self.mean, self.variance = self.value, 0.0
 
     def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -199,9 +125,9 @@ class Exponential(Distribution):
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
         if "rate" in params:
-            self.scale = 1.0 / _positive(self.name, "rate", params["rate"])
+            self.scale = 1.0 / positive(self.name, "rate", params["rate"])
         else:
-            self.scale = _positive(self.name, "mean", params["mean"])
+            self.scale = positive(self.name, "mean", params["mean"])
         self.mean, self.variance = self.scale, self.scale**2
 
     def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -213,8 +139,8 @@ class Uniform(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        self.low = _non_negative(self.name, "low", params["low"])
-        self.high = _real(self.name, "high", params["high"])
+        self.low = non_negative(self.name, "low", params["low"])
+        self.high = real(self.name, "high", params["high"])
         if self.high < self.low:
             raise ValueError(f"uniform needs high >= low, got low={self.low!r}, high={self.high!r}")
         self.mean = (self.low + self.high) / 2
@@ -236,8 +162,8 @@ class Normal(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        self.mu = _non_negative(self.name, "mean", params["mean"])
-        self.sd = _non_negative(self.name, "sd", params["sd"])
+        self.mu = non_negative(self.name, "mean", params["mean"])
+        self.sd = non_negative(self.name, "sd", params["sd"])
         if self.sd == 0:
             self.mean, self.variance = self.mu, 0.0
             return
@@ -265,16 +191,16 @@ class Lognormal(Distribution):
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
         if "mean" in params:
-            mean = _positive(self.name, "mean", params["mean"])
-            cv = _non_negative(self.name, "cv", params["cv"])
+            mean = positive(self.name, "mean", params["mean"])
+            cv = non_negative(self.name, "cv", params["cv"])
             s2 = math.log1p(cv * cv)
             self.mu, self.sigma = math.log(mean) - s2 / 2, math.sqrt(s2)
         else:
-            self.mu = _real(self.name, "mu", params["mu"])
-            self.sigma = _non_negative(self.name, "sigma", params["sigma"])
+            self.mu = real(self.name, "mu", params["mu"])
+            self.sigma = non_negative(self.name, "sigma", params["sigma"])
         s2 = self.sigma**2
-        self.mean = _exp(self.mu + s2 / 2)
-        self.variance = math.expm1(s2) * _exp(2 * self.mu + s2) if s2 else 0.0
+        self.mean = exp_or_inf(self.mu + s2 / 2)
+        self.variance = math.expm1(s2) * exp_or_inf(2 * self.mu + s2) if s2 else 0.0
 
     def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, n)
@@ -286,12 +212,12 @@ class Gamma(Distribution):
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
         if "mean" in params:
-            mean = _positive(self.name, "mean", params["mean"])
-            cv = _positive(self.name, "cv", params["cv"])
+            mean = positive(self.name, "mean", params["mean"])
+            cv = positive(self.name, "cv", params["cv"])
             self.shape, self.scale = 1 / (cv * cv), mean * cv * cv
         else:
-            self.shape = _positive(self.name, "shape", params["shape"])
-            self.scale = _positive(self.name, "scale", params["scale"])
+            self.shape = positive(self.name, "shape", params["shape"])
+            self.scale = positive(self.name, "scale", params["scale"])
         self.mean = self.shape * self.scale
         self.variance = self.shape * self.scale**2
 
@@ -307,10 +233,16 @@ class Erlang(Gamma):
     def __init__(self, params: Mapping[str, Any]) -> None:
         Distribution.__init__(self, params)
         k = params["k"]
-        if isinstance(k, bool) or not isinstance(k, numbers.Real) or k != int(k) or k < 1:
+        # typeshed's numbers.Real has no __int__, but every real a scenario holds does.
+        if (
+            isinstance(k, bool)
+            or not isinstance(k, numbers.Real)
+            or k != int(cast(SupportsInt, k))
+            or k < 1
+        ):
             raise ValueError(f"erlang needs an integer k >= 1, got {k!r}")
-        self.k = int(k)
-        mean = _positive(self.name, "mean", params["mean"])
+        self.k = int(cast(SupportsInt, k))
+        mean = positive(self.name, "mean", params["mean"])
         self.shape, self.scale = float(self.k), mean / self.k
         self.mean, self.variance = mean, mean * mean / self.k
 
@@ -320,10 +252,10 @@ class Weibull(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        self.shape = _positive(self.name, "shape", params["shape"])
-        self.scale = _positive(self.name, "scale", params["scale"])
-        g1 = _exp(math.lgamma(1 + 1 / self.shape))
-        g2 = _exp(math.lgamma(1 + 2 / self.shape))
+        self.shape = positive(self.name, "shape", params["shape"])
+        self.scale = positive(self.name, "scale", params["scale"])
+        g1 = exp_or_inf(math.lgamma(1 + 1 / self.shape))
+        g2 = exp_or_inf(math.lgamma(1 + 2 / self.shape))
         self.mean = self.scale * g1
         self.variance = math.inf if math.isinf(g2) else self.scale**2 * max(g2 - g1 * g1, 0.0)
 
@@ -338,11 +270,11 @@ class Pareto(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        self.alpha = _positive(self.name, "alpha", params["alpha"])
-        self.low = _positive(self.name, "min", params["min"])
+        self.alpha = positive(self.name, "alpha", params["alpha"])
+        self.low = positive(self.name, "min", params["min"])
         self.high = math.inf
         if params.get("max") is not None:
-            self.high = _real(self.name, "max", params["max"])
+            self.high = real(self.name, "max", params["max"])
             if self.high <= self.low:
                 raise ValueError(f"pareto needs max > min, got min={self.low!r}, max={self.high!r}")
         m1, m2 = self._moment(1), self._moment(2)
@@ -374,17 +306,17 @@ class Hyperexponential(Distribution):
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
-        probs = _number_list(self.name, "probs", params["probs"])
-        means = _number_list(self.name, "means", params["means"])
+        probs = number_list(self.name, "probs", params["probs"])
+        means = number_list(self.name, "means", params["means"])
         if len(probs) != len(means):
             raise ValueError(
                 f"hyperexponential needs as many probs as means, got {len(probs)} and {len(means)}"
             )
         for i, m in enumerate(means):
-            _positive(self.name, f"means[{i}]", m)
-        p = _probabilities(self.name, "probs", probs, must_sum_to_one=True)
+            positive(self.name, f"means[{i}]", m)
+        p = probabilities(self.name, "probs", probs, must_sum_to_one=True)
         self.probs, self.means = p, np.asarray(means, dtype=np.float64)
-        self._cdf = _cdf(p)
+        self._cdf = cumulative(p)
         self.mean = float(np.dot(p, self.means))
         self.variance = float(np.dot(p, 2 * self.means**2)) - self.mean**2
 
@@ -438,9 +370,9 @@ class Empirical(Distribution):
     def __init__(self, params: Mapping[str, Any]) -> None:
         super().__init__(params)
         if "values" in params:
-            raw = _number_list(self.name, "values", params["values"])
+            raw = number_list(self.name, "values", params["values"])
             for i, v in enumerate(raw):
-                _non_negative(self.name, f"values[{i}]", v)
+                non_negative(self.name, f"values[{i}]", v)
         else:
             path = params["file"]
             if not isinstance(path, str) or not path:
@@ -482,13 +414,13 @@ class Mixture(Distribution):
         for i, comp in enumerate(comps):
             if not isinstance(comp, Mapping) or "weight" not in comp:
                 raise ValueError(f"mixture component {i} needs a mapping with weight and dist")
-            weights.append(_real(self.name, f"components[{i}].weight", comp["weight"]))
+            weights.append(real(self.name, f"components[{i}].weight", comp["weight"]))
             try:
                 self.components.append(make({k: v for k, v in comp.items() if k != "weight"}))
             except ValueError as e:
                 raise ValueError(f"mixture component {i}: {e}") from None
-        self.weights = _probabilities(self.name, "weights", weights, must_sum_to_one=True)
-        self._cdf = _cdf(self.weights)
+        self.weights = probabilities(self.name, "weights", weights, must_sum_to_one=True)
+        self._cdf = cumulative(self.weights)
         # Components that can be drawn (weight > 0): a zero-weight one must not make a moment inf.
         used = [(w, d) for w, d in zip(self.weights.tolist(), self.components, strict=True) if w]
         self.mean = math.fsum(w * d.mean for w, d in used)
@@ -556,5 +488,5 @@ def make(spec: Mapping[str, Any] | float | Distribution) -> Distribution:
     if name not in _KINDS or name not in PARAMETERS:
         raise ValueError(f"unknown distribution {name!r}; expected one of {', '.join(_KINDS)}")
     params = {k: v for k, v in spec.items() if k != "dist" and v is not None}  # null = absent
-    _check_keys(name, params)
+    check_keys(name, params)
     return _KINDS[name](params)

@@ -19,7 +19,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 
@@ -50,9 +50,15 @@ def _literal(value: Any, where: str) -> Value:
 
 
 def _integer(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != _int(value):
         raise ValueError(f"{where} must be an integer, got {value!r}")
-    return int(value)
+    return _int(value)
+
+
+def _int(value: numbers.Real) -> int:
+    # typeshed's numbers.Real has no __int__, but every real a scenario holds (Python's and
+    # numpy's numbers) does.
+    return int(cast(SupportsInt, value))
 
 
 def _cdf(weights: np.ndarray) -> np.ndarray:
@@ -90,12 +96,10 @@ def _table_stream(
     rng: np.random.Generator, table: np.ndarray, cdf: np.ndarray | None
 ) -> Iterator[Any]:
     """Items of `table` drawn with the probabilities behind `cdf` (None: uniform), in blocks."""
-    uniform = cdf is None
-
     def blocks() -> Iterator[list[Any]]:
         n = table.size
         while True:
-            if uniform:
+            if cdf is None:
                 idx = rng.integers(0, n, BLOCK)
             else:
                 idx = np.searchsorted(cdf, rng.random(BLOCK), side="right")
@@ -183,6 +187,7 @@ class Zipf(ValueGenerator):
 
             self.next = itertools.chain.from_iterable(blocks()).__next__
 
+    # A read-only property over the base's plain attribute: the ranks are listed on demand.
     @property
     def support(self) -> list[Any]:  # type: ignore[override]
         ranks = range(1, self.n + 1)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.model import Scenario, build
+from sim.scenario.resolved import Scenario, build
 from sim.scenario.units import parse_duration, parse_rate
 from sim.scenario.yaml_lines import load_yaml
 

@@ -22,7 +22,7 @@ from sim.scenario.checks import (
 )
 from sim.scenario.dist_specs import distribution
 from sim.scenario.errors import Path
-from sim.scenario.random_checks import build
+from sim.scenario.random_checks import checked_make
 
 
 def arrival_key(spec: Any) -> str:
@@ -120,7 +120,7 @@ def arrivals(ctx: Ctx, value: Any, path: Path) -> Any:
         out["file"] = existing_file(ctx, value["file"], (*path, "file"))
     if any(v is INVALID for v in out.values()):
         return INVALID
-    process = build(ctx, path, "arrivals", out)
+    process = checked_make(ctx, path, "arrivals", out)
     if process is INVALID:
         return INVALID
     ctx.arrivals[arrival_key(out)] = process  # the estimates reuse it (a trace is read once)

@@ -24,7 +24,7 @@ from sim.scenario.checks import (
     whole,
 )
 from sim.scenario.errors import Path
-from sim.scenario.random_checks import build
+from sim.scenario.random_checks import checked_make
 
 
 def constant(value: float) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def _mapping_dist(ctx: Ctx, value: dict[Any, Any], path: Path, extra: tuple[str,
             resolved[key] = KIND_CHECKERS[kind](ctx, value[key], (*path, key))
     if any(v is INVALID for v in resolved.values()):
         return INVALID
-    if build(ctx, path, "distributions", resolved, with_rng=False) is INVALID:
+    if checked_make(ctx, path, "distributions", resolved, with_rng=False) is INVALID:
         return INVALID
     return resolved
 

@@ -24,7 +24,7 @@ def format_path(path: Path) -> str:
             out += f"[{part}]"
         else:
             if isinstance(part, bool) or part is None:  # as YAML spells them
-                part = {True: "true", False: "false"}.get(part, "null")  # type: ignore[arg-type]
+                part = "null" if part is None else "true" if part else "false"
             out += ("." if out else "") + str(part)
     return out
 

@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -48,18 +48,17 @@ class Source:
 
 def _last_arrival(process: arrivals.ArrivalProcess) -> float:
     """When a process runs out of arrivals (inf if it never does)."""
-    kind = process.name
-    if kind == "poisson":
-        if math.isinf(process.total):  # type: ignore[attr-defined]
+    if isinstance(process, arrivals.Poisson):
+        if math.isinf(process.total):
             return math.inf
-        positive = np.flatnonzero(process.rates > 0)  # type: ignore[attr-defined]
+        positive = np.flatnonzero(process.rates > 0)
         if positive.size == 0:
             return 0.0
         # The last step with a positive rate ends where the final, zero-rate step begins.
-        return float(process.starts[positive[-1] + 1])  # type: ignore[attr-defined]
-    if kind == "trace":
+        return float(process.starts[positive[-1] + 1])
+    if isinstance(process, arrivals.Trace):
         return max(process.times(), default=0.0)
-    if kind == "bursty" and process.low == 0 and process.high == 0:  # type: ignore[attr-defined]
+    if isinstance(process, arrivals.Bursty) and process.low == 0 and process.high == 0:
         return 0.0
     return math.inf
 
@@ -190,7 +189,7 @@ class ServiceTimes:
         rows = source.process.rows
         if not rows or ("service_time" not in rows and "type" not in rows):
             return self.of_mix(generated) if "type" in message else self.base
-        n = len(source.process)  # type: ignore[arg-type]
+        n = len(cast(arrivals.Trace, source.process))  # only a trace has rows
         services = rows.get("service_time") or [None] * n
         given = [s for s in services if s is not None]
         rest = n - len(given)

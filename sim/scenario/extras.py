@@ -131,7 +131,9 @@ def _place(ctx: Ctx, out: dict[str, Any], path: Path, queues: dict[str, Any],
            default_broker: str | None) -> Any:
     """Put the exchange on a broker: its own ``broker``, else the one its queues are on; every
     queue it routes to must be there (an exchange routes within its broker)."""
-    targets = [(("bindings", i, "queue"), b["queue"]) for i, b in enumerate(out["bindings"])]
+    targets: list[tuple[Path, Any]] = [
+        (("bindings", i, "queue"), b["queue"]) for i, b in enumerate(out["bindings"])
+    ]
     if out["alternate"] is not None:
         targets.append((("alternate",), out["alternate"]))
     on = {name: queues[name]["broker"] for _, name in targets if name in queues}

@@ -15,7 +15,7 @@ from typing import Any
 from sim.scenario.checks import INVALID, Ctx, show, suggest
 from sim.scenario.errors import Path
 from sim.scenario.not_yet import refuse
-from sim.scenario.random_checks import build
+from sim.scenario.random_checks import checked_make
 
 MESSAGE_FIELDS = ("key", "type", "priority", "size", "headers")
 FORMS = ("choice", "zipf", "sequence", "uniform_int")
@@ -79,7 +79,7 @@ def generator(ctx: Ctx, value: Any, path: Path, field: str | None = None) -> Any
         for v in _possible_values(value) or []:
             if not ok(v):
                 return ctx.error(path, f"{field} values must be {what}, got {show(v)}")
-    if build(ctx, path, "values", value) is INVALID:
+    if checked_make(ctx, path, "values", value) is INVALID:
         return INVALID
     return _plain(value)
 

@@ -17,7 +17,7 @@ from sim.scenario.checks import Ctx
 from sim.scenario.errors import Path
 
 
-def build(ctx: Ctx, path: Path, module: str, spec: Any, with_rng: bool = True) -> Any:
+def checked_make(ctx: Ctx, path: Path, module: str, spec: Any, with_rng: bool = True) -> Any:
     """``sim.random.<module>.make(spec[, rng])``; INVALID (with a problem) on a ValueError."""
     make = importlib.import_module(f"sim.random.{module}").make
     try:

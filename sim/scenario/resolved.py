@@ -11,6 +11,7 @@ import yaml
 
 from sim.scenario.checks import Ctx
 from sim.scenario.errors import OVERRIDE_SOURCE, Problem, ScenarioError
+from sim.scenario.errors import Path as YamlPath
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.validate import resolve
 from sim.scenario.warnings import compute as compute_warnings
@@ -84,7 +85,7 @@ def build(
 ) -> Scenario:
     """Apply overrides, validate and resolve; ScenarioError with every problem found."""
     found = list(problems or [])
-    raw, touched = original, set()
+    raw, touched = original, set[YamlPath]()
     if isinstance(original, dict):
         raw, touched, override_problems = apply_overrides(original, overrides)
         found = override_problems + found
