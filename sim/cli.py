@@ -123,7 +123,7 @@ def define_run(commands: Subparsers) -> None:
     _add_set(run)
     _add_output(run)
     _add_experiment(run)
-    run.set_defaults(handler="sim.commands:run")
+    run.set_defaults(handler="sim.commands:run_command")
 
 
 def define_sweep(commands: Subparsers) -> None:
@@ -140,7 +140,7 @@ def define_sweep(commands: Subparsers) -> None:
     _add_set(sweep)
     _add_output(sweep)
     _add_experiment(sweep)
-    sweep.set_defaults(handler="sim.commands:sweep")
+    sweep.set_defaults(handler="sim.commands:sweep_command")
 
 
 def define_compare(commands: Subparsers) -> None:
@@ -163,21 +163,21 @@ def define_compare(commands: Subparsers) -> None:
     _add_set(compare)
     _add_output(compare)
     _add_experiment(compare)
-    compare.set_defaults(handler="sim.commands:compare")
+    compare.set_defaults(handler="sim.commands:compare_command")
 
 
 def define_validate(commands: Subparsers) -> None:
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     validate.add_argument("scenario")
     _add_set(validate)
-    validate.set_defaults(handler="sim.commands:validate")
+    validate.set_defaults(handler="sim.commands:validate_command")
 
 
 def define_plot(commands: Subparsers) -> None:
     plot = commands.add_parser(
         "plot", help="(re)draw the plots of a saved run, replicated run, sweep or comparison")
     plot.add_argument("results_dir")
-    plot.set_defaults(handler="sim.commands:plot")
+    plot.set_defaults(handler="sim.commands:plot_command")
 
 
 # The commands, in the order `mqsim --help` lists them.

@@ -1,7 +1,7 @@
 """What the ``mqsim`` commands do, behind the parsing of `sim.cli`: one handler per command.
 
 Every experiment command (run, sweep, compare, and what comes next) goes through one path,
-:func:`execute`: check that ``--out`` can be written, print the scenario's warnings, read the
+:func:`execute_job`: check that ``--out`` can be written, print the scenario's warnings, read the
 stop rule, run with a progress bar where the replications are to run, save the results folder,
 print the report. A handler only loads its scenarios and says what to run and how to report.
 
@@ -41,7 +41,7 @@ class Saved(Protocol):
 
 @dataclass(frozen=True)
 class Job:
-    """One experiment command's work, for :func:`execute`.
+    """One experiment command's work, for :func:`execute_job`.
 
     ``folder``: the name its results go under (checked writable before anything runs);
     ``warnings``: the lines printed to stderr before running (``warning: TEXT``);
@@ -55,7 +55,7 @@ class Job:
     report: Callable[[Any, Path], str]
 
 
-def execute(args: argparse.Namespace, job: Job) -> int:
+def execute_job(args: argparse.Namespace, job: Job) -> int:
     """The one path every experiment command takes (see the module's docstring)."""
     from sim.experiment import executors
     from sim.results import check_writable
@@ -79,7 +79,7 @@ def execute(args: argparse.Namespace, job: Job) -> int:
 
 # -- the handlers ------------------------------------------------------------------------------
 
-def validate(args: argparse.Namespace) -> int:
+def validate_command(args: argparse.Namespace) -> int:
     """Check a scenario and print it resolved (YAML on stdout, warnings on stderr)."""
     import yaml
 
@@ -91,20 +91,20 @@ def validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace) -> int:
     """Run a scenario (with its replications) and write its results folder."""
     from sim.api import run_replications
     from sim.report import format_summary
 
     scenario = load_scenario(args)
-    return execute(args, Job(
+    return execute_job(args, Job(
         folder=scenario.data["name"], warnings=warning_texts(scenario),
         run=lambda executor, rule, bar: run_replications(
             scenario, progress=bar, executor=executor, precision=rule, force=args.force),
         report=lambda result, path: format_summary(result.summary, path)))
 
 
-def sweep(args: argparse.Namespace) -> int:
+def sweep_command(args: argparse.Namespace) -> int:
     """Run a grid of parameter values with replications; write its table and plots."""
     from sim.experiment import grid
     from sim.experiment.sweep import sweep as run_sweep
@@ -120,7 +120,7 @@ def sweep(args: argparse.Namespace) -> int:
     for point in grid.points(parameters):  # every point valid before anything runs
         grid.apply(scenario, point)
     n = replications(args, scenario, SWEEP_REPLICATIONS)
-    return execute(args, Job(
+    return execute_job(args, Job(
         folder=scenario.data["name"], warnings=warning_texts(scenario),
         run=lambda executor, rule, bar: run_sweep(
             scenario, parameters, n, executor=executor, precision=rule, progress=bar,
@@ -128,7 +128,7 @@ def sweep(args: argparse.Namespace) -> int:
         report=lambda result, path: format_sweep(result.table, result.parameters, path)))
 
 
-def compare(args: argparse.Namespace) -> int:
+def compare_command(args: argparse.Namespace) -> int:
     """Run designs side by side on the same traffic; write the table, differences, plots."""
     from sim.experiment.compare import compare as run_compare
     from sim.report import format_comparison
@@ -137,7 +137,7 @@ def compare(args: argparse.Namespace) -> int:
     loaded = [sim.load(path, overrides=overrides(args.set)) for path in args.scenarios]
     named = designs(args.scenarios, loaded, args.vary)
     n = replications(args, loaded[0], COMPARE_REPLICATIONS)
-    return execute(args, Job(
+    return execute_job(args, Job(
         folder="compare",
         warnings=[f"{name}: {text}" for name, s in named.items() for text in warning_texts(s)],
         run=lambda executor, rule, bar: run_compare(
@@ -147,7 +147,7 @@ def compare(args: argparse.Namespace) -> int:
             result.table, result.differences, result.names, path, result.threshold)))
 
 
-def plot(args: argparse.Namespace) -> int:
+def plot_command(args: argparse.Namespace) -> int:
     """(Re)draw the plots of a saved run, replicated run, sweep or comparison."""
     from sim.experiment.compare import Comparison, is_comparison
     from sim.experiment.compare import save_plots as save_comparison

@@ -230,9 +230,10 @@ def test_no_import_cycle_between_the_packages_of_sim() -> None:
 # sim's packages from the bottom up (docs/architecture.md): each may import only those below
 # it, so data flows one way. Simulation (SimPy) lives in the model and the engine alone.
 LAYERS = [
-    "sim.records", "sim.format", "sim.presets", "sim.analytic", "sim.random", "sim.scenario",
-    "sim.model", "sim.engine", "sim.metrics", "sim.results", "sim.plots", "sim.experiment",
-    "sim.api", "sim", "sim.cli", "sim.gallery",
+    "sim.progress", "sim.figures", "sim.records", "sim.format", "sim.presets", "sim.analytic",
+    "sim.random", "sim.scenario", "sim.model", "sim.engine", "sim.metrics", "sim.results",
+    "sim.plots", "sim.experiment", "sim.api", "sim", "sim.report", "sim.commands", "sim.cli",
+    "sim.gallery",
 ]
 SIMPY_ONLY_IN = ("sim.model", "sim.engine")
 
@@ -359,7 +360,7 @@ def test_a_public_name_defined_twice_outside_sim_model_is_a_reviewed_one() -> No
 
 
 def test_each_progress_signature_has_one_name() -> None:
-    """``Progress`` is one run's progress(fraction) and is defined once (in sim.engine);
+    """``Progress`` is one run's progress(fraction) and is defined once (in sim.progress);
     ``NotedProgress`` is many runs' progress(fraction, note), defined once too."""
     defined: dict[str, list[str]] = {"Progress": [], "NotedProgress": []}
     for name, path in modules().items():
@@ -370,7 +371,7 @@ def test_each_progress_signature_has_one_name() -> None:
                 for target in node.targets:
                     if isinstance(target, ast.Name) and target.id in defined:
                         defined[target.id].append(name)
-    assert defined == {"Progress": ["sim.engine"], "NotedProgress": ["sim.experiment.executors"]}
+    assert defined == {"Progress": ["sim.progress"], "NotedProgress": ["sim.progress"]}
 
 
 # --------------------------------------------------------------------------- the type checker

@@ -9,7 +9,7 @@ Each takes what the Python API returns, so a notebook prints the same table as t
 Light to import (no pandas, no matplotlib): a report reads the tables it is given.
 """
 
-from sim.report.experiment import format_comparison, format_sweep
+from sim.report.experiments import format_comparison, format_sweep
 from sim.report.run import format_replicated, format_summary
 
 __all__ = ["format_comparison", "format_replicated", "format_summary", "format_sweep"]

@@ -42,7 +42,7 @@ def percentiles(figures: Any) -> str:
     return "  ".join(f"{k} {duration(figures.get(k))}" for k in keys)
 
 
-def rate(value: Any) -> str:
+def per_second(value: Any) -> str:
     text = number(value, ".2f")
     return text if text == MISSING else f"{text} msg/s"
 
@@ -89,7 +89,7 @@ def mean_or_none(entry: Any) -> float | None:
     return float(value) if number(value) != MISSING else None
 
 
-def mean(entry: Any) -> float:
+def mean_of(entry: Any) -> float:
     """The mean of a ``{mean, ci95}`` entry, 0 when undefined."""
     value: Any = entry.get("mean") if isinstance(entry, dict) else None
     return float(value) if number(value) != MISSING else 0.0

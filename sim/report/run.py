@@ -35,7 +35,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         f"wait       {layout.percentiles(summary.get('wait'))}",
         f"queueing   {layout.percentiles(summary.get('queueing'))}",
         *layout.latency_note(summary.get("warmup")),
-        f"throughput {layout.rate(summary.get('throughput'))}  "
+        f"throughput {layout.per_second(summary.get('throughput'))}  "
         + layout.window(summary.get("warmup"), summary.get("duration")),
         layout.drain_line(summary.get("duration"), summary.get("sim_end"),
                     number(totals.get("pending")) if summary.get("drain_timed_out") else None),
@@ -192,7 +192,7 @@ def format_replicated(summary: dict[str, Any], path: Path | None) -> str:
                                    layout.mean_or_none(summary.get("sim_end")), None, "mean "))
     shown = [k for k in ("published", "completed", "rejected", "dead_lettered", "expired",
                          "lost", "pending", "duplicate_deliveries", "duplicate_processing")
-             if k in ("published", "completed", "lost") or layout.mean(totals.get(k))]
+             if k in ("published", "completed", "lost") or layout.mean_of(totals.get(k))]
     lines.append("messages   " + "  ".join(f"{k} {ci(totals.get(k), count)}" for k in shown))
     reordering = summary.get("reordering") or {}
     # 0 is kept order; null: no key to keep
