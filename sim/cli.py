@@ -31,6 +31,7 @@ from sim.format import (
     show_value,
     yaml_value,
 )
+from sim.metrics.cost import cost_lines
 from sim.model.routing import RoutingError
 from sim.results import OutputError, ResultsError, check_writable, existing_folder, read_json
 from sim.scenario import ScenarioError
@@ -534,6 +535,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
          for name, p in _entries(summary, "producers")],
     )]
     lines += _routing_lines(summary)
+    lines += cost_lines(summary)
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
@@ -662,6 +664,7 @@ def _format_replicated(summary: dict[str, Any], path: Path | None) -> str:
         ["producer", "sent", "errors", "response p99"],
         [[p, ci(e.get("sent"), count), ci(e.get("errors"), count),
           ci(_get(e, "response_time", "p99"))] for p, e in _entries(summary, "producers")])]
+    lines += cost_lines(summary)
     if path is not None:
         lines += ["", f"results: {path}  (per replication: replications.csv; "
                   "tables and plots: the first replication's)"]

@@ -22,6 +22,7 @@ from simpy.events import Event
 
 from sim.model.build import Model
 from sim.model.monitor import Monitor
+from sim.model.requests import by_broker
 from sim.model.schedule import Call
 from sim.records import RunData
 
@@ -272,4 +273,5 @@ def _counters(model: Model, sim_end: float,
         if hasattr(pool, "idle_consumers"):  # a kafka consumer group
             workers[name]["idle_consumers"] = pool.idle_consumers()
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
-            "workers": workers}
+            "workers": workers, "requests": by_broker(model.brokers, publishers),
+            "costs": model.scenario.get("costs")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.requests import Requests
 from sim.model.schedule import Call
 from sim.model.work import Work
 
@@ -46,6 +47,7 @@ class Broker:
         self.embedded = embedded
         self.down = False
         self.queues: list[Queue] = []
+        self.requests = Requests()  # API calls by kind, shared by its queues (costs)
         self.work = Work()  # the run's work-in-progress count (the model shares its own)
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self.instant = publish_latency is None and capacity is None

@@ -153,6 +153,7 @@ class GroupLog:
         self.code = code
         self.records = records
         self.broker = broker
+        self.requests = broker.requests  # API calls, by kind
         self.topic = topic
         n = topic.partitions
         self.partitions = n
@@ -453,6 +454,7 @@ class LogConsumer:
         (too slow) keeps processing what it holds, for nothing."""
         if self.up and self.member:
             if self.log.auto_commit and part in self.processed:
+                self.log.requests.commit += 1
                 self.log.commit(part, self.processed[part])
             if self.batch:
                 self.batch = deque(item for item in self.batch if item[0] != part)
@@ -473,6 +475,7 @@ class LogConsumer:
             self._commit_processed()
         got = log.fetch(self, log.max_poll_records)
         if got:
+            log.requests.receive += 1
             self.batch.extend(got)
             Call(self.env, log.max_poll_interval, self._poll_deadline, self.polls)
             if log.api_latency is None:
@@ -480,6 +483,7 @@ class LogConsumer:
             else:
                 self._timer = Call(self.env, log.api_latency(), self._fetched)
             return
+        log.requests.empty_receive += 1
         self._idle()
 
     def _fetched(self, _event: Call) -> None:
@@ -532,6 +536,7 @@ class LogConsumer:
     def _commit_processed(self) -> None:
         self.last_commit = self.env.now
         log = self.log
+        log.requests.commit += 1  # one OffsetCommit request for every partition it owns
         for part in self.partitions:
             offset = self.processed.get(part)
             if offset is not None:
@@ -596,6 +601,7 @@ class LogConsumer:
         if log.owner[part] is self and self.member:
             self.processed[part] = offset + 1
             if not log.auto_commit:
+                log.requests.commit += 1
                 log.commit(part, offset + 1)
         self._next()
 

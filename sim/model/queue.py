@@ -66,6 +66,7 @@ class Queue:
         self.code = code
         self.records = records
         self.broker = broker
+        self.requests = broker.requests  # API calls, by kind
         self.max_length: int | None = spec["max_length"]
         self.overflow: str = spec["overflow"]
         self.ttl: float | None = spec["ttl"]
@@ -344,6 +345,7 @@ class Queue:
     def _hand_to_poller(self, cid: int) -> None:
         worker = self.pollers.popleft()
         worker.end_long_poll()
+        self.requests.receive += 1  # the long poll returns with this copy
         self._deliver(cid, worker)
 
     def _wake_sleepers(self) -> None:
@@ -396,6 +398,7 @@ class Queue:
             self.free.remove(worker)
         if worker in self.pollers:
             self.pollers.remove(worker)
+            self.requests.empty_receive += 1  # its long poll was made, and ends with nothing
         self.sleepers.discard(worker)
         tokens = worker.drop_all()
         held = sorted((t & CID_MASK, lease) for t, lease in tokens.items())
@@ -409,19 +412,24 @@ class Queue:
         (long poll, sleep, or until the broker is back). Returns how many were delivered."""
         got = self.take_for(worker, n)
         if got:
+            self.requests.receive += 1
             return got
         if self.broker.down:
+            self.requests.empty_receive += 1  # (an error answer: a call all the same)
             self.sleepers.add(worker)  # until the broker is back (outage_ended)
         elif self.wait_time > 0:
+            # A long poll: one request, counted when it returns (a copy, or empty).
             self.pollers.append(worker)
             worker.wait(self.wait_time, worker._long_poll_expired)
         else:
+            self.requests.empty_receive += 1
             self.sleepers.add(worker)
             worker.wait(self.poll_interval, worker._wake)
         return 0
 
     def long_poll_expired(self, worker: Worker) -> bool:
         """A long poll ended empty; True if the worker should sleep ``poll_interval`` now."""
+        self.requests.empty_receive += 1
         if worker in self.pollers:
             self.pollers.remove(worker)
         if self.poll_interval > 0:
@@ -442,6 +450,7 @@ class Queue:
         Under a timer an ack deletes by copy id, so an older holder's ack settles the copy
         even after it was delivered again (see the module docstring).
         """
+        self.requests.ack += 1
         rec = self.records
         if self.broker.down:
             return False
@@ -511,6 +520,7 @@ class Queue:
 
     def settle_failed(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
         """A nack: processing failed. Requeue (now or after ``delay``) or dead-letter."""
+        self.requests.nack += 1
         rec = self.records
         if rec.state[cid] != PENDING:
             return
