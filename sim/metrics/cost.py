@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sim.format import MISSING, defined, interval
+from sim.format import MISSING, defined, interval, money
 
 PER_MILLION = 1e6
 
@@ -60,16 +60,6 @@ def cost_section(costs: Mapping[str, Any], requests: Mapping[str, Mapping[str, i
         "workers": pools,
         "brokers": brokers,
     }
-
-
-def money(value: Any) -> str:
-    """An amount with the digits it needs: ``0``, ``0.0123``, ``4.56``, ``1,234.50``."""
-    if not defined(value):
-        return MISSING
-    if value == 0:
-        return "0"
-    digits = max(2, 2 - math.floor(math.log10(abs(value))))
-    return f"{value:,.{digits}f}"
 
 
 def cost_lines(summary: Mapping[str, Any]) -> list[str]:

@@ -270,6 +270,8 @@ def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
         return 1.0, "Messages per second"
     if kind == "ratio":
         return 100.0, "Percent"
+    if kind == "money":
+        return 1.0, "Cost (scenario's currency)"
     return 1.0, "Copies (count per run)"
 
 
