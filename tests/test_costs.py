@@ -304,3 +304,24 @@ def test_printed_summary_has_a_cost_block() -> None:
     assert ("cost       0.00108 USD in all" in text)
     assert "  broker sqs: requests publish 1, receive 1, empty_receive 11, ack 1;" in text
     assert "cost " not in format_summary(summary(SQS.split("costs:")[0]))
+
+
+def test_the_polling_cost_scenario_shows_what_its_header_says() -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "sqs_polling_cost.yaml"
+    short = sim.run(sim.load(path)).summary
+    long = sim.run(sim.load(path, overrides={"brokers.sqs.wait_time": "20s",
+                                             "brokers.sqs.poll_interval": 0})).summary
+    assert requests(short) == {"publish": 1789, "receive": 1789, "empty_receive": 35102,
+                               "ack": 1789, "nack": 0, "commit": 0}
+    assert requests(long)["empty_receive"] == 403
+    assert round(short["cost"]["brokers"]["sqs"]["cost"], 4) == 0.0162
+    assert round(long["cost"]["brokers"]["sqs"]["cost"], 5) == 0.00231
+    assert round(short["cost"]["total"], 3) == 0.516
+    assert round(long["cost"]["total"], 3) == 0.502
+    assert round(short["wait"]["mean"], 3) == 0.183
+    assert round(long["wait"]["mean"], 3) == 0.010
+    header = path.read_text().split("name:")[0]
+    for shown in ("35,102", "1,789", "0.0162", "403", "0.00231", "183 ms", "0.516", "0.502"):
+        assert shown in header
