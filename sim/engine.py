@@ -223,7 +223,7 @@ class _PoolWindow:
 
 
 def _counters(model: Model, sim_end: float,
-              window: _PoolWindow) -> dict[str, dict[str, dict[str, Any]]]:
+              window: _PoolWindow) -> dict[str, Any]:
     producers: dict[str, dict[str, Any]] = {}
     publishers = [*model.producers, *(p.then for p in model.pools.values() if p.then)]
     for producer in publishers:

@@ -302,7 +302,9 @@ def test_printed_summary_has_a_cost_block() -> None:
 
     text = format_summary(summary())
     assert ("cost       0.00108 USD in all" in text)
-    assert "  broker sqs: requests publish 1, receive 1, empty_receive 11, ack 1;" in text
+    assert ("  broker sqs: 0.00000560 USD\n"
+            "    requests publish 1  receive 1  empty_receive 11  ack 1") in text
+    assert "  pool api: 0.00297 worker-hours, 0.00107 USD" in text
     assert "cost " not in format_summary(summary(SQS.split("costs:")[0]))
 
 

@@ -77,10 +77,10 @@ def cost_lines(summary: Mapping[str, Any]) -> list[str]:
                      f"{_amount(pool.get('cost'))} {currency}")
     for name, broker in (cost.get("brokers") or {}).items():
         counts = broker.get("requests") or {}
-        shown = ", ".join(f"{kind} {_count(n)}" for kind, n in counts.items()
+        shown = "  ".join(f"{kind} {_count(n)}" for kind, n in counts.items()
                           if _mean(n) or kind == "publish")
-        lines.append(f"  broker {name}: requests {shown}; {_amount(broker.get('cost'))} "
-                     f"{currency}")
+        lines.append(f"  broker {name}: {_amount(broker.get('cost'))} {currency}")
+        lines.append(f"    requests {shown}")
     return lines
 
 
