@@ -327,3 +327,17 @@ def test_the_polling_cost_scenario_shows_what_its_header_says() -> None:
     header = path.read_text().split("name:")[0]
     for shown in ("35,102", "1,789", "0.0162", "403", "0.00231", "183 ms", "0.516", "0.502"):
         assert shown in header
+
+
+def test_a_price_is_a_parameter_like_any_other() -> None:
+    # Doubling the pool's price adds exactly its worker-hours x 0.36 to the total.
+    swept = sim.sweep(scenario(), {"costs.workers.api.per_hour": [0.36, 0.72]}, replications=1)
+    table = swept.table
+    extra = table["cost.total"].iloc[1] - table["cost.total"].iloc[0]
+    assert extra == pytest.approx(10.7 / 3600 * 0.36, rel=1e-9)
+    from sim.plots.sweep import panels
+
+    assert ("Cost in all", ["cost.total"]) in panels(table)
+    unpriced = sim.sweep(scenario(SQS.split("costs:")[0]), {"workers.api.count": [1]},
+                         replications=1)
+    assert all(title != "Cost in all" for title, _ in panels(unpriced.table))
