@@ -4,7 +4,7 @@ One `Requests` per broker, shared by its queues (and kafka group logs): the mode
 field where it makes the call, nothing more. Publishes are not counted here: every publish
 attempt is a producer's ``sent`` or a retry (``Publisher.retries``), so the engine adds them up
 per broker at the end of the run, at no cost per message (`sim.engine`). What each kind means
-on each preset is in docs/presets.md ("What a request is").
+on each preset is in docs/presets.md ("Prices and what a request is").
 """
 
 from __future__ import annotations
