@@ -24,6 +24,7 @@ from sim.model.build import Model
 from sim.model.monitor import Monitor
 from sim.model.producer import Producer
 from sim.model.publishing import Publisher
+from sim.model.requests import by_broker
 from sim.model.schedule import Call
 from sim.progress import Progress
 from sim.records import RunData
@@ -224,7 +225,7 @@ class _PoolWindow:
 
 
 def _counters(model: Model, sim_end: float,
-              window: _PoolWindow) -> dict[str, dict[str, dict[str, Any]]]:
+              window: _PoolWindow) -> dict[str, Any]:
     producers: dict[str, dict[str, Any]] = {}
     # A pool's ``then`` is built as a FollowUps publisher (sim.model.build); the pool itself
     # only needs it as a FollowUpSink, so its publisher counts are read here as one.
@@ -258,4 +259,5 @@ def _counters(model: Model, sim_end: float,
         # them (sim.metrics.summary).
         workers[name]["readings"] = window.of(name)
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
-            "workers": workers}
+            "workers": workers, "requests": by_broker(model.brokers, publishers),
+            "costs": model.scenario.get("costs")}

@@ -23,7 +23,7 @@ HEADLINE = (
     "queueing.p99", "throughput", "totals.published", "totals.completed", "totals.rejected",
     "totals.lost", "totals.dead_lettered", "totals.expired", "totals.pending",
     "totals.duplicate_deliveries", "totals.duplicate_processing", "reordering.reordered",
-    "reordering.inversions",
+    "reordering.inversions", "cost.total",
 )
 
 # Which way is better, by the nearest part of a figure's name that says (None: neither).
@@ -31,7 +31,7 @@ _LOWER = frozenset({
     "latency", "wait", "queueing", "response_time", "lost", "rejected", "unroutable",
     "expired", "dead_lettered", "pending", "duplicate_deliveries", "duplicate_processing",
     "errors", "reordering", "reordered", "inversions", "max_displacement", "refused_attempts",
-    "crashes", "max_depth", "mean_depth", "drain_timed_out",
+    "crashes", "max_depth", "mean_depth", "drain_timed_out", "cost",
 })
 _HIGHER = frozenset({"throughput", "completed"})
 _SECONDS = frozenset({"latency", "wait", "queueing", "response_time", "sim_end",
@@ -72,8 +72,11 @@ def direction(name: str) -> int:
 
 
 def unit(name: str) -> str:
-    """``s``, ``msg/s``, ``ratio`` or ``count``: how a figure is shown and labelled."""
+    """``s``, ``msg/s``, ``ratio``, ``money`` or ``count``: how a figure is shown and
+    labelled."""
     parts = name.split(".")
+    if parts[0] == "cost" and parts[-1] in ("total", "cost", "per_million_messages"):
+        return "money"  # (in the scenario's currency)
     if name in _SECONDS or any(p in _SECONDS for p in parts):
         return "s"
     if parts[-1] == "throughput":
@@ -100,5 +103,6 @@ def label(name: str) -> str:
     """A figure's name for axes and tables: ``latency p99 (s)``."""
     shown = name.replace("totals.", "").replace("reordering.", "").replace(".", " ")
     shown = shown.replace("_", " ")
-    suffix = {"s": " (s)", "msg/s": " (msg/s)", "ratio": "", "count": "", "mean": ""}[unit(name)]
+    suffix = {"s": " (s)", "msg/s": " (msg/s)", "ratio": "", "count": "", "mean": "",
+              "money": ""}[unit(name)]
     return shown + suffix

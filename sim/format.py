@@ -136,4 +136,16 @@ def show_value(value: Any, kind: str) -> str:
         return f"{value:.2f}/s"
     if kind == "ratio":
         return percent(value)
+    if kind == "money":
+        return money(value)
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"  # a mean of counts
+
+
+def money(value: Any) -> str:
+    """An amount with the digits it needs: ``0``, ``0.0123``, ``4.56``, ``1,234.50``."""
+    if not defined(value):
+        return MISSING
+    if value == 0:
+        return "0"
+    digits = max(2, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{digits}f}"

@@ -23,6 +23,7 @@ from sim.metrics.accounting import (
     run_totals,
     state_codes,
 )
+from sim.metrics.cost import cost_section
 from sim.metrics.latency import describe, throughput
 from sim.metrics.reordering import reordering
 
@@ -114,7 +115,7 @@ def summarize(
             queues[name]["group"] = queue_counters[name].get("group")
             queues[name]["partitions"] = partitions
 
-    return {
+    summary = {
         "scenario": meta.get("scenario"),
         "seed": _int_or_none(meta.get("seed")),
         "duration": _float_or_none(duration),
@@ -134,6 +135,11 @@ def summarize(
         },
         "flows": _flows(messages, warmup),
     }
+    if counters.get("costs") is not None:  # priced only when the scenario has `costs:`
+        summary["cost"] = cost_section(counters["costs"], counters.get("requests") or {},
+                                       summary["workers"], summary["totals"].get("completed"),
+                                       sim_end)
+    return summary
 
 
 def _partitions(entries: list[Mapping[str, Any]], sim_end: float) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.model.contracts import Route, Sampler, Sender, Source, Target
+from sim.model.requests import Requests
 from sim.model.schedule import Call
 from sim.model.work import Work
 
@@ -45,6 +46,7 @@ class Broker:
         self.embedded = embedded
         self.down = False
         self.queues: list[Source] = []
+        self.requests = Requests()  # API calls by kind, shared by its queues (costs)
         self.work = work  # the run's work-in-progress count: a publish on its way is in it
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self.instant = publish_latency is None and capacity is None

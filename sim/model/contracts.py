@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sim.model.message import Message
+    from sim.model.requests import Requests
     from sim.model.schedule import Call
     from sim.model.work import Work
 
@@ -39,6 +40,10 @@ class Hub(Protocol):
     @property
     def instant(self) -> bool:
         """No publish latency, no capacity: a publish is accepted as it is sent."""
+
+    @property
+    def requests(self) -> Requests:
+        """Its API calls by kind (costs), counted by the queues and logs it hosts."""
 
     def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
         """``sender`` sends a message now along ``route``."""

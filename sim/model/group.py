@@ -113,6 +113,7 @@ class LogConsumer(ConsumerBase):
         (too slow) keeps processing what it holds, for nothing."""
         if self.up and self.member:
             if self.log.auto_commit and part in self.processed:
+                self.log.requests.commit += 1
                 self.log.commit(part, self.processed[part])
             if self.batch:
                 self.batch = deque(item for item in self.batch if item[0] != part)
@@ -133,6 +134,7 @@ class LogConsumer(ConsumerBase):
             self._commit_processed()
         got = log.fetch(self, log.max_poll_records)
         if got:
+            log.requests.receive += 1
             self.batch.extend(got)
             Call(self.env, log.max_poll_interval, self._poll_deadline, (self.polls, False))
             if log.api_latency is None:
@@ -140,6 +142,7 @@ class LogConsumer(ConsumerBase):
             else:
                 self._timer = Call(self.env, log.api_latency(), self._fetched)
             return
+        log.requests.empty_receive += 1
         self._idle()
 
     def _fetched(self, _event: Call) -> None:
@@ -192,6 +195,7 @@ class LogConsumer(ConsumerBase):
     def _commit_processed(self) -> None:
         self.last_commit = self.env.now
         log = self.log
+        log.requests.commit += 1  # one OffsetCommit request for every partition it owns
         for part in self.partitions:
             offset = self.processed.get(part)
             if offset is not None:
@@ -238,6 +242,7 @@ class LogConsumer(ConsumerBase):
         if log.owner[part] is self and self.member:
             self.processed[part] = offset + 1
             if not log.auto_commit:
+                log.requests.commit += 1
                 log.commit(part, offset + 1)
         self._next()
 

@@ -79,6 +79,7 @@ class GroupLog:
         self.code = code
         self.records = records
         self.broker = broker
+        self.requests = broker.requests  # API calls, by kind (costs)
         self.topic = topic
         n = topic.partitions
         self.partitions = n

@@ -49,6 +49,7 @@ class Publisher:
         self.sent = 0
         self.accepted = 0
         self.rejected = 0
+        self.retries = 0  # publish attempts after the first (each one a request)
 
     def publish(self, message: Message, route: Any) -> None:
         """Send a message along ``route`` (a first attempt)."""
@@ -66,6 +67,7 @@ class Publisher:
         the queues that took a copy get another one (see `Republish`)."""
         retry = self._retry
         if retry is not None and attempt < retry[0]:
+            self.retries += 1
             self.work.enter()  # the drain waits for a publish being retried
             if route is None or route.fixed is not None:
                 again: Any = ToQueues(queues, queues[0].broker)

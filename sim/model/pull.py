@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.model.contracts import Consumer, Sampler
+from sim.model.requests import Requests
 
 if TYPE_CHECKING:
     from sim.model.specs import QueueSpec
@@ -21,7 +22,9 @@ class Waiting:
     """One queue's ``pollers`` (in a long poll, served first come first served) and
     ``sleepers`` (asleep after an empty receive)."""
 
-    def __init__(self, spec: QueueSpec, notify_latency: Sampler | None) -> None:
+    def __init__(self, spec: QueueSpec, notify_latency: Sampler | None,
+                 requests: Requests) -> None:
+        self.requests = requests  # the broker's API calls: an empty receive is one
         self.wait_time: float = spec.wait_time
         self.poll_interval: float = spec.poll_interval
         self.notify: bool = spec.notify
@@ -32,16 +35,20 @@ class Waiting:
     def empty_receive(self, worker: Consumer, broker_down: bool) -> None:
         """A receive found nothing: the worker waits (long poll, sleep, or for the broker)."""
         if broker_down:
+            self.requests.empty_receive += 1  # (an error answer: a call all the same)
             self.sleepers.add(worker)  # until the broker is back (woken by wake_all)
         elif self.wait_time > 0:
+            # A long poll: one request, counted when it returns (a copy, or empty).
             self.pollers.append(worker)
             worker.long_poll(self.wait_time)
         else:
+            self.requests.empty_receive += 1
             self.sleepers.add(worker)
             worker.sleep(self.poll_interval)
 
     def long_poll_expired(self, worker: Consumer) -> bool:
         """A long poll ended empty; True if the worker should sleep ``poll_interval`` now."""
+        self.requests.empty_receive += 1
         if worker in self.pollers:
             self.pollers.remove(worker)
         if self.poll_interval > 0:
@@ -57,6 +64,7 @@ class Waiting:
         """The worker is gone."""
         if worker in self.pollers:
             self.pollers.remove(worker)
+            self.requests.empty_receive += 1  # its long poll was made, and ends with nothing
         self.sleepers.discard(worker)
 
     def notified(self) -> None:

@@ -72,6 +72,7 @@ class Queue:
         self.code = code
         self.records = records
         self.broker = broker
+        self.requests = broker.requests  # API calls, by kind (costs)
         self.ttl: float | None = spec.ttl
         self.max_deliveries: int | None = spec.max_deliveries
         self.requeue: str = spec.requeue
@@ -97,7 +98,7 @@ class Queue:
         self.consumers: list[Consumer] = []
         self.free: deque[Consumer] = deque()  # push: up consumers with room for another copy
         # pull: workers in a long poll, and workers asleep after an empty receive
-        self.waiting = waiting = Waiting(spec, sampler("notify_latency"))
+        self.waiting = waiting = Waiting(spec, sampler("notify_latency"), broker.requests)
         self.pollers = waiting.pollers
         self.long_poll_expired = waiting.long_poll_expired
         self.woke = waiting.woke
@@ -337,6 +338,7 @@ class Queue:
     def _hand_to_poller(self, cid: int) -> None:
         worker = self.pollers.popleft()
         worker.end_long_poll()
+        self.requests.receive += 1  # the long poll returns with this copy
         self._deliver(cid, worker)
 
     def _deliver(self, cid: int, worker: Consumer) -> None:
@@ -392,7 +394,9 @@ class Queue:
         """Pull: a receive of up to ``n`` copies; an empty one leaves the worker waiting
         (long poll, sleep, or until the broker is back). Returns how many were delivered."""
         got = self.take_for(worker, n)
-        if not got:
+        if got:
+            self.requests.receive += 1
+        else:
             self.waiting.empty_receive(worker, self.broker.down)
         return got
 

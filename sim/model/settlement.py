@@ -67,6 +67,7 @@ class Settlement:
         self.records = records
         self.owner = owner
         self.broker = owner.broker
+        self.requests = owner.broker.requests  # API calls, by kind (costs)
         self.ready = owner.ready
         mode: str = spec.redelivery
         self.redelivery = redelivery.strategy(
@@ -102,6 +103,7 @@ class Settlement:
         Under a timer an ack deletes by copy id, so an older holder's ack settles the copy
         even after it was delivered again (see the module docstring).
         """
+        self.requests.ack += 1
         rec = self.records
         if self.broker.down:
             return False
@@ -133,6 +135,7 @@ class Settlement:
 
     def nack(self, cid: int, lease: int, requeue: bool, delay: float) -> None:
         """Processing failed. Requeue (now or after ``delay``) or dead-letter."""
+        self.requests.nack += 1
         rec = self.records
         if rec.state[cid] != PENDING:
             return

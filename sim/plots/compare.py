@@ -113,6 +113,8 @@ def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
         scale, label = (1000.0, "ms") if top < 1.0 else (1.0, "s")
     elif kind == "msg/s":
         label = "Messages per second"
+    elif kind == "money":
+        label = "Cost (scenario's currency)"
     x = np.arange(len(names))
     colours = [style.color(i) for i in range(len(names))]
     shown = np.nan_to_num(mean * scale)

@@ -52,6 +52,8 @@ def panels(table: pd.DataFrame) -> list[tuple[str, list[str]]]:
     problems = [f for f in PROBLEMS if _has(table, f) and (table[f].fillna(0) > 0).any()]
     if problems:
         out.append(("Lost, duplicated, reordered", problems))
+    if _has(table, "cost.total"):  # a scenario with `costs:`
+        out.append(("Cost in all", ["cost.total"]))
     return out
 
 
@@ -270,6 +272,8 @@ def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
         return 1.0, "Messages per second"
     if kind == "ratio":
         return 100.0, "Percent"
+    if kind == "money":
+        return 1.0, "Cost (scenario's currency)"
     return 1.0, "Copies (count per run)"
 
 

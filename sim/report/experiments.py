@@ -12,12 +12,12 @@ from sim.format import MISSING, yaml_value
 
 def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
     """One line per point: the parameters and the headline figures (mean ± 95% CI)."""
-    wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput"] + [
+    wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput", "cost.total"] + [
         f for f in headline(table.columns)
         if f.startswith(("totals.", "reordering.", "workers.")) and f not in
         ("totals.published", "totals.completed", "reordering.inversions")]
     figures = [f for f in wanted if f in table and f + "_ci" in table
-               and (f in ("latency.mean", "latency.p99", "throughput")
+               and (f in ("latency.mean", "latency.p99", "throughput", "cost.total")
                     or (table[f].fillna(0) != 0).any())][:8]
     header = [p.split(".")[-1] for p in parameters] + ["n"] + [
         f.replace("totals.", "").replace("reordering.", "") for f in figures]

@@ -7,6 +7,7 @@ from typing import Any
 
 import sim.report.layout as layout
 from sim.format import MISSING, duration, nothing_sent, number, percent
+from sim.report.costs import cost_lines
 
 TOTALS = ("published", "rejected", "unroutable", "completed", "dead_lettered", "expired", "lost",
           "pending")
@@ -87,6 +88,7 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
          for name, p in layout.entries(summary, "producers")],
     )]
     lines += _routing_lines(summary)
+    lines += cost_lines(summary)
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
@@ -218,6 +220,7 @@ def format_replicated(summary: dict[str, Any], path: Path | None) -> str:
         [[p, ci(e.get("sent"), count), ci(e.get("errors"), count),
           ci(layout.get(e, "response_time", "p99"))]
          for p, e in layout.entries(summary, "producers")])]
+    lines += cost_lines(summary)
     if path is not None:
         lines += ["", f"results: {path}  (per replication: replications.csv; "
                   "tables and plots: the first replication's)"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sim.scenario.brokers import resolve_brokers, resolve_queues
 from sim.scenario.checks import INVALID, Ctx, nullable, show
+from sim.scenario.costs import resolve_costs
 from sim.scenario.defaults import resolve_run
 from sim.scenario.errors import Path
 from sim.scenario.extras import resolve_exchanges
@@ -30,6 +31,7 @@ TOP_KEYS = [
     "exchanges",
     "workers",
     "faults",
+    "costs",
 ]
 
 
@@ -102,6 +104,8 @@ def resolve(raw: Any, ctx: Ctx) -> dict[str, Any] | None:
     out["exchanges"] = exchanges
     out["workers"] = workers
     out["faults"] = resolve_faults(ctx, raw, names, workers, queues)
+    if "costs" in raw:  # optional: a scenario without it has no cost section
+        out["costs"] = resolve_costs(ctx, raw, names, brokers, workers)
     if ctx.problems or any(v is INVALID for v in out.values()):
         return None
     refuse_instant_pipeline_loops(ctx, out)  # (needs every section resolved)
