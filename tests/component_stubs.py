@@ -10,6 +10,7 @@ from simpy import Environment
 
 from sim.model.leases import CID_MASK, LEASE_SHIFT
 from sim.model.message import Message, new
+from sim.model.requests import Requests
 from sim.model.schedule import Call
 from sim.model.specs import QueueSpec
 from sim.records import Records
@@ -54,6 +55,7 @@ class StubBroker:
         self.down = False
         self.instant = True
         self.accepted: list[tuple[Message, Any]] = []
+        self.requests = Requests()  # what its queues count of the API calls made to it
 
     def publish(self, message: Message, route: Any, sender: Any, attempt: int) -> None:
         self.accept(message, route, sender, attempt, 0.0)

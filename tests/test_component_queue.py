@@ -36,7 +36,7 @@ def test_push_fills_each_consumers_prefetch_then_keeps_the_rest_in_line():
 
 
 def test_an_ack_under_the_current_lease_settles_and_the_freed_slot_takes_the_next():
-    _, rec, _, queue = make()
+    _, rec, broker, queue = make()
     worker = StubConsumer(prefetch=1)
     queue.register(worker)
     queue.attach(worker)
@@ -50,6 +50,7 @@ def test_an_ack_under_the_current_lease_settles_and_the_freed_slot_takes_the_nex
     assert worker.deliveries() == [(1, 1)]
     assert (rec.state[0], rec.completed_at[0], rec.worker[0]) == (COMPLETED, 5.0, 7)
     assert (queue.completed, queue.in_flight, queue.depth(), queue.work.count) == (1, 1, 0, 1)
+    assert broker.requests.ack == 2  # each ack is a request, whether it settles or not
 
 
 def test_a_per_key_line_holds_a_keys_next_copy_until_the_first_settles():
@@ -144,13 +145,15 @@ def test_block_accepts_a_waiting_publish_when_room_appears():
 
 
 def test_an_empty_pull_long_polls_and_a_new_copy_ends_the_poll_with_it():
-    _, rec, _, queue = make(delivery="pull", wait_time=20.0, poll_interval=5.0)
+    _, rec, broker, queue = make(delivery="pull", wait_time=20.0, poll_interval=5.0)
     worker = StubConsumer()
     queue.register(worker)
     assert queue.request(worker, 1) == 0
     assert worker.calls == [("long_poll", 20.0)]
+    assert broker.requests.counts()["empty_receive"] == 0  # a long poll counts when it returns
     queue.put(publish(rec, 0, 0))
     assert worker.calls[1:] == [("end_long_poll",), ("deliver", 0, 1, 1)]
+    assert broker.requests.receive == 1  # one request: the long poll, returned with the copy
     assert queue.long_poll_expired(worker) is True  # (a late expiry: sleep poll_interval)
 
 

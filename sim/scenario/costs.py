@@ -24,8 +24,8 @@ from sim.scenario.errors import Path
 from sim.scenario.names import Names, reference
 
 CURRENCY = "USD"  # the list prices' currency, and the default label
-WORKER_KEYS = ("per_hour", "source")
-BROKER_KEYS = ("per_million_requests", "per_hour", "source")
+POOL_PRICE_KEYS = ("per_hour", "source")
+BROKER_PRICE_KEYS = ("per_million_requests", "per_hour", "source")
 _price = number(0.0)
 
 _SQS_PRICING = "aws.amazon.com/sqs/pricing"
@@ -57,8 +57,8 @@ def resolve_costs(ctx: Ctx, top: dict[Any, Any], names: Names, brokers: dict[str
         return INVALID
     before = len(ctx.problems)
     currency = ctx.field(given, path, "currency", text, CURRENCY)
-    pools = _named(ctx, given, "workers", names, WORKER_KEYS)
-    priced = _named(ctx, given, "brokers", names, BROKER_KEYS)
+    pools = _named(ctx, given, "workers", names, POOL_PRICE_KEYS)
+    priced = _named(ctx, given, "brokers", names, BROKER_PRICE_KEYS)
     out_workers: dict[str, Any] = {}
     for pool in workers:
         entry = pools.get(pool, {})
