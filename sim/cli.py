@@ -121,6 +121,29 @@ def _parser() -> argparse.ArgumentParser:
     _add_experiment(compare)
     compare.set_defaults(handler=_compare)
 
+    size = commands.add_parser(
+        "size", help="find the smallest (or largest) value of a setting that meets SLOs")
+    size.add_argument("scenario", help="the scenario YAML file")
+    size.add_argument("--param", required=True, metavar="KEY=LO..HI",
+                      help="the setting and its range, e.g. workers.api.count=1..64")
+    size.add_argument("--step", metavar="STEP",
+                      help="the step of a range of durations or fractions (e.g. 5s, 0.05)")
+    size.add_argument("--slo", action="append", required=True, metavar="FIGURE<=X",
+                      help="a service level on a summary figure, e.g. 'latency.p99<=1s' or "
+                           "'lost==0' (<=, <, >=, >, ==; repeat for several)")
+    size.add_argument("--largest", action="store_true",
+                      help="the largest value that meets them (e.g. prefetch)")
+    size.add_argument("--minimize", metavar="FIGURE",
+                      help="the value meeting them with the lowest FIGURE, e.g. cost.total")
+    size.add_argument("--replications", type=_positive,
+                      help="replications per value to start with (default: run.replications, "
+                           "at least 5)")
+    size.add_argument("--seed", type=_seed, help="the seed replications derive from")
+    _add_set(size)
+    _add_output(size)
+    _add_experiment(size)
+    size.set_defaults(handler=_size, max_replications=None)  # None: 4x --replications
+
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     validate.add_argument("scenario")
     _add_set(validate)
@@ -329,6 +352,16 @@ def _sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_sweep(result.table, result.parameters, path))
     return EXIT_OK
+
+
+def _size(args: argparse.Namespace) -> int:
+    from sim.experiment import size_command
+
+    scenario = _load(args)
+    rule = _precision(argparse.Namespace(**{**vars(args), "max_replications":
+                                            args.max_replications or 100}))
+    with _executor(args) as executor:
+        return size_command.run(args, scenario, executor, rule, _bar(args))
 
 
 def _compare(args: argparse.Namespace) -> int:

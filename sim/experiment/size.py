@@ -513,6 +513,10 @@ class _Search:
                 fail_max = pos
                 if guess is not None and pos == guess and pos + 1 <= top:
                     probes.append(pos + 1)
+        if pass_min is None and floor + 1 < top:
+            # The best end fails: before saying no value meets, try the other end, which
+            # meets only if the premise (better along the range) is wrong.
+            self.evaluate(floor + 1)
         wrong = self._not_monotone()
         if wrong:
             self.notes.append(
@@ -588,9 +592,10 @@ class _Search:
         skipped = [{"value": self.value(p), "reason": "offered load above capacity: fails "
                     "every SLO on a time figure, not simulated"} for p in range(floor + 1)]
         sure = False
-        if answer is not None:
-            here = self.done[answer]
-            below = answer - 1
+        edge = boundary if self.minimize and boundary is not None else answer
+        if edge is not None:  # with minimize, how sure the feasible values' edge is
+            here = self.done[edge]
+            below = edge - 1
             # Sure: every SLO surely met here, and the value before surely fails one (or is
             # known to: load above capacity, or there is none).
             sure = here.sure
@@ -613,10 +618,13 @@ class _Search:
     def _out_of_reach(self) -> list[dict[str, Any]]:
         """The SLOs no simulated value meets, each with its best value and where."""
         out = []
-        for rule in self.rules:
-            points = list(self.done.values())
-            if any(p.verdicts[rule.text] == slos_.MEETS for p in points):
-                continue
+        points = list(self.done.values())
+        never = [r for r in self.rules
+                 if not any(p.verdicts[r.text] == slos_.MEETS for p in points)]
+        if not never and points:  # each is met somewhere, never all at once: the best end's
+            end = self.done.get(len(self.order) - 1, points[-1])
+            never = [r for r in self.rules if end.verdicts[r.text] != slos_.MEETS]
+        for rule in never:
             best = None
             for p in points:
                 mean = p.figures[rule.figure][0]

@@ -86,11 +86,22 @@ def parse(text: str) -> SLO:
         raise SLOError(f"--slo {text}: expected FIGURE OP THRESHOLD with OP one of "
                        "<=, <, >=, >, ==, e.g. 'latency.p99<=1s' or 'lost==0'")
     figure, op, raw = match.groups()
-    return SLO(figure, op, _threshold(figure, raw, text), str(text).strip())
+    return SLO(figure, op, _threshold(figure, raw, text, known=False), str(text).strip())
 
 
-def _threshold(figure: str, raw: str, text: str) -> float:
+def _threshold(figure: str, raw: str, text: str, known: bool = True) -> float:
+    """The threshold in the figure's unit. Before the figure is known to exist (``known``
+    False) a duration is also taken, so a misspelt time figure gets its did-you-mean from
+    :func:`resolve` rather than a complaint about its unit."""
     kind = unit(figure)
+    if not known and kind != "s":
+        try:
+            return _threshold(figure, raw, text)
+        except SLOError:
+            try:
+                return parse_duration(raw)
+            except ValueError:
+                pass
     try:
         if kind == "s":
             value = parse_duration(float(raw) if _is_number(raw) else raw)
@@ -120,11 +131,9 @@ def resolve(slo: SLO, names: Iterable[str]) -> SLO:
     """``slo`` with its figure found among ``names`` (a summary's flattened figures):
     ``lost`` becomes ``totals.lost``; SLOError with a did-you-mean when there is none."""
     known = list(names)
-    if slo.figure in known:
-        return slo
-    if SHORTHAND_PREFIX + slo.figure in known:
-        return SLO(SHORTHAND_PREFIX + slo.figure, slo.op,
-                   _threshold(SHORTHAND_PREFIX + slo.figure, _raw(slo), slo.text), slo.text)
+    for figure in (slo.figure, SHORTHAND_PREFIX + slo.figure):
+        if figure in known:
+            return SLO(figure, slo.op, _threshold(figure, _raw(slo), slo.text), slo.text)
     close = difflib.get_close_matches(slo.figure, known, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(SHORTHAND_PREFIX + slo.figure, known, n=1)
