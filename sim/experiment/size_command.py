@@ -138,15 +138,17 @@ def _table(sizing: Sizing) -> str:
     figures = [r.figure for r in sizing.slos]
     if sizing.minimize and sizing.minimize not in figures:
         figures.append(sizing.minimize)
-    header = [sizing.name, "n", *figures, "meets"]
+    header = [sizing.name, "n"]
+    for figure in figures:
+        header += [figure, ""]  # the figure, then its SLO's verdict
+    header.append("meets all")
     rows = []
     for point, mark in first + rest:
         cells = [yaml_value(point.value) + (f" ({mark})" if mark else ""), str(point.replications)]
         for figure in figures:
             mean, half = point.figures[figure]
             verdicts = [point.verdicts[r.text] for r in sizing.slos if r.figure == figure]
-            tag = f" {verdicts[0]}" if verdicts else ""
-            cells.append(_with_ci(figure, mean, half) + " " + tag)
+            cells += [_with_ci(figure, mean, half), verdicts[0] if verdicts else ""]
         cells.append("yes" if point.meets else "no")
         rows.append(cells)
     if not rows:
