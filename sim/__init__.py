@@ -7,6 +7,7 @@ throughput, reordering, duplicates and losses. See ``docs/`` and the README.
 from sim.api import flatten, replicate, run, run_replications
 from sim.experiment.compare import Comparison, compare
 from sim.experiment.replications import Precision, Replications
+from sim.experiment.size import Sizing, size
 from sim.experiment.sweep import Sweep, sweep
 from sim.results import Result
 from sim.scenario import Scenario, ScenarioError, load, loads
@@ -18,6 +19,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "Sizing",
     "Sweep",
     "compare",
     "flatten",
@@ -26,6 +28,7 @@ __all__ = [
     "replicate",
     "run",
     "run_replications",
+    "size",
     "sweep",
 ]
 __version__ = "0.1.0"

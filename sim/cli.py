@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"replications per point (default: run.replications, at least "
                             f"{SWEEP_REPLICATIONS})")
     sweep.add_argument("--seed", type=_seed, help="the seed replications derive from")
+    sweep.add_argument("--slo", action="append", default=[], metavar="FIGURE<=X",
+                       help="judge every point against a service level, e.g. "
+                            "'latency.p99<=1s'; draws the threshold, names the best point")
     _add_set(sweep)
     _add_output(sweep)
     _add_experiment(sweep)
@@ -336,6 +339,9 @@ def _sweep(args: argparse.Namespace) -> int:
         parameters[key] = values
     for point in grid.points(parameters):  # every point valid before anything runs
         grid.apply(scenario, point)
+    from sim.experiment import slo, tables
+
+    rules = [slo.parse(text) for text in args.slo]
     check_writable(args.out, scenario.data["name"])
     _warn(scenario)
     precision = _precision(args)
@@ -348,9 +354,11 @@ def _sweep(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    names = tables.means(result.table)
+    result.slos = [slo.resolve(rule, names).as_dict() for rule in rules]
     path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
     if not args.quiet:
-        print(format_sweep(result.table, result.parameters, path))
+        print(format_sweep(result.table, result.parameters, path, result.rules()))
     return EXIT_OK
 
 
@@ -762,9 +770,12 @@ def _with_kind(kind: str, mean: Any, half: Any, signed: bool = False) -> str:
     return ("+" if signed and positive else "") + text
 
 
-def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
-    """One line per point: the parameters and the headline figures (mean ± 95% CI)."""
+def format_sweep(table: Any, parameters: list[str], path: Path | None = None,
+                 slos: Sequence[Any] = ()) -> str:
+    """One line per point: the parameters and the headline figures (mean ± 95% CI); with
+    ``slos`` (``sweep --slo``) each point's verdict and the best passing point."""
     from sim.experiment.figures import headline
+    from sim.experiment.slo import sweep_lines
 
     wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput"] + [
         f for f in headline(table.columns)
@@ -794,6 +805,8 @@ def format_sweep(table: Any, parameters: list[str], path: Path | None = None) ->
     if theory and table[theory].notna().any().any():
         lines += ["", "theory (closed form) beside it: " + ", ".join(
             c.removeprefix("theory.") for c in theory) + " in table.csv"]
+    if slos:
+        lines += ["", *sweep_lines(table, parameters, list(slos))]
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)

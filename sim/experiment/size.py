@@ -312,11 +312,7 @@ class Sizing:
         self.table().to_csv(folder / "table.csv", index=False)
         if plots:
             (folder / "plots").mkdir()
-            figure = self.plot()
-            figure.savefig(folder / "plots" / "size.png", dpi=DPI)
-            import matplotlib.pyplot as plt
-
-            plt.close(figure)
+            self.plot().savefig(folder / "plots" / "size.png", dpi=DPI)
 
 
 # --------------------------------------------------------------------------- the search

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -204,3 +204,57 @@ def show(slo: SLO, value: float) -> str:
 
 def _equal(a: float, b: float) -> bool:
     return abs(a - b) <= _EXACT * max(1.0, abs(a), abs(b))
+
+
+# --------------------------------------------------------------------------- sweeps
+
+COST = "cost.total"  # with it in a sweep's table, the best passing point is the cheapest
+
+
+def point_verdict(row: Mapping[str, Any], rules: Iterable[SLO]) -> Verdict:
+    """One sweep point's verdict on every SLO at once, from its ``X`` and ``X_ci``."""
+    verdicts = [judge(r, _float(row.get(r.figure)), _float(row.get(r.figure + "_ci")))
+                for r in rules]
+    if FAILS in verdicts:
+        return FAILS
+    return UNSURE if UNSURE in verdicts else MEETS
+
+
+def best_point(table: Any, rules: Sequence[SLO]) -> int | None:
+    """The row of the best point that surely meets every SLO: the cheapest (lowest
+    ``cost.total``) when the table has costs, else the first in the grid's order; None."""
+    rows = [i for i in range(len(table))
+            if point_verdict(table.iloc[i], rules) == MEETS]
+    if not rows:
+        return None
+    if COST in table and table[COST].notna().any():
+        priced = [i for i in rows if math.isfinite(_float(table[COST].iloc[i]))]
+        if priced:
+            return min(priced, key=lambda i: float(table[COST].iloc[i]))
+    return rows[0]
+
+
+def sweep_lines(table: Any, parameters: Sequence[str], rules: Sequence[SLO]) -> list[str]:
+    """What ``sweep --slo`` prints under its table: each point's verdict, the best one."""
+    from sim.experiment.grid import describe
+
+    def name(i: int) -> str:
+        return describe({p: table[p].iloc[i] for p in parameters})
+
+    verdicts = [point_verdict(table.iloc[i], rules) for i in range(len(table))]
+    lines = ["SLO " + " and ".join(str(r) for r in rules) + " (judged on the 95% interval):"]
+    lines += [f"  {name(i)}: {v}" for i, v in enumerate(verdicts)]
+    best = best_point(table, rules)
+    if best is None:
+        lines.append("best passing point: none surely meets every SLO")
+    else:
+        how = "the cheapest" if COST in table else "the first in the grid's order"
+        lines.append(f"best passing point: {name(best)} ({how} that surely meets every SLO)")
+    return lines
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
