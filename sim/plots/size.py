@@ -101,7 +101,9 @@ def _panel(ax: Axes, sizing: Sizing, figure: str, rule: SLO | None) -> None:
         ax.plot(tx, ty, color=style.color(2), linestyle=(0, (4, 2)), linewidth=1.2, zorder=1)
         handles.append(Line2D([], [], color=style.color(2), linestyle=(0, (4, 2))))
         erlang = any("latency.p99" in t for t in sizing.theory)
-        texts.append("closed form (" + ("M/M/c, Erlang C" if erlang else "M/G/1") + ")")
+        relaxed = any(t.get("relaxed") for t in sizing.theory)
+        texts.append("closed form (" + ("M/M/c, Erlang C" if erlang else "M/G/1")
+                     + (",\nbroker latencies left out" if relaxed else "") + ")")
     if rule is not None:
         ax.axhline(rule.threshold * scale, color=FAIL, linestyle="--", linewidth=1.2, zorder=1)
         handles.append(Line2D([], [], color=FAIL, linestyle="--"))
@@ -118,8 +120,10 @@ def _panel(ax: Axes, sizing: Sizing, figure: str, rule: SLO | None) -> None:
         texts.append("load above capacity (not simulated)")
     ax.set_xlim(*_x_range(sizing))
     top = max([v * scale for v in values] + [0.0])
-    if curve:  # theory near an unstable value runs off to infinity: keep the data in view
-        ax.set_ylim(bottom=0, top=top * 1.3 if top > 0 else None)
+    if top <= 0:  # all zero (lost==0 met everywhere): a plain 0..1 axis, not 1e-17 noise
+        ax.set_ylim(-0.05, 1.0)
+    elif curve:  # theory near an unstable value runs off to infinity: keep the data in view
+        ax.set_ylim(bottom=0, top=top * 1.3)
     else:
         ax.set_ylim(bottom=0)
     ax.set_title(f"{label(figure)}" + (f"   SLO {rule}" if rule is not None else
