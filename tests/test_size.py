@@ -142,6 +142,22 @@ def test_same_answer_and_figures_on_two_processes():
     assert [p.as_dict() for p in serial.evaluated] == [p.as_dict() for p in parallel.evaluated]
 
 
+def test_same_answer_and_figures_on_a_dask_cluster():
+    """Batches of the cluster's parallelism (2) add replications past the first five; the
+    count kept is decided in index order, so the points are the serial ones exactly."""
+    distributed = pytest.importorskip("distributed")
+    from sim.experiment import executors
+
+    scenario = sim.loads(FAST)
+    serial = size(scenario, "workers.pool.count=1..32", ["latency.p99<=0.55s"])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client, executors.Dask(client) as where:
+        remote = size(scenario, "workers.pool.count=1..32", ["latency.p99<=0.55s"],
+                      executor=where)
+    assert [p.as_dict() for p in serial.evaluated] == [p.as_dict() for p in remote.evaluated]
+
+
 def test_common_random_numbers_every_value_sees_the_same_traffic():
     """Replication i of every value runs with the same seed: the same arrivals everywhere."""
     result = size(sim.loads(FAST), "workers.pool.count=1..32",

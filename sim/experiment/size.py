@@ -64,6 +64,7 @@ KIND = "size"
 REPLICATIONS = 5  # per point when the scenario asks for fewer
 BUDGET_FACTOR = 4  # default budget: this many times the first replications, per point
 SMALLEST, LARGEST = "smallest", "largest"
+FLAT = 0.01  # relative: a wrong-way move this small does not make a figure non-monotone
 Progress = Callable[[float, str], None]
 
 
@@ -577,7 +578,10 @@ class _Search:
                         continue
                     slack = (ha if math.isfinite(ha) else 0.0) + (hb if math.isfinite(hb)
                                                                    else 0.0)
-                    if sign * (mb - ma) < -slack - 1e-12 * max(abs(ma), abs(mb)):
+                    # A wrong-way move within 1% is a flat figure's wobble (one replication
+                    # has no interval to absorb it), not a trend.
+                    slack = max(slack, FLAT * max(abs(ma), abs(mb)))
+                    if sign * (mb - ma) < -slack:
                         moved = True
             if out_of_order or moved:
                 wrong.append(rule.figure)
