@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # what a checker and an editor see; at run time, module __get
     from sim.api import replicate, run, run_replications
     from sim.experiment.compare import Comparison, compare
     from sim.experiment.replications import Precision
+    from sim.experiment.size import Sizing, size
     from sim.experiment.sweep import Sweep, sweep
     from sim.figures import flatten
     from sim.metrics.replications import Replications
@@ -32,6 +33,8 @@ _WHERE = {
     "Comparison": "sim.experiment.compare",
     "compare": "sim.experiment.compare",
     "Precision": "sim.experiment.replications",
+    "Sizing": "sim.experiment.size",
+    "size": "sim.experiment.size",
     "Replications": "sim.metrics.replications",
     "Sweep": "sim.experiment.sweep",
     "sweep": "sim.experiment.sweep",
@@ -49,6 +52,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "Sizing",
     "Sweep",
     "compare",
     "flatten",
@@ -57,6 +61,7 @@ __all__ = [
     "replicate",
     "run",
     "run_replications",
+    "size",
     "sweep",
 ]
 __version__ = "0.1.0"

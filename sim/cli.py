@@ -137,6 +137,9 @@ def define_sweep(commands: Subparsers) -> None:
                        help=f"replications per point (default: run.replications, at least "
                             f"{SWEEP_REPLICATIONS})")
     sweep.add_argument("--seed", type=_seed, help="the seed replications derive from")
+    sweep.add_argument("--slo", action="append", default=[], metavar="FIGURE<=X",
+                       help="judge every point against a service level, e.g. "
+                            "'latency.p99<=1s'; draws the threshold, names the best point")
     _add_set(sweep)
     _add_output(sweep)
     _add_experiment(sweep)
@@ -166,6 +169,32 @@ def define_compare(commands: Subparsers) -> None:
     compare.set_defaults(handler="sim.commands:compare_command")
 
 
+def define_size(commands: Subparsers) -> None:
+    size = commands.add_parser(
+        "size", help="find the smallest (or largest) value of a setting that meets SLOs")
+    size.add_argument("scenario", help="the scenario YAML file")
+    size.add_argument("--param", required=True, metavar="KEY=LO..HI",
+                      help="the setting and its range, e.g. workers.api.count=1..64")
+    size.add_argument("--step", metavar="STEP",
+                      help="the step of a range of durations or fractions (e.g. 5s, 0.05)")
+    size.add_argument("--slo", action="append", required=True, metavar="FIGURE<=X",
+                      help="a service level on a summary figure, e.g. 'latency.p99<=1s' or "
+                           "'lost==0' (<=, <, >=, >, ==; repeat for several)")
+    size.add_argument("--largest", action="store_true",
+                      help="the largest value that meets them (e.g. prefetch)")
+    size.add_argument("--minimize", metavar="FIGURE",
+                      help="the value meeting them with the lowest FIGURE, e.g. cost.total")
+    size.add_argument("--replications", type=_positive,
+                      help="replications per value to start with (default: run.replications, "
+                           "at least 5)")
+    size.add_argument("--seed", type=_seed, help="the seed replications derive from")
+    _add_set(size)
+    _add_output(size)
+    _add_experiment(size)
+    # No --max-replications given: a straddling value may get 4x --replications.
+    size.set_defaults(handler="sim.commands:size_command", max_replications=None)
+
+
 def define_validate(commands: Subparsers) -> None:
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     validate.add_argument("scenario")
@@ -182,7 +211,7 @@ def define_plot(commands: Subparsers) -> None:
 
 # The commands, in the order `mqsim --help` lists them.
 COMMANDS: list[Callable[[Subparsers], None]] = [
-    define_run, define_sweep, define_compare, define_validate, define_plot,
+    define_run, define_sweep, define_compare, define_size, define_validate, define_plot,
 ]
 
 

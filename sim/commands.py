@@ -53,6 +53,7 @@ class Job:
     warnings: Sequence[str]
     run: Callable[[Executor, Precision | None, NotedProgress | None], Saved]
     report: Callable[[Any, Path], str]
+    exit_code: Callable[[Any], int] = lambda result: EXIT_OK  # (size: 1 when no answer)
 
 
 def execute_job(args: argparse.Namespace, job: Job) -> int:
@@ -74,7 +75,7 @@ def execute_job(args: argparse.Namespace, job: Job) -> int:
     path = result.save(args.out, plots=not args.no_plots, command=["mqsim", *sys.argv[1:]])
     if not args.quiet:
         print(job.report(result, path))
-    return EXIT_OK
+    return job.exit_code(result)
 
 
 # -- the handlers ------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Run a grid of parameter values with replications; write its table and plots."""
-    from sim.experiment import grid
+    from sim.experiment import grid, slo, tables
     from sim.experiment.sweep import sweep as run_sweep
     from sim.report import format_sweep
 
@@ -119,13 +120,41 @@ def sweep_command(args: argparse.Namespace) -> int:
         parameters[key] = values
     for point in grid.points(parameters):  # every point valid before anything runs
         grid.apply(scenario, point)
+    rules = [slo.parse(text) for text in args.slo]  # malformed: exit 2 before running
     n = replications(args, scenario, SWEEP_REPLICATIONS)
+
+    def run(executor: Executor, rule: Precision | None, bar: NotedProgress | None) -> Saved:
+        result = run_sweep(scenario, parameters, n, executor=executor, precision=rule,
+                           progress=bar, force=args.force)
+        names = tables.means(result.table)  # an SLO on a figure no point has: exit 2
+        result.slos = [slo.resolve(r, names).as_dict() for r in rules]
+        return result
+
     return execute_job(args, Job(
-        folder=scenario.data["name"], warnings=warning_texts(scenario),
-        run=lambda executor, rule, bar: run_sweep(
-            scenario, parameters, n, executor=executor, precision=rule, progress=bar,
-            force=args.force),
-        report=lambda result, path: format_sweep(result.table, result.parameters, path)))
+        folder=scenario.data["name"], warnings=warning_texts(scenario), run=run,
+        report=lambda result, path: format_sweep(result.table, result.parameters, path,
+                                                 result.rules())))
+
+
+def size_command(args: argparse.Namespace) -> int:
+    """The smallest (or largest) value of a setting that meets the SLOs; exit 1 if none."""
+    from sim.experiment import slo
+    from sim.experiment.size import OVERLOAD, REPLICATIONS, size
+    from sim.report.sizing import format_sizing
+
+    scenario = load_scenario(args)
+    rules = [slo.parse(text) for text in args.slo]  # malformed: exit 2 before running
+    n = replications(args, scenario, REPLICATIONS)
+    return execute_job(args, Job(
+        folder=scenario.data["name"],
+        # The searched setting replaces the base's: an overload warning about it is moot.
+        warnings=[t for t in warning_texts(scenario) if OVERLOAD not in t],
+        run=lambda executor, rule, bar: size(
+            scenario, args.param, rules, step=args.step, largest=args.largest,
+            minimize=args.minimize, replications=n, max_replications=args.max_replications,
+            precision=rule, executor=executor, progress=bar, force=args.force),
+        report=format_sizing,
+        exit_code=lambda result: EXIT_OK if result.answer is not None else EXIT_ERROR))
 
 
 def compare_command(args: argparse.Namespace) -> int:
@@ -221,7 +250,9 @@ def precision(args: argparse.Namespace) -> Precision | None:
     except ValueError:
         raise ScenarioError([Problem("", None, f"--precision {args.precision}: expected "
                                      "FIGURE=REL with REL > 0, e.g. latency.p99=5%")]) from None
-    return Precision(figure.strip(), relative, max_replications=max(2, args.max_replications))
+    # (size leaves --max-replications unset: its budget per value is its own; 100 here)
+    most = 100 if args.max_replications is None else args.max_replications
+    return Precision(figure.strip(), relative, max_replications=max(2, most))
 
 
 def threshold(text: str) -> float:

@@ -60,6 +60,12 @@ CLAIMS: dict[str, list[tuple[str, str, str]]] = {
         ("crashes = sim.run", 'crashes.summary["workers"] and '
          'crashes.summary["totals"]["lost"] == 0', "RabbitMQ redelivers, loses nothing"),
     ],
+    "sizing_and_cost": [
+        ("sizing = sim.size", "sizing.answer == erlang_answer == 10",
+         "the simulated RabbitMQ pool needs the consumers Erlang C says"),
+        ("sizing = sim.size", "sizing.sure and len(sizing.evaluated) <= 3",
+         "a sure answer from a few of the 64 values"),
+    ],
 }
 
 

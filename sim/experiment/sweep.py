@@ -61,6 +61,7 @@ class Sweep:
     unstable: list[bool] = field(default_factory=list)  # per point: load above capacity
     outcomes: list[list[Outcome]] = field(default_factory=list, repr=False)
     path: Path | None = None
+    slos: list[dict[str, Any]] = field(default_factory=list)  # sweep --slo (SLO.as_dict)
 
     @property
     def parameters(self) -> list[str]:
@@ -81,7 +82,19 @@ class Sweep:
             if p < len(self.theory):
                 row.update({THEORY + k: v for k, v in self.theory[p].items()})
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if self.slos and len(frame):  # each point's verdict on every SLO (sweep --slo)
+            from sim.experiment.slo import point_verdict
+
+            rules = self.rules()
+            frame["meets_slo"] = [point_verdict(frame.iloc[i], rules) for i in range(len(frame))]
+        return frame
+
+    def rules(self) -> list[Any]:
+        """The SLOs this sweep was judged against (``sweep --slo``)."""
+        from sim.experiment.slo import SLO
+
+        return [SLO(**rule) for rule in self.slos]
 
     def plot(self, figures: Sequence[str] | None = None, log_y: bool = False) -> Figure:
         """The headline figures against the (first) parameter, with 95% confidence bands and,
@@ -90,7 +103,7 @@ class Sweep:
         from sim.plots.sweep import sweep_figure
 
         return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures,
-                            log_y=log_y)
+                            log_y=log_y, slos=self.rules())
 
     def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
              command: list[str] | None = None) -> Path:
@@ -106,7 +119,7 @@ class Sweep:
         (folder / "experiment.json").write_text(json.dumps({
             "kind": KIND, "scenario": self.scenario.get("name"), "grid": self.grid,
             "points": self.points, "theory": self.theory, "warnings": self.warnings,
-            "unstable": self.unstable,
+            "unstable": self.unstable, "slos": self.slos,
             "seeds": sorted(set(int(s) for s in self.replications["seed"])),
         }, indent=2, default=str) + "\n")
         (folder / "manifest.json").write_text(json.dumps(manifest(
@@ -127,6 +140,7 @@ class Sweep:
             grid=meta["grid"], points=meta["points"], theory=meta.get("theory") or [],
             warnings=meta.get("warnings") or [], unstable=meta.get("unstable") or [],
             replications=read_parquet(folder / "replications.parquet"), path=folder,
+            slos=meta.get("slos") or [],
         )
 
 

@@ -34,6 +34,7 @@ PROBLEMS = ("totals.lost", "totals.rejected", "totals.dead_lettered", "totals.ex
             "reordering.reordered")
 THEORY = "theory."
 UNSTABLE = "unstable"
+SLO_COLOUR = "#b2182b"  # thresholds and the best passing point of `sweep --slo`
 HEADROOM = 1.25  # a clipped axis' top above the stable points' highest band
 
 
@@ -62,10 +63,17 @@ def _has(table: pd.DataFrame, figure: str) -> bool:
 
 
 def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | None = None,
-                 figures: Sequence[str] | None = None, log_y: bool = False) -> Figure:
-    """One panel per group of figures (default :func:`panels`), against ``parameters[0]``."""
+                 figures: Sequence[str] | None = None, log_y: bool = False,
+                 slos: Sequence[Any] = ()) -> Figure:
+    """One panel per group of figures (default :func:`panels`), against ``parameters[0]``;
+    with ``slos`` (`sim.experiment.slo.SLO`, from ``sweep --slo``) each SLO's threshold is
+    drawn on its figure's panel (a panel of its own if the defaults lack it) and the best
+    passing point is marked."""
     groups = ([(_label(f, [f]).capitalize(), [f]) for f in figures if _has(table, f)]
               if figures else panels(table))  # an undefined figure gets no empty panel
+    drawn = {f for _, group in groups for f in group}
+    groups += [(f"SLO {rule}", [rule.figure]) for rule in slos
+               if rule.figure not in drawn and _has(table, rule.figure)]
     with style.styled():
         columns = 2 if len(groups) > 1 else 1
         rows = max(1, math.ceil(len(groups) / columns))
@@ -82,7 +90,7 @@ def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | Non
                 ax.set_visible(False)
             return fig
         for ax, (title, group) in zip(axes, groups, strict=False):
-            _panel(ax, table, parameters, title, group, log_y)
+            _panel(ax, table, parameters, title, group, log_y, slos)
         for ax in axes[len(groups):]:
             ax.set_visible(False)
     return fig
@@ -96,7 +104,7 @@ def unstable(table: pd.DataFrame) -> np.ndarray:
 
 
 def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
-           figures: Sequence[str], log_y: bool = False) -> None:
+           figures: Sequence[str], log_y: bool = False, slos: Sequence[Any] = ()) -> None:
     x_name, others = parameters[0], list(parameters[1:])
     x_values, positions, labels = _x_axis(table[x_name])
     combos = [()] if not others else list(dict.fromkeys(
@@ -162,6 +170,9 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
         texts.append("theory (closed form)")
     handles.append(_band_handle())
     texts.append("95% confidence band")
+    marks = _slo_marks(ax, table, x_name, positions, figures, scale, slos)
+    handles += marks[0]
+    texts += marks[1]
     if marked:
         handles.append(Line2D([], [], color=style.MUTED, linestyle="none", marker="o",
                               markersize=9, markerfacecolor="none", markeredgewidth=1.4))
@@ -187,6 +198,31 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
             ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
             ax.minorticks_off()
     _mark_unstable(ax, marked, stable_top, log_y)
+
+
+def _slo_marks(ax: Axes, table: pd.DataFrame, x_name: str, positions: dict[Any, float],
+               figures: Sequence[str], scale: float, slos: Sequence[Any]
+               ) -> tuple[list[Any], list[str]]:
+    """The thresholds of the SLOs on this panel's figures (dashed), and the best passing
+    point (a vertical line); their legend entries."""
+    from sim.experiment.slo import best_point
+
+    mine = [rule for rule in slos if rule.figure in figures]
+    if not mine:
+        return [], []
+    handles: list[Any] = []
+    texts: list[str] = []
+    for rule in mine:
+        ax.axhline(rule.threshold * scale, color=SLO_COLOUR, linestyle="--", linewidth=1.2)
+        handles.append(Line2D([], [], color=SLO_COLOUR, linestyle="--"))
+        texts.append(f"SLO: {rule}")
+    best = best_point(table, list(slos))
+    if best is not None:
+        value = table[x_name].tolist()[best]  # a Python value, as positions are keyed
+        ax.axvline(positions[_key(value)], color=SLO_COLOUR, linestyle=":", linewidth=1.6)
+        handles.append(Line2D([], [], color=SLO_COLOUR, linestyle=":", linewidth=1.6))
+        texts.append(f"best passing point: {x_name.split('.')[-1]}={yaml_value(value)}")
+    return handles, texts
 
 
 def _mark_unstable(ax: Axes, marked: list[tuple[float, float, str, str]], stable_top: float,

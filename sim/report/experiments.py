@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ from sim.figures import headline
 from sim.format import MISSING, yaml_value
 
 
-def format_sweep(table: Any, parameters: list[str], path: Path | None = None) -> str:
-    """One line per point: the parameters and the headline figures (mean ± 95% CI)."""
+def format_sweep(table: Any, parameters: list[str], path: Path | None = None,
+                 slos: Sequence[Any] = ()) -> str:
+    """One line per point: the parameters and the headline figures (mean ± 95% CI); with
+    ``slos`` (``sweep --slo``) each point's verdict and the best passing point."""
     wanted = ["latency.mean", "latency.p99", "wait.p99", "throughput", "cost.total"] + [
         f for f in headline(table.columns)
         if f.startswith(("totals.", "reordering.", "workers.")) and f not in
@@ -40,6 +43,10 @@ def format_sweep(table: Any, parameters: list[str], path: Path | None = None) ->
     if theory and table[theory].notna().any().any():
         lines += ["", "theory (closed form) beside it: " + ", ".join(
             c.removeprefix("theory.") for c in theory) + " in table.csv"]
+    if slos:
+        from sim.experiment.slo import sweep_lines
+
+        lines += ["", *sweep_lines(table, parameters, list(slos))]
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
