@@ -130,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
         "plot", help="(re)draw the plots of a saved run, replicated run, sweep or comparison")
     plot.add_argument("results_dir")
     plot.set_defaults(handler=_plot)
+
+    fit = commands.add_parser("fit", add_help=False, prefix_chars="\0",
+                              help="fit service times or arrivals to measurements (see fit -h)")
+    fit.add_argument("argv", nargs=argparse.REMAINDER)
+    fit.set_defaults(handler=_fit)
     return parser
 
 
@@ -385,6 +390,12 @@ def _stem(path: str, loaded: list[Any], scenario: Any = None) -> str:
     if scenario is not None and names.count(scenario.data["name"]) == 1:
         return str(scenario.data["name"])
     return Path(path).stem
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from sim.fit.command import main as fit  # scipy only when fitting: validate stays fast
+
+    return fit(args.argv)
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ before the span they cover has passed (a trace already measured from 0).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,12 +142,12 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
     changes = pelt(counts, penalty, min_size=max(2, bins // 200))
     edges = [0, *changes, bins]
     steps = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         steps.append({"start": a * width, "end": b * width,
                       "rate": float(counts[a:b].sum()) / ((b - a) * width)})
     ll_steady = _segment_ll(float(counts.sum()), bins)
     ll_steps = sum(_segment_ll(float(counts[a:b].sum()), b - a)
-                   for a, b in zip(edges[:-1], edges[1:], strict=True))
+                   for a, b in itertools.pairwise(edges))
     expected = np.repeat([s["rate"] * width for s in steps], np.diff(edges))
     used = expected > 0
     pearson = float(np.sum((counts[used] - expected[used]) ** 2 / expected[used]))
@@ -154,8 +155,11 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
     dispersion_p = float(stats.chi2.sf(pearson, df))
     mmpp = _mmpp(counts, width)
     log_b = math.log(bins)
-    bic = {"steady": -2 * ll_steady + log_b, "schedule": -2 * ll_steps + (2 * len(steps) - 1)
-           * log_b, "bursty": None if mmpp is None else -2 * mmpp["loglik"] + 4 * log_b}
+    bic: dict[str, float | None] = {
+        "steady": -2 * ll_steady + log_b, "schedule": -2 * ll_steps + (2 * len(steps) - 1) * log_b,
+        "bursty": None if mmpp is None else -2 * mmpp["loglik"] + 4 * log_b}
+    bic_steady, bic_schedule, bic_bursty = bic["steady"], bic["schedule"], bic["bursty"]
+    assert bic_steady is not None and bic_schedule is not None
     tests: dict[str, Any] = {
         "bins": bins, "bin_width": width,
         "change_points": {"method": "PELT, Poisson likelihood cost", "penalty": penalty,
@@ -167,8 +171,8 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
     if mmpp is not None:
         cycles = span / sum(mmpp["mean_durations"])
         tests["mmpp_cycles"] = cycles
-    bursty = (mmpp is not None and bic["bursty"] is not None
-              and bic["bursty"] < min(bic["steady"], bic["schedule"])
+    bursty = (mmpp is not None and bic_bursty is not None
+              and bic_bursty < min(bic_steady, bic_schedule)
               and dispersion_p < DISPERSION_LEVEL and cycles >= MIN_CYCLES)
     if bursty:
         assert mmpp is not None
@@ -178,15 +182,15 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
         choice = "bursty"
         why = (f"counts overdispersed within the steps (dispersion index {pearson / df:.2f}, "
                f"p {_p(dispersion_p)}), and a two-state MMPP has the lowest BIC "
-               f"({bic['bursty']:.0f} vs schedule {bic['schedule']:.0f}, steady "
-               f"{bic['steady']:.0f}) with {cycles:.0f} low-high cycles")
+               f"({bic_bursty:.0f} vs schedule {bic_schedule:.0f}, steady "
+               f"{bic_steady:.0f}) with {cycles:.0f} low-high cycles")
     elif len(steps) > 1:
         spec = {"process": "poisson", "schedule": [
             {"until": number(s["end"]), "rate": number(s["rate"])} for s in steps[:-1]]
             + [{"rate": number(steps[-1]["rate"])}]}
         choice = "schedule"
         why = (f"PELT finds {len(steps) - 1} change{'s' if len(steps) > 2 else ''} of rate "
-               f"(BIC {bic['schedule']:.0f} vs steady {bic['steady']:.0f})")
+               f"(BIC {bic_schedule:.0f} vs steady {bic_steady:.0f})")
     else:
         spec = {"process": "poisson", "rate": number(steps[0]["rate"])}
         choice = "poisson"

@@ -282,6 +282,8 @@ def _hyperexponential(x: np.ndarray, iterations: int = 2000) -> Candidate | None
         last = ll
     if m1 > m2:
         p, m1, m2 = 1 - p, m2, m1
+    if m2 - m1 < 1e-3 * mean:
+        return None  # both phases alike: an exponential with a spare parameter
     probs, means = np.array([p, 1 - p]), np.array([m1, m2])
 
     def cdf(t: np.ndarray) -> np.ndarray:
