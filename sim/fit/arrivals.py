@@ -100,17 +100,17 @@ def to_seconds(times: Any) -> tuple[np.ndarray, bool]:
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
             return numbers.to_numpy(dtype=np.float64), False
-        try:
-            dates = pd.to_datetime(text, utc=True, format="ISO8601")
-        except (ValueError, TypeError):
-            bad = text[numbers.isna()].iloc[0]
-            raise FitError(f"timestamps must be seconds or ISO dates, got {bad!r}") from None
+        dates = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        bad = dates.isna() & text.ne("")
+        if bad.any():
+            raise FitError(f"timestamps must be seconds or ISO dates, got "
+                           f"{text[bad].iloc[0]!r} ({int(bad.sum())} such)")
     if getattr(dates.dt, "tz", None) is None:
         dates = dates.dt.tz_localize("UTC")
     if dates.isna().any():
         raise FitError(f"{int(dates.isna().sum())} timestamps are empty")
-    nanos = dates.astype("int64").to_numpy()
-    return (nanos - nanos.min()) / 1e9 + nanos.min() / 1e9, True
+    since = (dates - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(1, "s")
+    return since.to_numpy(dtype=np.float64), True
 
 
 def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | None = None
@@ -259,7 +259,7 @@ def pelt(counts: np.ndarray, penalty: float, min_size: int = 2) -> list[int]:
     return sorted(points)
 
 
-def _mmpp(counts: np.ndarray, width: float, iterations: int = 200) -> dict[str, Any] | None:
+def _mmpp(counts: np.ndarray, width: float, iterations: int = 150) -> dict[str, Any] | None:
     """A two-state MMPP fitted to ``counts`` per bin as a Poisson hidden Markov model (EM)."""
     c = counts.astype(np.float64)
     if c.size < 2 * MIN_BINS or c.max() == c.min():
@@ -292,7 +292,7 @@ def _mmpp(counts: np.ndarray, width: float, iterations: int = 200) -> dict[str, 
         if np.any(weight < 1e-9):
             return None
         mu = np.maximum((gamma * c[:, None]).sum(axis=0) / weight, 1e-9)
-        if abs(ll - last) < 1e-8 * abs(ll):
+        if abs(ll - last) < 1e-7 * abs(ll):
             break
         last = ll
     order = np.argsort(mu)
