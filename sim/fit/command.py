@@ -77,10 +77,11 @@ def _service(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     x = check_values(io.seconds(column, args.unit), where)
     if column.name == args.by:
         raise FitError(f"--by {args.by} is the column of durations itself")
-    whole = service(x)
     groups: dict[str, ServiceFit] = {}
-    if args.by:
+    if args.by:  # read before any fitting: a wrong --by is an error at once
         types = io.read_column(args.file, args.by, option="--by", text=True).values
+    whole = service(x)
+    if args.by:
         types = types.reindex(column.values.index)
         missing = types.isna()
         if missing.any():
@@ -127,7 +128,7 @@ def _values_name(name: str) -> str:
 
 
 def _printed(fit: ServiceFit, folder: Path | None, values_name: str, input_file: str | None,
-             err: TextIO, what: str) -> dict[str, Any]:
+             err: TextIO, what: str) -> dict[str, Any] | str:
     """The spec to print: the fit's, or, when no family fits, empirical with a file."""
     if fit.fits:
         return fit.yaml_spec()
@@ -144,6 +145,9 @@ def _printed(fit: ServiceFit, folder: Path | None, values_name: str, input_file:
 
 def _report(fit: ServiceFit, what: str, err: TextIO) -> None:
     print(f"{what}: {fit.n} values, mean {duration(fit.mean)}, cv {fit.cv:.3g}", file=err)
+    if not fit.candidates:
+        print(f"  {fit.why}", file=err)
+        return
     print(f"  {'family':<17}{'AIC':>12}{'KS':>8}{'KS p':>9}{'mean':>10}{'cv':>7}  parameters",
           file=err)
     for c in fit.candidates:
@@ -189,12 +193,14 @@ def _write_service(tmp: Path, args: argparse.Namespace, name: str, whole: Servic
         if not fit.fits:
             np.savetxt(tmp / values_name, fit.values, fmt="%.9g", header="seconds",
                        comments="")
+        if not fit.candidates:
+            continue  # a constant: nothing to draw against
         for figure, stem in ((service_figure(fit), "service_fit"), (qq_figure(fit), "service_qq")):
             figure.savefig(tmp / f"{stem}{suffix}.png", dpi=120)
     (tmp / "fit.json").write_text(json.dumps(_finite(payload), indent=2, allow_nan=False) + "\n")
 
 
-def _relative_spec(fit: ServiceFit, values_name: str) -> dict[str, Any]:
+def _relative_spec(fit: ServiceFit, values_name: str) -> dict[str, Any] | str:
     if fit.fits:
         return fit.spec
     return {"dist": "empirical", "file": values_name}
@@ -284,7 +290,20 @@ def _finite(value: Any) -> Any:
     return value
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a distribution's mapping on one line, lists inside it too."""
+
+
+def _inline_mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    flow = "dist" in data  # a distribution: {dist: ..., mean: ...} as in the docs
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_Dumper.add_representer(dict, _inline_mapping)
+
+
 def _dump(specs: dict[str, Any]) -> str:
-    """The YAML to paste: a mapping per key, leaf mappings inline (``{dist: ..., mean: ...}``)."""
-    return yaml.safe_dump(specs, sort_keys=False, default_flow_style=None, allow_unicode=True,
-                          width=100)
+    """The YAML to paste: a mapping per key, each distribution inline
+    (``service_time: {dist: lognormal, mean: 120ms, cv: 0.8}``)."""
+    return yaml.dump(specs, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                     allow_unicode=True, width=100)

@@ -84,7 +84,7 @@ class ServiceFit:
     why: str  # one line: why this one
     values: np.ndarray = field(repr=False)
 
-    def yaml_spec(self) -> dict[str, Any]:
+    def yaml_spec(self) -> dict[str, Any] | str:
         """The spec with durations as strings with a unit (``mean: 120ms``), for printing."""
         return yaml_spec(self.spec)
 
@@ -99,8 +99,11 @@ class ServiceFit:
 _TIMES = {"mean", "scale", "min", "max", "means"}
 
 
-def yaml_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` with its duration parameters as strings with a unit."""
+def yaml_spec(spec: dict[str, Any]) -> dict[str, Any] | str:
+    """``spec`` with its duration parameters as strings with a unit (a constant: the duration
+    itself, as the format writes one)."""
+    if spec.get("dist") == "constant":
+        return str(duration(spec["value"]))
     out: dict[str, Any] = {}
     for key, value in spec.items():
         if key in _TIMES and spec.get("dist") != "empirical":
@@ -129,6 +132,11 @@ def service(values: Sequence[float] | np.ndarray) -> ServiceFit:
     """Fit every family to ``values`` (durations in seconds, all > 0) and choose one."""
     x = check_values(values)
     n = x.size
+    if x.min() == x.max():  # no spread to fit: the format's constant says it exactly
+        value = float(x[0])
+        return ServiceFit(spec={"dist": "constant", "value": value}, chosen=None, candidates=[],
+                          n=n, mean=value, cv=0.0, fits=True,
+                          why=f"all {n} values are the same: a constant", values=x)
     fitted = [f for f in (fit(x) for fit in _FITTERS) if f is not None]
     ranked = sorted(fitted, key=lambda c: (c.rejected, c.aic))
     mean, sd = float(x.mean()), float(x.std(ddof=1))
