@@ -57,8 +57,8 @@ def service_figure(fit: ServiceFit, title: str | None = None) -> Figure:
         hist_ax, cdf_ax = fig.subplots(1, 2)
         top = float(np.quantile(x, 0.99))
         inside = x[x <= top]
-        hist_ax.hist(inside / scale, bins=60, density=True, color="#D9D9D9",
-                     edgecolor="#BDBDBD", label=f"data, n = {fit.n}")
+        heights, _, _ = hist_ax.hist(inside / scale, bins=60, density=True, color="#D9D9D9",
+                                     edgecolor="#BDBDBD", label=f"data, n = {fit.n}")
         grid = np.linspace(max(float(x[0]) * 0.5, 1e-12), top, 400)
         # Density per second -> per display unit; the histogram covers the lowest 99%.
         for i, c in enumerate(_shown(fit)):
@@ -70,8 +70,8 @@ def service_figure(fit: ServiceFit, title: str | None = None) -> Figure:
         hist_ax.set_xlabel(f"duration ({unit}); the longest 1% not shown")
         hist_ax.set_ylabel(f"density (per {unit})")
         hist_ax.set_title("Histogram and fitted densities")
-        cap = np.nanmax(hist_ax.get_ylim())
-        hist_ax.set_ylim(0, cap)
+        # A shape below 1 (weibull, gamma) has an infinite density at 0: the data set the scale.
+        hist_ax.set_ylim(0, 1.4 * float(np.max(heights)))
         hist_ax.legend(loc="upper right")
 
         ecdf = np.arange(1, x.size + 1) / x.size
