@@ -290,8 +290,10 @@ def _hyperexponential(x: np.ndarray, iterations: int = 2000) -> Candidate | None
         last = ll
     if m1 > m2:
         p, m1, m2 = 1 - p, m2, m1
-    if m2 - m1 < 1e-3 * mean:
-        return None  # both phases alike: an exponential with a spare parameter
+    m = p * m1 + (1 - p) * m2
+    v = 2 * (p * m1**2 + (1 - p) * m2**2) - m**2
+    if v < 1.02 * m * m:  # cv within 1% of 1: an exponential with spare parameters, not two phases
+        return None
     probs, means = np.array([p, 1 - p]), np.array([m1, m2])
 
     def cdf(t: np.ndarray) -> np.ndarray:
@@ -315,8 +317,6 @@ def _hyperexponential(x: np.ndarray, iterations: int = 2000) -> Candidate | None
     first = number(p)
     spec = {"dist": "hyperexponential", "probs": [first, number(1 - first)],
             "means": [number(m1), number(m2)]}
-    m = p * m1 + (1 - p) * m2
-    v = 2 * (p * m1**2 + (1 - p) * m2**2) - m**2
     return _candidate("hyperexponential", spec, {"p": p, "mean1": m1, "mean2": m2}, 3, x, None,
                       loglik=loglik, cdf=cdf, ppf=ppf, pdf=pdf, moments=(m, v))
 
