@@ -12,6 +12,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def read_table(path: str) -> pd.DataFrame:
     if b"\x00" in head:
         raise FitError(f"{path} is not a CSV or Parquet file (it holds binary data)")
     try:
-        text = open(path, encoding="utf-8-sig").read()  # noqa: SIM115 (closed by refcount)
+        text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise FitError(f"{path} is not a CSV or Parquet file (not UTF-8 text)") from None
     try:

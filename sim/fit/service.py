@@ -269,7 +269,7 @@ def _pareto(x: np.ndarray) -> Candidate | None:
                       stats.pareto(alpha, scale=low))
 
 
-def _hyperexponential(x: np.ndarray, iterations: int = 2000) -> Candidate | None:
+def _hyperexponential(x: np.ndarray, iterations: int = 500) -> Candidate | None:
     """Two exponential phases by expectation–maximisation, started from a short/long split."""
     mean = float(x.mean())
     p, m1, m2 = 0.5, 0.5 * mean, 1.5 * mean
@@ -285,7 +285,7 @@ def _hyperexponential(x: np.ndarray, iterations: int = 2000) -> Candidate | None
             return None  # one phase took everything: an exponential, fitted as such
         m1 = float(np.dot(r, x) / r.sum())
         m2 = float(np.dot(1 - r, x) / (1 - r).sum())
-        if abs(ll - last) < 1e-10 * abs(ll):
+        if abs(ll - last) < 1e-9 * abs(ll):
             break
         last = ll
     if m1 > m2:
