@@ -152,8 +152,9 @@ def _report(fit: ServiceFit, what: str, err: TextIO) -> None:
           file=err)
     for c in fit.candidates:
         mark = "*" if c is fit.chosen else ("x" if c.rejected else " ")
-        params = ", ".join(f"{k}: {_inline(v)}" for k, v in yaml_spec(c.spec).items()
-                           if k != "dist")
+        shown = yaml_spec(c.spec)  # a candidate is a family, never a constant (a str)
+        assert isinstance(shown, dict)
+        params = ", ".join(f"{k}: {_inline(v)}" for k, v in shown.items() if k != "dist")
         cv = f"{c.cv:.3g}" if math.isfinite(c.cv) else "inf"
         mean = duration(c.mean) if math.isfinite(c.mean) else "inf"
         print(f"{mark} {c.family:<17}{c.aic:>12.1f}{c.ks:>8.4f}{_p(c.ks_p):>9}"

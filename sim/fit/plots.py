@@ -149,10 +149,11 @@ def rate_figure(fit: ArrivalsFit, title: str | None = None) -> Figure:
             what = "steady rate" if len(rates) == 1 else f"{len(rates)} steps (PELT)"
             ax.stairs(rates, np.asarray(starts) / scale, color=color(1), lw=2.4, baseline=None,
                       label=f"fitted: {what}")
-            for step in fit.steps[1:]:
-                ax.annotate(f"change at {step['start'] / scale:.4g} {unit}",
-                            (step["start"] / scale, 0), xytext=(4, 6), textcoords="offset points",
-                            color=color(1), fontsize=9)
+            if len(fit.steps) <= 7:  # more labels than that would be a tangle
+                for i, step in enumerate(fit.steps[1:]):
+                    ax.annotate(f"change at {step['start'] / scale:.3g} {unit}",
+                                (step["start"] / scale, 0), xytext=(4, 6 + 14 * (i % 3)),
+                                textcoords="offset points", color=color(1), fontsize=9)
         ax.set_xlim(0, fit.span / scale)
         ax.set_ylim(0, None)
         ax.set_xlabel(f"time since the start ({unit})")
