@@ -209,9 +209,19 @@ def define_plot(commands: Subparsers) -> None:
     plot.set_defaults(handler="sim.commands:plot_command")
 
 
+def define_fit(commands: Subparsers) -> None:
+    # `fit service|arrivals` parses its own options (sim.fit.command): everything after
+    # `fit` is handed over as it is, help included.
+    fit = commands.add_parser("fit", add_help=False, prefix_chars="\0",
+                              help="fit service times or arrivals to measurements (see fit -h)")
+    fit.add_argument("argv", nargs=argparse.REMAINDER)
+    fit.set_defaults(handler="sim.commands:fit_command")
+
+
 # The commands, in the order `mqsim --help` lists them.
 COMMANDS: list[Callable[[Subparsers], None]] = [
     define_run, define_sweep, define_compare, define_size, define_validate, define_plot,
+    define_fit,
 ]
 
 

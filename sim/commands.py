@@ -176,6 +176,13 @@ def compare_command(args: argparse.Namespace) -> int:
             result.table, result.differences, result.names, path, result.threshold)))
 
 
+def fit_command(args: argparse.Namespace) -> int:
+    """``mqsim fit service|arrivals FILE``: the YAML to paste on stdout (`sim.fit.command`)."""
+    from sim.fit.command import main as fit  # scipy only when fitting: validate stays fast
+
+    return fit(args.argv)
+
+
 def plot_command(args: argparse.Namespace) -> int:
     """(Re)draw the plots of a saved run, replicated run, sweep or comparison."""
     from sim.experiment.compare import Comparison, is_comparison

@@ -47,6 +47,15 @@ CLAIMS: dict[str, list[tuple[str, str, str]]] = {
         ("timeouts = sim.sweep", "p99.iloc[0] >= p99.iloc[-1]",
          "a short visibility timeout does not make the jobs faster"),
     ],
+    "from_measurements": [
+        ("service = sim.fit.service", 'service.chosen.family == "lognormal"',
+         "the lognormal the durations were drawn from is found"),
+        ("arrivals = sim.fit.arrivals", 'arrivals.choice == "schedule" and '
+         'abs(arrivals.spec["schedule"][0]["until"] - 1200) < 120',
+         "the change of rate at minute 20 is found"),
+        ("def overlap", 'all(overlap(p) for p in ("p50", "p90", "p99"))',
+         "the fitted scenario gives the replay's percentiles within their intervals"),
+    ],
     "brokers_under_failure": [
         ("for ack in", 'acks.loc["on_start", "lost"] > 0 and '
          'acks.loc["after_processing", "lost"] == 0', "early acks lose tasks, late ones do not"),
