@@ -459,7 +459,7 @@ def test_every_command_names_a_handler_that_exists():
 
     parser = cli._parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert list(commands.choices) == ["run", "sweep", "compare", "validate", "plot"]
+    assert list(commands.choices) == ["run", "sweep", "compare", "size", "validate", "plot", "fit"]
     for name, sub in commands.choices.items():
         handler = cli._handler(sub.get_default("handler"))
         assert callable(handler), name

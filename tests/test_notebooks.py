@@ -74,6 +74,13 @@ CLAIMS: dict[str, list[tuple[str, str, str]]] = {
          "the simulated RabbitMQ pool needs the consumers Erlang C says"),
         ("sizing = sim.size", "sizing.sure and len(sizing.evaluated) <= 3",
          "a sure answer from a few of the 64 values"),
+        ("fixed = {}", "fixed['short-polling'].answer == fixed['long-polling'].answer == 4",
+         "both fixed pools need four workers for the sale"),
+        ("cheapest = min(", "cheapest == 'autoscaled' and all(meets.values())",
+         "every design meets the SLO and the autoscaled pool is the cheapest"),
+        ("cheapest = min(", "table.at['short polling', 'cost.brokers.sqs.requests.empty_receive']"
+         " > 100 * table.at['long polling', 'cost.brokers.sqs.requests.empty_receive']",
+         "short polling makes far more empty receives than long polling"),
     ],
 }
 

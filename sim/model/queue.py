@@ -8,9 +8,9 @@ preset is only their defaults), each in its own module:
   where a returned one goes back (``requeue``);
 - **admission** (`sim.model.admission`): ``overflow`` when ``max_length`` ready copies wait;
 - **expiry** (`sim.model.expiry`): ``ttl``, lazily at the head or on time;
-- **settlement** (`sim.model.settlement`, over `sim.model.leases` and
-  `sim.model.redelivery`): acks, nacks, lease timers and lost consumers, each valid only
-  under the lease it was issued for; ``max_deliveries`` with ``dead_letter``;
+- **settlement** (`sim.model.settlement`, over `sim.model.leases`, `sim.model.redelivery`):
+  acks, nacks, lease timers, lost consumers, each valid only under the lease it was issued
+  for; ``max_deliveries`` with ``dead_letter``;
 - **waiting consumers** of the pull loop (`sim.model.pull`): long polls, sleepers, notify;
 - **delivery** (here): ``push`` hands the next ready copy to a consumer with a free prefetch
   slot (round robin, as RabbitMQ does); ``pull`` waits for workers to ask. The queue owns its
@@ -18,9 +18,8 @@ preset is only their defaults), each in its own module:
 - **outages** and **end states** (here): what a broker outage does to the copies, and the one
   place a copy ends (completed, dead-lettered, expired, lost).
 
-A worker reaches the queue only through the `sim.model.contracts.QueueSource` calls (attach,
-detach, request, ack, nack, complete, release); the queue reaches a worker only through
-`sim.model.contracts.Consumer`.
+A worker reaches the queue only through `sim.model.contracts.QueueSource` (attach, detach,
+request, ack, nack, complete, release), the queue a worker only through `Consumer`.
 """
 
 from __future__ import annotations
@@ -72,7 +71,6 @@ class Queue:
         self.code = code
         self.records = records
         self.broker = broker
-        self.requests = broker.requests  # API calls, by kind (costs)
         self.ttl: float | None = spec.ttl
         self.max_deliveries: int | None = spec.max_deliveries
         self.requeue: str = spec.requeue
@@ -338,7 +336,7 @@ class Queue:
     def _hand_to_poller(self, cid: int) -> None:
         worker = self.pollers.popleft()
         worker.end_long_poll()
-        self.requests.receive += 1  # the long poll returns with this copy
+        self.broker.requests.receive += 1  # (costs) the long poll returns with this copy
         self._deliver(cid, worker)
 
     def _deliver(self, cid: int, worker: Consumer) -> None:
@@ -356,9 +354,8 @@ class Queue:
             settlement.in_flight += 1
             if settlement.timers is not None:
                 settlement.timers.open(cid, delivery)
-        # The worker books the delivery itself (holding, prefetch count). first_delivered_at
-        # is set as a delivery arrives: one lost on the way (its worker stopped, its lease ran
-        # out first) never reached a consumer.
+        # The worker books the delivery (holding, prefetch count); first_delivered_at is set
+        # as it arrives: one lost on the way (worker stopped, lease ran out) reached no one.
         if self.deliver_latency is None:
             worker.deliver(delivery, lease)
         else:
@@ -395,7 +392,7 @@ class Queue:
         (long poll, sleep, or until the broker is back). Returns how many were delivered."""
         got = self.take_for(worker, n)
         if got:
-            self.requests.receive += 1
+            self.broker.requests.receive += 1  # (costs) a receive that returned copies
         else:
             self.waiting.empty_receive(worker, self.broker.down)
         return got
