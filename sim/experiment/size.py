@@ -113,8 +113,7 @@ def _number(raw: Any, what: str) -> tuple[float, bool]:
         return float(raw), isinstance(raw, int) or float(raw).is_integer()
     text = str(raw).strip()
     try:
-        value = int(text)
-        return float(value), True
+        return float(int(text)), True
     except ValueError:
         pass
     try:
@@ -193,7 +192,7 @@ class Point:
     value: Any
     replications: int
     figures: dict[str, tuple[float, float]]  # figure -> (mean, 95% half-width)
-    verdicts: dict[str, str]  # SLO text -> meets | fails | unsure (after the budget)
+    verdicts: dict[str, slos_.Verdict]  # SLO text -> meets | fails | unsure (after the budget)
     meets: bool  # every SLO met (an unsure one counted on the side of its mean)
     sure: bool  # no verdict left unsure
 
@@ -445,7 +444,8 @@ class _Search:
         frame = pd.DataFrame([{f: flatten(o.summary).get(f, math.nan) for f in self.figures()}
                               for o in runs], columns=self.figures(), dtype=float)
         table = half_widths(frame)
-        return {f: (float(table.at[f, "mean"]), float(table.at[f, "ci95"]))
+        means, halves = table["mean"].astype(float), table["ci95"].astype(float)
+        return {f: (float(means[f]), float(halves[f]))
                 for f in self.figures()}
 
     def _unsure(self, stats: dict[str, tuple[float, float]]) -> bool:
@@ -552,11 +552,12 @@ class _Search:
         return best
 
     def _minimum(self, meeting: list[int]) -> int | None:
-        assert self.minimize is not None
-        defined = [p for p in meeting if math.isfinite(self.done[p].figures[self.minimize][0])]
+        minimize = self.minimize
+        assert minimize is not None
+        defined = [p for p in meeting if math.isfinite(self.done[p].figures[minimize][0])]
         if not defined:
             return meeting[0] if meeting else None
-        return min(defined, key=lambda p: self.done[p].figures[self.minimize][0])
+        return min(defined, key=lambda p: self.done[p].figures[minimize][0])
 
     def _not_monotone(self) -> list[str]:
         """The SLO figures that move the wrong way between simulated values by more than
@@ -618,7 +619,7 @@ class _Search:
 
     def _out_of_reach(self) -> list[dict[str, Any]]:
         """The SLOs no simulated value meets, each with its best value and where."""
-        out = []
+        out: list[dict[str, Any]] = []
         points = list(self.done.values())
         never = [r for r in self.rules
                  if not any(p.verdicts[r.text] == slos_.MEETS for p in points)]

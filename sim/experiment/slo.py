@@ -34,8 +34,10 @@ OPERATORS = ("<=", ">=", "==", "<", ">")  # longest first: "<=" is not "<" then 
 SHORTHAND_PREFIX = "totals."  # ``lost==0`` means ``totals.lost==0``
 SYMBOL = {"<=": "≤", ">=": "≥", "==": "=", "<": "<", ">": ">"}
 
-MEETS, FAILS, UNSURE = "meets", "fails", "unsure"
 Verdict = Literal["meets", "fails", "unsure"]
+MEETS: Verdict = "meets"
+FAILS: Verdict = "fails"
+UNSURE: Verdict = "unsure"
 
 _SLO_RE = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(<=|>=|==|<|>)\s*(\S.*?)\s*$")
 _EXACT = 1e-9  # relative: equal up to floating-point rounding
@@ -211,7 +213,7 @@ def _equal(a: float, b: float) -> bool:
 COST = "cost.total"  # with it in a sweep's table, the best passing point is the cheapest
 
 
-def point_verdict(row: Mapping[str, Any], rules: Iterable[SLO]) -> Verdict:
+def point_verdict(row: Mapping[Any, Any], rules: Iterable[SLO]) -> Verdict:
     """One sweep point's verdict on every SLO at once, from its ``X`` and ``X_ci``."""
     verdicts = [judge(r, _float(row.get(r.figure)), _float(row.get(r.figure + "_ci")))
                 for r in rules]

@@ -87,7 +87,8 @@ class Sweep:
             from sim.experiment.slo import point_verdict
 
             rules = self.rules()
-            frame["meets_slo"] = [point_verdict(frame.iloc[i], rules) for i in range(len(frame))]
+            frame["meets_slo"] = [point_verdict(frame.iloc[i].to_dict(), rules)
+                                 for i in range(len(frame))]
         return frame
 
     def rules(self) -> list[Any]:

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -68,7 +69,7 @@ def _panel(ax: Axes, sizing: Sizing, figure: str, rule: SLO | None) -> None:
     y, h = mean * scale, half * scale
     ax.fill_between(x, y - h, y + h, color=style.MUTED, alpha=0.15, linewidth=0)
     ax.plot(x, y, color=style.MUTED, linewidth=1.0, zorder=2)
-    handles: list[object] = []
+    handles: list[Artist] = []
     texts: list[str] = []
     unsure = False
     for p, xi, yi, hi in zip(points, x, y, h, strict=True):
