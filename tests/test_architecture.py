@@ -332,6 +332,7 @@ SHARED_NAMES = {
     # now, a rename touches every section of sim/scenario.
     "duration": "sim.format prints one; sim.scenario.checks checks one",
     "number": "sim.format prints one; sim.scenario.checks checks one",
+    "arrivals": "sim.fit.arrivals() fits an arrivals section; arrival_specs builds one from it",
 }
 
 

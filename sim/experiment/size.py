@@ -331,7 +331,7 @@ def size(scenario: Scenario, param: str, slos: Sequence[str | slos_.SLO], *,
     least 5); a point whose interval straddles a threshold gets more, up to
     ``max_replications`` (default 4 times as many). See the module's docstring."""
     started = time.perf_counter()
-    rules = [s if isinstance(s, slos_.SLO) else slos_.parse(s) for s in slos]
+    rules = [s if isinstance(s, slos_.SLO) else slos_.parse_slo(s) for s in slos]
     if not rules:
         raise SizeError("size needs at least one --slo, e.g. --slo 'latency.p99<=1s'")
     path, low, high, raw_step = parse_param(param, step)
@@ -391,9 +391,9 @@ class _Search:
     def _check_names(self, summary: dict[str, Any]) -> None:
         """Resolve the SLOs' figures against the first summary (did-you-mean otherwise)."""
         names = flatten(summary)
-        self.rules = [slos_.resolve(r, names) for r in self.rules]
+        self.rules = [slos_.resolve_slo(r, names) for r in self.rules]
         if self.minimize is not None:
-            self.minimize = slos_.resolve(
+            self.minimize = slos_.resolve_slo(
                 slos_.SLO(self.minimize, "<=", 0.0, f"--minimize {self.minimize}"), names
             ).figure
         self.resolved = True
@@ -467,8 +467,8 @@ class _Search:
 
     def first_guess(self, floor: int) -> tuple[int | None, list[dict[str, float]]]:
         """The first position theory says meets the SLOs it covers, and theory per value
-        (see :func:`closed_form`)."""
-        curve = [closed_form(p.data) for p in self.points]
+        (see :func:`first_guess`)."""
+        curve = [first_guess(p.data) for p in self.points]
         covered = [r for r in self.rules if any(r.figure in t for t in curve)]
         if not covered:
             return None, curve
@@ -649,7 +649,7 @@ def _model(figures: dict[str, float]) -> str:
 RELAXED = "relaxed"  # a closed form's key: 1.0 when the broker's own latencies were left out
 
 
-def closed_form(data: dict[str, Any]) -> dict[str, float]:
+def first_guess(data: dict[str, Any]) -> dict[str, float]:
     """The closed form of the textbook queue the scenario is (`sim.experiment.theory`), or,
     for a first guess only, of the same queue on an ideal broker: a RabbitMQ or SQS pool with
     Poisson arrivals and exponential service is M/M/c but for the broker's sub-millisecond

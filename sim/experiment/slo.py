@@ -81,7 +81,7 @@ class SLO:
                 "threshold": self.threshold}
 
 
-def parse(text: str) -> SLO:
+def parse_slo(text: str) -> SLO:
     """``"latency.p99<=1s"`` -> SLO; SLOError naming ``--slo`` when malformed."""
     match = _SLO_RE.match(str(text))
     if not match:
@@ -94,7 +94,7 @@ def parse(text: str) -> SLO:
 def _threshold(figure: str, raw: str, text: str, known: bool = True) -> float:
     """The threshold in the figure's unit. Before the figure is known to exist (``known``
     False) a duration is also taken, so a misspelt time figure gets its did-you-mean from
-    :func:`resolve` rather than a complaint about its unit."""
+    :func:`resolve_slo` rather than a complaint about its unit."""
     kind = unit(figure)
     if not known and kind != "s":
         try:
@@ -129,7 +129,7 @@ def _is_number(raw: str) -> bool:
     return True
 
 
-def resolve(slo: SLO, names: Iterable[str]) -> SLO:
+def resolve_slo(slo: SLO, names: Iterable[str]) -> SLO:
     """``slo`` with its figure found among ``names`` (a summary's flattened figures):
     ``lost`` becomes ``totals.lost``; SLOError with a did-you-mean when there is none."""
     known = list(names)
@@ -197,7 +197,7 @@ def better(slo: SLO, a: float, b: float) -> bool:
     return a < b if slo.upper else a > b
 
 
-def show(slo: SLO, value: float) -> str:
+def show_threshold(slo: SLO, value: float) -> str:
     """A value of the SLO's figure in its unit."""
     if unit(slo.figure) == "ratio":
         return percent(value)
