@@ -120,14 +120,14 @@ def sweep_command(args: argparse.Namespace) -> int:
         parameters[key] = values
     for point in grid.points(parameters):  # every point valid before anything runs
         grid.apply(scenario, point)
-    rules = [slo.parse(text) for text in args.slo]  # malformed: exit 2 before running
+    rules = [slo.parse_slo(text) for text in args.slo]  # malformed: exit 2 before running
     n = replications(args, scenario, SWEEP_REPLICATIONS)
 
     def run(executor: Executor, rule: Precision | None, bar: NotedProgress | None) -> Saved:
         result = run_sweep(scenario, parameters, n, executor=executor, precision=rule,
                            progress=bar, force=args.force)
         names = tables.means(result.table)  # an SLO on a figure no point has: exit 2
-        result.slos = [slo.resolve(r, names).as_dict() for r in rules]
+        result.slos = [slo.resolve_slo(r, names).as_dict() for r in rules]
         return result
 
     return execute_job(args, Job(
@@ -143,7 +143,7 @@ def size_command(args: argparse.Namespace) -> int:
     from sim.report.sizing import format_sizing
 
     scenario = load_scenario(args)
-    rules = [slo.parse(text) for text in args.slo]  # malformed: exit 2 before running
+    rules = [slo.parse_slo(text) for text in args.slo]  # malformed: exit 2 before running
     n = replications(args, scenario, REPLICATIONS)
     return execute_job(args, Job(
         folder=scenario.data["name"],
@@ -178,7 +178,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
 def fit_command(args: argparse.Namespace) -> int:
     """``mqsim fit service|arrivals FILE``: the YAML to paste on stdout (`sim.fit.command`)."""
-    from sim.fit.command import main as fit  # scipy only when fitting: validate stays fast
+    from sim.fit.command import fit_main as fit  # scipy only when fitting: validate stays fast
 
     return fit(args.argv)
 

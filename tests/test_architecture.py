@@ -232,7 +232,8 @@ def test_no_import_cycle_between_the_packages_of_sim() -> None:
 LAYERS = [
     "sim.progress", "sim.figures", "sim.records", "sim.format", "sim.presets", "sim.analytic",
     "sim.random", "sim.scenario", "sim.model", "sim.engine", "sim.metrics", "sim.results",
-    "sim.plots", "sim.experiment", "sim.fit", "sim.api", "sim", "sim.report", "sim.commands", "sim.cli",
+    "sim.plots", "sim.experiment", "sim.fit", "sim.api", "sim", "sim.report", "sim.commands",
+    "sim.cli",
     "sim.gallery",
 ]
 SIMPY_ONLY_IN = ("sim.model", "sim.engine")
@@ -331,6 +332,7 @@ SHARED_NAMES = {
     # now, a rename touches every section of sim/scenario.
     "duration": "sim.format prints one; sim.scenario.checks checks one",
     "number": "sim.format prints one; sim.scenario.checks checks one",
+    "arrivals": "sim.fit.arrivals() fits an arrivals section; arrival_specs builds one from it",
 }
 
 

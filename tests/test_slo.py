@@ -23,7 +23,7 @@ NAMES = ["latency.p99", "latency.mean", "totals.lost", "totals.duplicate_process
     ("latency.p99>2m", "latency.p99", ">", 120.0),
 ])
 def test_parse(text, figure, op, threshold):
-    rule = slo.parse(text)
+    rule = slo.parse_slo(text)
     assert (rule.figure, rule.op) == (figure, op)
     assert rule.threshold == pytest.approx(threshold, rel=1e-12)
     assert rule.text == text.strip()
@@ -34,28 +34,28 @@ def test_parse(text, figure, op, threshold):
                                   "latency.p99<=1 parsec"])
 def test_malformed_slo_is_one_clear_error(text):
     with pytest.raises(SLOError) as error:
-        slo.parse(text)
+        slo.parse_slo(text)
     message = str(error.value)
     assert message.startswith(f"--slo {text}") and "\n" not in message
 
 
 def test_shorthand_resolves_to_totals():
-    assert slo.resolve(slo.parse("lost==0"), NAMES).figure == "totals.lost"
-    assert slo.resolve(slo.parse("duplicate_processing==0"), NAMES).figure == (
+    assert slo.resolve_slo(slo.parse_slo("lost==0"), NAMES).figure == "totals.lost"
+    assert slo.resolve_slo(slo.parse_slo("duplicate_processing==0"), NAMES).figure == (
         "totals.duplicate_processing")
 
 
 def test_unknown_figure_says_did_you_mean():
     with pytest.raises(SLOError, match=r"no figure named 'latncy.p99'.*did you mean "
                                        r"'latency.p99'\?"):
-        slo.resolve(slo.parse("latncy.p99<=1s"), NAMES)
+        slo.resolve_slo(slo.parse_slo("latncy.p99<=1s"), NAMES)
     with pytest.raises(SLOError, match="no figure named 'zzz'"):
-        slo.resolve(slo.parse("zzz<=1"), NAMES)
+        slo.resolve_slo(slo.parse_slo("zzz<=1"), NAMES)
 
 
 def test_a_count_with_a_duration_threshold_is_refused_once_known():
     with pytest.raises(SLOError, match="not a number"):
-        slo.resolve(slo.parse("lost<=1s"), NAMES)
+        slo.resolve_slo(slo.parse_slo("lost<=1s"), NAMES)
 
 
 @pytest.mark.parametrize(("text", "mean", "half", "verdict"), [
@@ -74,11 +74,11 @@ def test_a_count_with_a_duration_threshold_is_refused_once_known():
     ("latency.p99<=1s", math.nan, math.nan, FAILS),  # nothing completed: cannot meet
 ])
 def test_judge(text, mean, half, verdict):
-    assert slo.judge(slo.parse(text), mean, half) == verdict
+    assert slo.judge(slo.parse_slo(text), mean, half) == verdict
 
 
 def test_lean_and_better_follow_the_operator():
-    upper, lower = slo.parse("latency.p99<=1s"), slo.parse("throughput>=100")
+    upper, lower = slo.parse_slo("latency.p99<=1s"), slo.parse_slo("throughput>=100")
     assert slo.lean(upper, 0.99) and not slo.lean(upper, 1.01)
     assert slo.better(upper, 0.5, 0.7) and not slo.better(upper, 0.7, 0.5)
     assert slo.better(lower, 120, 110) and not slo.better(lower, math.nan, 110)

@@ -27,12 +27,13 @@ def test_point_verdicts_and_the_best_point_exactly():
                           "latency.p99_ci": [0.5, 0.05, 0.01, 0.01],
                           "totals.lost": [0.0, 0.0, 0.0, 1.0],
                           "totals.lost_ci": [0.0, 0.0, 0.0, 0.0]})
-    rules = [slo.parse("latency.p99<=0.6s"), slo.resolve(slo.parse("lost==0"), table.columns)]
+    rules = [slo.parse_slo("latency.p99<=0.6s"),
+             slo.resolve_slo(slo.parse_slo("lost==0"), table.columns)]
     verdicts = [slo.point_verdict(table.iloc[i], rules) for i in range(4)]
     assert verdicts == ["fails", "unsure", "meets", "fails"]
     assert slo.best_point(table, rules) == 2
     priced = table.assign(**{"cost.total": [1.0, 2.0, 9.0, 3.0], "totals.lost": 0.0})
-    rules = [slo.parse("latency.p99<=0.7s")]
+    rules = [slo.parse_slo("latency.p99<=0.7s")]
     assert slo.best_point(priced, rules) == 1  # 0.58 + 0.05 < 0.7, and cheaper than 5 or 6
     lines = slo.sweep_lines(priced, ["count"], rules)
     assert lines[-1] == "best passing point: count=4 (the cheapest that surely meets every SLO)"

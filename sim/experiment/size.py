@@ -30,293 +30,35 @@ replications are decided on the replications in index order, as the stop rule do
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import json
 import math
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
-import yaml
 
-from sim.experiment import executors, grid, theory
+from sim.experiment import executors, grid, size_range
 from sim.experiment import slo as slos_
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
+from sim.experiment.size_guess import closed_form_guess, describe_model
+from sim.experiment.size_range import SizeError, make_param, parse_param
+from sim.experiment.size_result import KIND, LARGEST, SMALLEST, Point, Sizing, json_number
 from sim.experiment.sweep import OVERLOAD
 from sim.experiment.units import Outcome, Unit
 from sim.figures import flatten, unit
 from sim.progress import NotedProgress
 from sim.random.streams import replication_seed
-from sim.results import manifest, safe_name, write_folder
-from sim.scenario import Scenario, ScenarioError, memory
-from sim.scenario.errors import Problem
-from sim.scenario.overrides import split_path
-from sim.scenario.units import parse_duration
+from sim.scenario import Scenario, memory
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+# The range, the result and the first guess live in size_range, size_result and size_guess;
+# the names callers use stay importable from here.
+__all__ = ["KIND", "LARGEST", "OVERLOAD", "REPLICATIONS", "SMALLEST", "Point", "SizeError",
+           "Sizing", "make_param", "parse_param", "size"]
 
-KIND = "size"
 REPLICATIONS = 5  # per point when the scenario asks for fewer
 BUDGET_FACTOR = 4  # default budget: this many times the first replications, per point
-SMALLEST, LARGEST = "smallest", "largest"
 FLAT = 0.01  # relative: a wrong-way move this small does not make a figure non-monotone
-
-
-class SizeError(ScenarioError):
-    """A ``--param`` range or setting ``size`` cannot search (exit code 2)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__([Problem("", None, message)])
-
-
-# --------------------------------------------------------------------------- the parameter
-
-
-@dataclass(frozen=True)
-class Param:
-    """The setting searched and its candidate values, in increasing order."""
-
-    path: str
-    low: float
-    high: float
-    step: float
-    values: list[Any]
-    text: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "low": self.low, "high": self.high, "step": self.step,
-                "values": len(self.values), "text": self.text}
-
-
-def parse_param(text: str, step: Any = None) -> tuple[str, Any, Any, Any]:
-    """``"workers.api.count=1..64"`` -> ``(path, low, high, step)`` as written."""
-    key, sep, span = str(text).partition("=")
-    low, dots, high = span.partition("..")
-    if not sep or not key.strip() or not dots or not low.strip() or not high.strip():
-        raise SizeError(f"--param {text}: expected KEY=LO..HI, e.g. workers.api.count=1..64 "
-                        "(durations and fractions with --step, e.g. "
-                        "queues.q.visibility_timeout=5s..60s --step 5s)")
-    return key.strip(), low.strip(), high.strip(), step
-
-
-def _number(raw: Any, what: str) -> tuple[float, bool]:
-    """(value, whole) of a bound or step: a number, or a duration with a unit (seconds)."""
-    if isinstance(raw, bool):
-        raise SizeError(f"{what}: {raw!r} is not a number")
-    if isinstance(raw, (int, float)):
-        return float(raw), isinstance(raw, int) or float(raw).is_integer()
-    text = str(raw).strip()
-    try:
-        value = int(text)
-        return float(value), True
-    except ValueError:
-        pass
-    try:
-        value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
-        return value, False
-    except ValueError:
-        pass
-    try:
-        return parse_duration(text), False
-    except ValueError:
-        raise SizeError(f"{what}: {text!r} is not a number or a duration such as 30s"
-                        ) from None
-
-
-def make_param(scenario: Scenario, path: str, low: Any, high: Any, step: Any = None) -> Param:
-    """The candidate values of ``path`` over ``low..high``; SizeError when the setting does
-    not exist, is not a number, or the range is reversed or holds one value."""
-    current = _setting(scenario.data, path)
-    if isinstance(current, bool) or not (current is None or isinstance(current, (int, float))):
-        raise SizeError(f"--param {path}: the scenario's value is {current!r}, not a number; "
-                        "size searches a numeric setting (a count, a duration, a fraction)")
-    text = f"{path}={low}..{high}"
-    lo, lo_whole = _number(low, f"--param {text}")
-    hi, hi_whole = _number(high, f"--param {text}")
-    if step is None:
-        if not (lo_whole and hi_whole):
-            raise SizeError(f"--param {text}: a range of durations or fractions needs "
-                            "--step, e.g. --step 0.05 or --step 100ms")
-        size, whole = 1.0, True
-    else:
-        size, step_whole = _number(step, f"--step {step}")
-        if not size > 0:
-            raise SizeError(f"--step {step}: must be above 0")
-        whole = lo_whole and hi_whole and step_whole and isinstance(current, int)
-    if hi < lo:
-        raise SizeError(f"--param {text}: the range is reversed (write the low value first)")
-    count = math.floor((hi - lo) / size + 1e-9) + 1
-    if count < 2:
-        raise SizeError(f"--param {text}: the range holds one value; size needs at least two "
-                        "to search (widen the range or use a smaller --step)")
-    values: list[Any] = [round(lo + i * size) if whole else round(lo + i * size, 12)
-                         for i in range(count)]
-    return Param(path, lo, hi, size, values, text + ("" if step is None else f" step {step}"))
-
-
-def _setting(data: dict[str, Any], path: str) -> Any:
-    """The resolved scenario's value at ``path``; SizeError with a did-you-mean if none."""
-    parts = split_path(path)
-    if parts is None:
-        raise SizeError(f"--param {path}: not a valid path (dotted keys, e.g. "
-                        "workers.api.count)")
-    current: Any = data
-    walked: list[str] = []
-    for part in parts:
-        inside = (part in current if isinstance(current, dict) else
-                  isinstance(current, list) and isinstance(part, int) and part < len(current))
-        if inside:
-            current = current[part]
-        else:
-            keys = [str(k) for k in current] if isinstance(current, dict) else []
-            close = difflib.get_close_matches(str(part), keys, n=1)
-            where = ".".join([*walked, str(part)])
-            hint = f"; did you mean {'.'.join([*walked, close[0]])!r}?" if close else ""
-            raise SizeError(f"--param {path}: the scenario has no setting {where}{hint}")
-        walked.append(str(part))
-    return current
-
-
-# --------------------------------------------------------------------------- points
-
-
-@dataclass
-class Point:
-    """One simulated value: its figures' means and half-widths, and the SLOs' verdicts."""
-
-    value: Any
-    replications: int
-    figures: dict[str, tuple[float, float]]  # figure -> (mean, 95% half-width)
-    verdicts: dict[str, str]  # SLO text -> meets | fails | unsure (after the budget)
-    meets: bool  # every SLO met (an unsure one counted on the side of its mean)
-    sure: bool  # no verdict left unsure
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "replications": self.replications,
-                "figures": {k: {"mean": _json(m), "ci95": _json(h)}
-                            for k, (m, h) in self.figures.items()},
-                "verdicts": self.verdicts, "meets": self.meets, "sure": self.sure}
-
-
-def _json(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-@dataclass
-class Sizing:
-    """A finished search: the answer (None when no value meets every SLO) and every point."""
-
-    scenario: dict[str, Any]
-    param: Param
-    slos: list[slos_.SLO]
-    direction: str
-    answer: Any
-    sure: bool
-    search: str  # "bisection" or "grid"
-    evaluated: list[Point]  # in the order they were simulated
-    not_simulated: list[dict[str, Any]] = field(default_factory=list)  # value, reason
-    guess: dict[str, Any] | None = None  # value, source
-    notes: list[str] = field(default_factory=list)
-    minimize: str | None = None
-    smallest_meeting: Any = None  # with minimize: the boundary value
-    out_of_reach: list[dict[str, Any]] = field(default_factory=list)
-    theory: list[dict[str, float]] = field(default_factory=list)  # per value, or []
-    wall_seconds: float = 0.0
-    path: Path | None = None
-
-    @property
-    def name(self) -> str:
-        return self.param.path.split(".")[-1]
-
-    def point(self, value: Any) -> Point | None:
-        """The simulated point of ``value``, or None."""
-        return next((p for p in self.evaluated if p.value == value), None)
-
-    @property
-    def below(self) -> Any:
-        """The value just before the answer in the search's order (the next one that
-        fails), or None when the answer is the range's first value or there is no answer."""
-        if self.answer is None:
-            return None
-        order = self._order()
-        at = order.index(self.answer)
-        return order[at - 1] if at > 0 else None
-
-    def _order(self) -> list[Any]:
-        values = list(self.param.values)
-        return values if self.direction == SMALLEST else values[::-1]
-
-    def table(self) -> pd.DataFrame:
-        """One row per simulated value, in increasing order: value, replications, each
-        figure's mean and ``_ci``, each SLO's verdict, ``meets``."""
-        rows = []
-        for p in sorted(self.evaluated, key=lambda p: p.value):
-            row: dict[str, Any] = {self.param.path: p.value, "replications": p.replications}
-            for figure, (mean, half) in p.figures.items():
-                row[figure] = mean
-                row[figure + "_ci"] = half
-            row.update(p.verdicts)
-            row["meets"] = p.meets
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The content of ``size.json``."""
-        return {
-            "kind": KIND, "scenario": self.scenario.get("name"),
-            "param": {**self.param.as_dict(), "direction": self.direction},
-            "slo": [s.as_dict() for s in self.slos],
-            "minimize": self.minimize, "answer": self.answer, "sure": self.sure,
-            "smallest_meeting": self.smallest_meeting if self.minimize else None,
-            "search": self.search, "first_guess": self.guess, "notes": self.notes,
-            "out_of_reach": self.out_of_reach,
-            "evaluated": [p.as_dict() for p in self.evaluated],
-            "not_simulated": self.not_simulated,
-            "theory": [{"value": v, **{k: _json(x) for k, x in t.items()}}
-                       for v, t in zip(self.param.values, self.theory, strict=False) if t],
-            "wall_seconds": round(self.wall_seconds, 3),
-        }
-
-    def plot(self) -> Figure:
-        """Each SLO figure (and the minimized one) against the setting: means with 95%
-        bands, the threshold line, the answer marked."""
-        from sim.plots.size import size_figure
-
-        return size_figure(self)
-
-    def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
-             command: list[str] | None = None) -> Path:
-        """Write ``ROOT/<name>/size-<time>/`` atomically (never over an earlier folder):
-        ``size.json``, ``table.csv``, ``scenario.yaml``, ``manifest.json``,
-        ``plots/size.png``."""
-        base = Path(root) / safe_name(self.scenario["name"])
-        self.path = write_folder(base, "size-", "", lambda tmp: self._write(tmp, plots, command))
-        return self.path
-
-    def _write(self, folder: Path, plots: bool, command: list[str] | None) -> None:
-        from sim.plots.style import DPI
-
-        folder.mkdir()
-        (folder / "size.json").write_text(json.dumps(self.as_dict(), indent=2, default=str)
-                                          + "\n")
-        (folder / "scenario.yaml").write_text(
-            yaml.safe_dump(self.scenario, sort_keys=False, allow_unicode=True))
-        (folder / "manifest.json").write_text(json.dumps(manifest(
-            {"scenario": self.scenario.get("name"), "seed": self.scenario["run"]["seed"],
-             "wall_seconds": round(self.wall_seconds, 3)}, command), indent=2) + "\n")
-        self.table().to_csv(folder / "table.csv", index=False)
-        if plots:
-            (folder / "plots").mkdir()
-            self.plot().savefig(folder / "plots" / "size.png", dpi=DPI)
-
-
-# --------------------------------------------------------------------------- the search
 
 
 def size(scenario: Scenario, param: str, slos: Sequence[str | slos_.SLO], *,
@@ -332,7 +74,7 @@ def size(scenario: Scenario, param: str, slos: Sequence[str | slos_.SLO], *,
     least 5); a point whose interval straddles a threshold gets more, up to
     ``max_replications`` (default 4 times as many). See the module's docstring."""
     started = time.perf_counter()
-    rules = [s if isinstance(s, slos_.SLO) else slos_.parse(s) for s in slos]
+    rules = [s if isinstance(s, slos_.SLO) else slos_.parse_slo(s) for s in slos]
     if not rules:
         raise SizeError("size needs at least one --slo, e.g. --slo 'latency.p99<=1s'")
     path, low, high, raw_step = parse_param(param, step)
@@ -359,7 +101,7 @@ def size(scenario: Scenario, param: str, slos: Sequence[str | slos_.SLO], *,
 class _Search:
     """The state of one search (see the module's docstring)."""
 
-    def __init__(self, spec: Param, points: list[Scenario], rules: list[slos_.SLO],
+    def __init__(self, spec: size_range.Param, points: list[Scenario], rules: list[slos_.SLO],
                  largest: bool, minimize: str | None, n: int, budget: int,
                  precision: Precision | None, executor: executors.Executor,
                  progress: NotedProgress | None) -> None:
@@ -392,9 +134,9 @@ class _Search:
     def _check_names(self, summary: dict[str, Any]) -> None:
         """Resolve the SLOs' figures against the first summary (did-you-mean otherwise)."""
         names = flatten(summary)
-        self.rules = [slos_.resolve(r, names) for r in self.rules]
+        self.rules = [slos_.resolve_slo(r, names) for r in self.rules]
         if self.minimize is not None:
-            self.minimize = slos_.resolve(
+            self.minimize = slos_.resolve_slo(
                 slos_.SLO(self.minimize, "<=", 0.0, f"--minimize {self.minimize}"), names
             ).figure
         self.resolved = True
@@ -445,7 +187,8 @@ class _Search:
         frame = pd.DataFrame([{f: flatten(o.summary).get(f, math.nan) for f in self.figures()}
                               for o in runs], columns=self.figures(), dtype=float)
         table = half_widths(frame)
-        return {f: (float(table.at[f, "mean"]), float(table.at[f, "ci95"]))
+        means, halves = table["mean"].astype(float), table["ci95"].astype(float)
+        return {f: (float(means[f]), float(halves[f]))
                 for f in self.figures()}
 
     def _unsure(self, stats: dict[str, tuple[float, float]]) -> bool:
@@ -467,8 +210,8 @@ class _Search:
 
     def first_guess(self, floor: int) -> tuple[int | None, list[dict[str, float]]]:
         """The first position theory says meets the SLOs it covers, and theory per value
-        (see :func:`closed_form`)."""
-        curve = [closed_form(p.data) for p in self.points]
+        (see :func:`closed_form_guess`)."""
+        curve = [closed_form_guess(p.data) for p in self.points]
         covered = [r for r in self.rules if any(r.figure in t for t in curve)]
         if not covered:
             return None, curve
@@ -552,11 +295,12 @@ class _Search:
         return best
 
     def _minimum(self, meeting: list[int]) -> int | None:
-        assert self.minimize is not None
-        defined = [p for p in meeting if math.isfinite(self.done[p].figures[self.minimize][0])]
+        minimize = self.minimize
+        assert minimize is not None
+        defined = [p for p in meeting if math.isfinite(self.done[p].figures[minimize][0])]
         if not defined:
             return meeting[0] if meeting else None
-        return min(defined, key=lambda p: self.done[p].figures[self.minimize][0])
+        return min(defined, key=lambda p: self.done[p].figures[minimize][0])
 
     def _not_monotone(self) -> list[str]:
         """The SLO figures that move the wrong way between simulated values by more than
@@ -605,8 +349,8 @@ class _Search:
         reach = [] if answer is not None else self._out_of_reach()
         shown_guess = None
         if guess is not None:
-            shown_guess = {"value": self.value(guess),
-                           "source": "closed form (" + _model(curve[self.order[guess]]) + ")"}
+            model = describe_model(curve[self.order[guess]])
+            shown_guess = {"value": self.value(guess), "source": f"closed form ({model})"}
         return Sizing(
             scenario={}, param=self.spec, slos=self.rules, direction=self.direction,
             answer=None if answer is None else self.value(answer), sure=sure, search=search,
@@ -618,7 +362,7 @@ class _Search:
 
     def _out_of_reach(self) -> list[dict[str, Any]]:
         """The SLOs no simulated value meets, each with its best value and where."""
-        out = []
+        out: list[dict[str, Any]] = []
         points = list(self.done.values())
         never = [r for r in self.rules
                  if not any(p.verdicts[r.text] == slos_.MEETS for p in points)]
@@ -635,34 +379,6 @@ class _Search:
                 out.append({"slo": rule.text, "best": None, "at": None})
                 continue
             mean, half = best.figures[rule.figure]
-            out.append({"slo": rule.text, "best": _json(mean), "ci95": _json(half),
+            out.append({"slo": rule.text, "best": json_number(mean), "ci95": json_number(half),
                         "at": best.value})
         return out
-
-
-def _model(figures: dict[str, float]) -> str:
-    model = "M/M/c, Erlang C" if "latency.p99" in figures else "M/G/1"
-    return model + ("; broker latencies left out" if figures.get(RELAXED) else "")
-
-
-RELAXED = "relaxed"  # a closed form's key: 1.0 when the broker's own latencies were left out
-
-
-def closed_form(data: dict[str, Any]) -> dict[str, float]:
-    """The closed form of the textbook queue the scenario is (`sim.experiment.theory`), or,
-    for a first guess only, of the same queue on an ideal broker: a RabbitMQ or SQS pool with
-    Poisson arrivals and exponential service is M/M/c but for the broker's sub-millisecond
-    latencies, close enough to start a search that then simulates the real thing."""
-    exact = theory.closed_form(data)
-    if exact:
-        return exact
-    try:
-        [queue] = data["queues"].values()
-        broker = dict(data["brokers"][queue["broker"]])
-    except (KeyError, ValueError, AttributeError, TypeError):
-        return {}
-    zero = {"dist": "constant", "value": 0.0}
-    broker.update(type="ideal", capacity=None, publish_latency=zero, deliver_latency=zero)
-    ideal = {**data, "brokers": {**data["brokers"], queue["broker"]: broker}}
-    relaxed = theory.closed_form(ideal)
-    return {**relaxed, RELAXED: 1.0} if relaxed else {}

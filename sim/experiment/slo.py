@@ -34,8 +34,10 @@ OPERATORS = ("<=", ">=", "==", "<", ">")  # longest first: "<=" is not "<" then 
 SHORTHAND_PREFIX = "totals."  # ``lost==0`` means ``totals.lost==0``
 SYMBOL = {"<=": "≤", ">=": "≥", "==": "=", "<": "<", ">": ">"}
 
-MEETS, FAILS, UNSURE = "meets", "fails", "unsure"
 Verdict = Literal["meets", "fails", "unsure"]
+MEETS: Verdict = "meets"
+FAILS: Verdict = "fails"
+UNSURE: Verdict = "unsure"
 
 _SLO_RE = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(<=|>=|==|<|>)\s*(\S.*?)\s*$")
 _EXACT = 1e-9  # relative: equal up to floating-point rounding
@@ -79,7 +81,7 @@ class SLO:
                 "threshold": self.threshold}
 
 
-def parse(text: str) -> SLO:
+def parse_slo(text: str) -> SLO:
     """``"latency.p99<=1s"`` -> SLO; SLOError naming ``--slo`` when malformed."""
     match = _SLO_RE.match(str(text))
     if not match:
@@ -92,7 +94,7 @@ def parse(text: str) -> SLO:
 def _threshold(figure: str, raw: str, text: str, known: bool = True) -> float:
     """The threshold in the figure's unit. Before the figure is known to exist (``known``
     False) a duration is also taken, so a misspelt time figure gets its did-you-mean from
-    :func:`resolve` rather than a complaint about its unit."""
+    :func:`resolve_slo` rather than a complaint about its unit."""
     kind = unit(figure)
     if not known and kind != "s":
         try:
@@ -127,7 +129,7 @@ def _is_number(raw: str) -> bool:
     return True
 
 
-def resolve(slo: SLO, names: Iterable[str]) -> SLO:
+def resolve_slo(slo: SLO, names: Iterable[str]) -> SLO:
     """``slo`` with its figure found among ``names`` (a summary's flattened figures):
     ``lost`` becomes ``totals.lost``; SLOError with a did-you-mean when there is none."""
     known = list(names)
@@ -195,7 +197,7 @@ def better(slo: SLO, a: float, b: float) -> bool:
     return a < b if slo.upper else a > b
 
 
-def show(slo: SLO, value: float) -> str:
+def show_threshold(slo: SLO, value: float) -> str:
     """A value of the SLO's figure in its unit."""
     if unit(slo.figure) == "ratio":
         return percent(value)
@@ -211,7 +213,7 @@ def _equal(a: float, b: float) -> bool:
 COST = "cost.total"  # with it in a sweep's table, the best passing point is the cheapest
 
 
-def point_verdict(row: Mapping[str, Any], rules: Iterable[SLO]) -> Verdict:
+def point_verdict(row: Mapping[Any, Any], rules: Iterable[SLO]) -> Verdict:
     """One sweep point's verdict on every SLO at once, from its ``X`` and ``X_ci``."""
     verdicts = [judge(r, _float(row.get(r.figure)), _float(row.get(r.figure + "_ci")))
                 for r in rules]

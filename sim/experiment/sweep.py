@@ -87,7 +87,8 @@ class Sweep:
             from sim.experiment.slo import point_verdict
 
             rules = self.rules()
-            frame["meets_slo"] = [point_verdict(frame.iloc[i], rules) for i in range(len(frame))]
+            frame["meets_slo"] = [point_verdict(frame.iloc[i].to_dict(), rules)
+                                 for i in range(len(frame))]
         return frame
 
     def rules(self) -> list[Any]:
@@ -100,10 +101,13 @@ class Sweep:
         """The headline figures against the (first) parameter, with 95% confidence bands and,
         where a closed form applies, the theory curve; unstable points marked (``log_y``: a
         log y axis, for figures that span decades)."""
+        from sim.experiment.slo import best_point
         from sim.plots.sweep import sweep_figure
 
+        rules = self.rules()
+        best = best_point(self.table, rules) if rules else None
         return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures,
-                            log_y=log_y, slos=self.rules())
+                            log_y=log_y, slos=rules, best=best)
 
     def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
              command: list[str] | None = None) -> Path:

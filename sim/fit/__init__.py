@@ -9,7 +9,7 @@ arr = sim.fit.arrivals(timestamps)             # ArrivalsFit: .spec, .choice, .t
 
 `sim.fit.service` fits the scenario format's families by maximum likelihood and ranks them
 (AIC, Kolmogorov–Smirnov); `sim.fit.arrivals` chooses a steady Poisson rate, a schedule of
-steps (PELT change points) or a bursty two-state MMPP. The figures are in `sim.fit.plots`.
+steps (PELT change points) or a bursty two-state MMPP. The figures are in `sim.fit.charts`.
 This package needs scipy; the CLI imports it only when ``mqsim fit`` runs.
 """
 

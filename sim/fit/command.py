@@ -23,7 +23,7 @@ from sim.fit.arrivals import ArrivalsFit, arrivals
 from sim.fit.service import MIN_VALUES, ServiceFit, check_values, service, yaml_spec
 from sim.fit.values import FitError, duration
 
-__all__ = ["main", "parser"]
+__all__ = ["fit_main", "parser"]
 
 EXIT_OK, EXIT_INVALID = 0, 2
 VALUES_FILE = "values.csv"
@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     svc = kinds.add_parser("service", help="fit a distribution of durations")
     svc.add_argument("file", help="CSV or Parquet file of durations")
     svc.add_argument("--column", help="the column of durations (default: the only numeric one)")
-    svc.add_argument("--unit", choices=sorted(io.UNITS), default="s",
+    svc.add_argument("--unit", choices=sorted(io.TIME_UNITS), default="s",
                      help="the durations' unit (default s)")
     svc.add_argument("--by", metavar="COLUMN",
                      help="fit per message type, named by COLUMN: prints service_time_by_type")
@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     return fit
 
 
-def main(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None
+def fit_main(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None
          ) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
@@ -70,7 +70,7 @@ def main(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | Non
 
 
 def _service(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    column = io.read_column(args.file, args.column, exclude=(args.by,) if args.by else ())
+    column = io.read_measurements(args.file, args.column, exclude=(args.by,) if args.by else ())
     for note in column.notes:
         print(f"note: {note}", file=err)
     where = f"{args.file}, column {column.name!r}"
@@ -79,7 +79,7 @@ def _service(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise FitError(f"--by {args.by} is the column of durations itself")
     groups: dict[str, ServiceFit] = {}
     if args.by:  # read before any fitting: a wrong --by is an error at once
-        types = io.read_column(args.file, args.by, option="--by", text=True).values
+        types = io.read_measurements(args.file, args.by, option="--by", text=True).values
     whole = service(x)
     if args.by:
         types = types.reindex(column.values.index)
@@ -177,7 +177,7 @@ def _p(p: float) -> str:
 
 def _write_service(tmp: Path, args: argparse.Namespace, name: str, whole: ServiceFit,
                    groups: dict[str, ServiceFit]) -> None:
-    from sim.fit.plots import qq_figure, service_figure
+    from sim.fit.charts import qq_figure, service_figure
 
     tmp.mkdir()
     payload: dict[str, Any] = {"kind": "service", "file": args.file, "column": name,
@@ -211,7 +211,7 @@ def _relative_spec(fit: ServiceFit, values_name: str) -> dict[str, Any] | str:
 
 
 def _arrivals(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    column = io.read_column(args.file, args.column, dates=True)
+    column = io.read_measurements(args.file, args.column, dates=True)
     for note in column.notes:
         print(f"note: {note}", file=err)
     fit = arrivals(column.values)
@@ -254,7 +254,7 @@ def _report_arrivals(fit: ArrivalsFit, where: str, err: TextIO) -> None:
 
 
 def _write_arrivals(tmp: Path, args: argparse.Namespace, name: str, fit: ArrivalsFit) -> None:
-    from sim.fit.plots import rate_figure
+    from sim.fit.charts import rate_figure
 
     tmp.mkdir()
     payload = {"kind": "arrivals", "file": args.file, "column": name, **fit.as_dict()}

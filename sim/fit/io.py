@@ -19,9 +19,9 @@ import pandas as pd
 
 from sim.fit.values import FitError
 
-__all__ = ["UNITS", "Column", "read_column", "read_table"]
+__all__ = ["TIME_UNITS", "Column", "read_measurements", "read_table"]
 
-UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _PARQUET_MAGIC = b"PAR1"
 
 
@@ -92,7 +92,7 @@ def _numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series))
 
 
-def read_column(path: str, column: str | None, *, option: str = "--column",
+def read_measurements(path: str, column: str | None, *, option: str = "--column",
                 dates: bool = False, text: bool = False, exclude: tuple[str, ...] = ()
                 ) -> Column:
     """The values of ``column`` of ``path`` (by default its only numeric column).
@@ -149,8 +149,8 @@ def _looks_like_dates(series: pd.Series) -> bool:
 
 
 def seconds(column: Column, unit: str) -> np.ndarray:
-    """A numeric column's values in seconds (``unit`` one of `UNITS`)."""
-    return column.values.to_numpy(dtype=np.float64) * UNITS[unit]
+    """A numeric column's values in seconds (``unit`` one of `TIME_UNITS`)."""
+    return column.values.to_numpy(dtype=np.float64) * TIME_UNITS[unit]
 
 
 def is_csv(path: str) -> bool:

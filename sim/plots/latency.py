@@ -137,7 +137,7 @@ def _end_to_end(messages: pd.DataFrame, summary: dict) -> np.ndarray | None:
 
 # The unit of a linear latency axis: the first whose span holds the axis' top (1,000 ms,
 # 1,000 s, 1,000 min), so a tail of minutes does not read 10⁵ ms.
-UNITS = ((1.0, 1000.0, "ms"), (1000.0, 1.0, "s"), (60_000.0, 1 / 60, "min"),
+_UNITS = ((1.0, 1000.0, "ms"), (1000.0, 1.0, "s"), (60_000.0, 1 / 60, "min"),
          (float("inf"), 1 / 3600, "h"))
 # A log axis is in seconds with its ticks at durations that read as such, each in its unit.
 LOG_TICKS = ((1e-6, "1 µs"), (1e-5, "10 µs"), (1e-4, "100 µs"), (1e-3, "1 ms"),
@@ -152,10 +152,10 @@ def axis_unit(seconds: np.ndarray, log_x: bool) -> tuple[float, str]:
     if log_x:
         return 1.0, "log scale"
     top = float(np.max(seconds)) * 1.03 if np.size(seconds) else 0.0
-    for below, scale, unit in UNITS:
+    for below, scale, unit in _UNITS:
         if top < below:
             return scale, unit
-    return UNITS[-1][1], UNITS[-1][2]
+    return _UNITS[-1][1], _UNITS[-1][2]
 
 
 def log_ticks(ax: Axes) -> None:

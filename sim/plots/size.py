@@ -11,9 +11,11 @@ crosses along the bottom.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -22,16 +24,78 @@ from matplotlib.patches import Patch
 from sim.format import show_figure, yaml_value
 from sim.plots import style
 
-if TYPE_CHECKING:
-    from sim.experiment.size import Sizing
-    from sim.experiment.slo import SLO
+
+# What the plot reads of a sizing (sim.experiment.size.Sizing), so that plots, below
+# experiment, depend on no module above them.
+class Rule(Protocol):
+    """An SLO: ``figure op threshold``; its str is how the legend shows it."""
+
+    @property
+    def figure(self) -> str: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+
+
+class SizedPoint(Protocol):
+    """One simulated value: figure -> (mean, 95% half-width), SLO text -> verdict, all met."""
+
+    @property
+    def value(self) -> Any: ...
+    @property
+    def figures(self) -> Mapping[str, tuple[float, float]]: ...
+    @property
+    def verdicts(self) -> Mapping[str, str]: ...
+    @property
+    def meets(self) -> bool: ...
+
+
+class SearchedRange(Protocol):
+    """The searched setting: its YAML path, step and candidate values."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def step(self) -> float: ...
+    @property
+    def values(self) -> Sequence[Any]: ...
+
+
+class SizingResult(Protocol):
+    """A sizing's answer, its simulated points and theory curve."""
+
+    @property
+    def scenario(self) -> Mapping[str, Any]: ...
+    @property
+    def param(self) -> SearchedRange: ...
+    @property
+    def slos(self) -> Sequence[Rule]: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def answer(self) -> Any: ...
+    @property
+    def sure(self) -> bool: ...
+    @property
+    def evaluated(self) -> Sequence[SizedPoint]: ...
+    @property
+    def not_simulated(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def minimize(self) -> str | None: ...
+    @property
+    def theory(self) -> Sequence[Mapping[str, float]]: ...
+    @property
+    def name(self) -> str: ...
+    def point(self, value: Any) -> SizedPoint | None: ...
+
 
 PASS, FAIL, ANSWER, UNSURE = "#1b7837", "#b2182b", "#2166ac", "#e08214"
 
 
-def size_figure(sizing: Sizing) -> Figure:
+def size_figure(sizing: SizingResult) -> Figure:
     """The sizing's panels (see the module's docstring)."""
-    panels: list[tuple[str, SLO | None]] = [(r.figure, r) for r in sizing.slos]
+    panels: list[tuple[str, Rule | None]] = [(r.figure, r) for r in sizing.slos]
     if sizing.minimize and sizing.minimize not in [f for f, _ in panels]:
         panels.append((sizing.minimize, None))
     with style.styled():
@@ -52,7 +116,7 @@ def size_figure(sizing: Sizing) -> Figure:
     return fig
 
 
-def _panel(ax: Axes, sizing: Sizing, figure: str, rule: SLO | None) -> None:
+def _panel(ax: Axes, sizing: SizingResult, figure: str, rule: Rule | None) -> None:
     from sim.figures import label, unit
 
     points = sorted(sizing.evaluated, key=lambda p: p.value)
@@ -68,7 +132,7 @@ def _panel(ax: Axes, sizing: Sizing, figure: str, rule: SLO | None) -> None:
     y, h = mean * scale, half * scale
     ax.fill_between(x, y - h, y + h, color=style.MUTED, alpha=0.15, linewidth=0)
     ax.plot(x, y, color=style.MUTED, linewidth=1.0, zorder=2)
-    handles: list[object] = []
+    handles: list[Artist] = []
     texts: list[str] = []
     unsure = False
     for p, xi, yi, hi in zip(points, x, y, h, strict=True):
@@ -152,7 +216,7 @@ def _scale(kind: str, values: list[float]) -> tuple[float, str]:
     return 1.0, "value (mean per run)"
 
 
-def _x_range(sizing: Sizing) -> tuple[float, float]:
+def _x_range(sizing: SizingResult) -> tuple[float, float]:
     """The values simulated or known (and the answer), with a margin: the search looks at
     few values, and the whole range would squash them into a corner."""
     shown = [float(p.value) for p in sizing.evaluated] + [

@@ -64,11 +64,11 @@ def _has(table: pd.DataFrame, figure: str) -> bool:
 
 def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | None = None,
                  figures: Sequence[str] | None = None, log_y: bool = False,
-                 slos: Sequence[Any] = ()) -> Figure:
+                 slos: Sequence[Any] = (), best: int | None = None) -> Figure:
     """One panel per group of figures (default :func:`panels`), against ``parameters[0]``;
     with ``slos`` (`sim.experiment.slo.SLO`, from ``sweep --slo``) each SLO's threshold is
     drawn on its figure's panel (a panel of its own if the defaults lack it) and the best
-    passing point is marked."""
+    passing point (``best``, its row in ``table``) is marked."""
     groups = ([(_label(f, [f]).capitalize(), [f]) for f in figures if _has(table, f)]
               if figures else panels(table))  # an undefined figure gets no empty panel
     drawn = {f for _, group in groups for f in group}
@@ -90,7 +90,7 @@ def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | Non
                 ax.set_visible(False)
             return fig
         for ax, (title, group) in zip(axes, groups, strict=False):
-            _panel(ax, table, parameters, title, group, log_y, slos)
+            _panel(ax, table, parameters, title, group, log_y, slos, best)
         for ax in axes[len(groups):]:
             ax.set_visible(False)
     return fig
@@ -104,7 +104,8 @@ def unstable(table: pd.DataFrame) -> np.ndarray:
 
 
 def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
-           figures: Sequence[str], log_y: bool = False, slos: Sequence[Any] = ()) -> None:
+           figures: Sequence[str], log_y: bool = False, slos: Sequence[Any] = (),
+           best: int | None = None) -> None:
     x_name, others = parameters[0], list(parameters[1:])
     x_values, positions, labels = _x_axis(table[x_name])
     combos = [()] if not others else list(dict.fromkeys(
@@ -170,7 +171,7 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
         texts.append("theory (closed form)")
     handles.append(_band_handle())
     texts.append("95% confidence band")
-    marks = _slo_marks(ax, table, x_name, positions, figures, scale, slos)
+    marks = _slo_marks(ax, table, x_name, positions, figures, scale, slos, best)
     handles += marks[0]
     texts += marks[1]
     if marked:
@@ -201,12 +202,10 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
 
 
 def _slo_marks(ax: Axes, table: pd.DataFrame, x_name: str, positions: dict[Any, float],
-               figures: Sequence[str], scale: float, slos: Sequence[Any]
-               ) -> tuple[list[Any], list[str]]:
+               figures: Sequence[str], scale: float, slos: Sequence[Any],
+               best: int | None) -> tuple[list[Any], list[str]]:
     """The thresholds of the SLOs on this panel's figures (dashed), and the best passing
-    point (a vertical line); their legend entries."""
-    from sim.experiment.slo import best_point
-
+    point (``best``, its row in ``table``: a vertical line); their legend entries."""
     mine = [rule for rule in slos if rule.figure in figures]
     if not mine:
         return [], []
@@ -216,7 +215,6 @@ def _slo_marks(ax: Axes, table: pd.DataFrame, x_name: str, positions: dict[Any, 
         ax.axhline(rule.threshold * scale, color=SLO_COLOUR, linestyle="--", linewidth=1.2)
         handles.append(Line2D([], [], color=SLO_COLOUR, linestyle="--"))
         texts.append(f"SLO: {rule}")
-    best = best_point(table, list(slos))
     if best is not None:
         value = table[x_name].tolist()[best]  # a Python value, as positions are keyed
         ax.axvline(positions[_key(value)], color=SLO_COLOUR, linestyle=":", linewidth=1.6)

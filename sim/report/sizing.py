@@ -74,7 +74,7 @@ def _sureness(sizing: Sizing) -> str:
         return f"sure: every SLO's 95% interval is on the passing side{tail}"
     parts = []
     if here is not None:
-        parts += [f"{r.figure}'s interval still straddles {slos_.show(r, r.threshold)} "
+        parts += [f"{r.figure}'s interval still straddles {slos_.show_threshold(r, r.threshold)} "
                   f"after {here.replications} replications (judged on its mean)"
                   for r in sizing.slos if here.verdicts[r.text] == slos_.UNSURE]
     other = sizing.point(below) if below is not None else None
