@@ -18,8 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-# Type check: on (drop the '#') once the whole of sim/ is clean, sim/model included.
-#	$(BIN)/mypy
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -11,6 +11,7 @@ that need little (``mqsim validate``, ``mqsim --version``) start fast.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what a checker and an editor see; at run time, module __getattr__ below
@@ -71,6 +72,10 @@ def __getattr__(name: str) -> Any:
     """Import a public name's module on first use and keep the name here."""
     where = _WHERE.get(name)
     if where is None:
+        # A subpackage or module not imported yet (`sim.api`, `sim.analytic`): as before the
+        # exports became lazy, `import sim` is enough to reach it.
+        if not name.startswith("_") and importlib.util.find_spec(f"sim.{name}") is not None:
+            return importlib.import_module(f"sim.{name}")
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     value = getattr(importlib.import_module(where), name)
     globals()[name] = value  # later look-ups skip this function

@@ -272,10 +272,7 @@ def test_no_import_cycle_among_modules_outside_sim_model() -> None:
 def test_no_import_cycle_inside_sim_model() -> None:
     graph = import_graph()
     found = cycles(subgraph(graph, [m for m in graph if _in(m, MODEL)]))
-    if found:
-        pytest.skip(f"sim/model still has import cycles {found}: the `model` branch (issue 14"
-                    " part A) removes them; drop this skip once it is merged")
-    assert found == []
+    assert found == [], f"import cycles in sim/model: {found}"
 
 
 # --------------------------------------------------------------------------- module length
@@ -289,18 +286,12 @@ def test_no_module_outside_sim_model_and_cli_over_500_lines() -> None:
 
 def test_cli_under_500_lines() -> None:
     n = line_counts()[CLI]
-    if n > MAX_LINES:
-        pytest.skip(f"sim/cli.py has {n} lines: the `cli` branch (issue 14 part B) splits it;"
-                    " drop this skip once it is merged")
-    assert n <= MAX_LINES
+    assert n <= MAX_LINES, f"sim/cli.py has {n} lines"
 
 
 def test_no_module_of_sim_model_over_500_lines() -> None:
     long = {m: n for m, n in line_counts().items() if n > MAX_LINES and _in(m, MODEL)}
-    if long:
-        pytest.skip(f"sim/model modules over {MAX_LINES} lines {long}: the `model` branch"
-                    " (issue 14 part A) splits them; drop this skip once it is merged")
-    assert long == {}
+    assert long == {}, f"sim/model modules over {MAX_LINES} lines: {long}"
 
 
 # --------------------------------------------------------------------------- one meaning per name
@@ -412,11 +403,7 @@ def test_mypy_clean_outside_sim_model_and_cli() -> None:
 @needs_mypy
 def test_mypy_clean_in_sim_model_and_cli() -> None:
     errors = _errors_in(mypy_errors(), True, MODEL, CLI)
-    if errors:
-        counts = {p: len(_errors_in(errors, True, p)) for p in (MODEL, CLI)}
-        pytest.skip(f"mypy errors {counts}: the `model` and `cli` branches (issue 14 parts A"
-                    " and B) fix them; drop this skip once both are merged")
-    assert errors == []
+    assert errors == [], "mypy errors:\n" + "\n".join(errors)
 
 
 # --------------------------------------------------------------------------- python tests/...

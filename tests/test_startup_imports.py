@@ -112,3 +112,14 @@ def test_run_with_plots_loads_matplotlib(ten: Path, tmp_path: Path):
         f"print('CODE', main(['run', {str(ten)!r}, '--out', {str(tmp_path / 'o')!r}]))")
     assert "CODE 0" in done.stdout, done.stderr
     assert "matplotlib" in heavy
+
+
+def test_a_submodule_is_reached_from_import_sim_alone():
+    # The exports are lazy, yet `import sim; sim.analytic.mmc(...)` works as it did when
+    # sim/__init__ imported everything; an unknown name is still an AttributeError.
+    code = ("import sim; assert callable(sim.analytic.mmc); assert callable(sim.api.run)\n"
+            "try:\n    sim.no_such_thing\nexcept AttributeError:\n    pass\n"
+            "else:\n    raise SystemExit('no error')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
