@@ -106,8 +106,10 @@ def size_figure(sizing: SizingResult) -> Figure:
         answer = "none in the range" if sizing.answer is None else (
             f"{sizing.name} = {yaml_value(sizing.answer)}")
         how = ("" if sizing.answer is None else " (sure)" if sizing.sure else " (not sure)")
+        goal = (f"the value with the lowest {sizing.minimize} meeting every SLO"
+                if sizing.minimize else f"the {sizing.direction} value meeting every SLO")
         fig.suptitle(f"Sizing {sizing.param.path} — {sizing.scenario.get('name', '')}\n"
-                     f"the {sizing.direction} value meeting every SLO: {answer}{how}",
+                     f"{goal}: {answer}{how}",
                      x=0.01, ha="left", fontweight="bold", fontsize=11)
         for ax, (figure, rule) in zip(axes, panels, strict=False):
             _panel(ax, sizing, figure, rule)
@@ -128,7 +130,8 @@ def _panel(ax: Axes, sizing: SizingResult, figure: str, rule: Rule | None) -> No
     values = [v for v in mean if math.isfinite(v)]
     if rule is not None:
         values.append(rule.threshold)
-    scale, ylabel = _scale(kind, values)
+    costs = sizing.scenario.get("costs") or {}
+    scale, ylabel = _scale(kind, values, str(costs.get("currency") or ""))
     y, h = mean * scale, half * scale
     ax.fill_between(x, y - h, y + h, color=style.MUTED, alpha=0.15, linewidth=0)
     ax.plot(x, y, color=style.MUTED, linewidth=1.0, zorder=2)
@@ -204,8 +207,9 @@ def _panel(ax: Axes, sizing: SizingResult, figure: str, rule: Rule | None) -> No
                         xytext=(6, 8), textcoords="offset points", fontsize=8, color=ANSWER)
 
 
-def _scale(kind: str, values: list[float]) -> tuple[float, str]:
-    """Seconds in ms when everything is under a second; ratios in percent."""
+def _scale(kind: str, values: list[float], currency: str = "") -> tuple[float, str]:
+    """Seconds in ms when everything is under a second; ratios in percent; money in the
+    scenario's currency."""
     if kind == "s":
         top = max([abs(v) for v in values if math.isfinite(v)] + [0.0])
         return (1000.0, "time (ms)") if top < 1.0 else (1.0, "time (s)")
@@ -213,6 +217,10 @@ def _scale(kind: str, values: list[float]) -> tuple[float, str]:
         return 100.0, "percent"
     if kind == "msg/s":
         return 1.0, "messages per second"
+    if kind == "money":
+        return 1.0, f"cost per run ({currency})" if currency else "cost per run"
+    if kind == "count":
+        return 1.0, "count (mean per run)"
     return 1.0, "value (mean per run)"
 
 
