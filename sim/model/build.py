@@ -27,7 +27,7 @@ from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
 from sim.model.routing import ToQueues
-from sim.model.specs import QueueSpec
+from sim.model.specs import PoolSpec, QueueSpec
 from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
@@ -155,20 +155,21 @@ class Model:
             service_by_type = {k: v or _zero for k, v in by_type.items()}
             then = self._follow_ups(name, spec["then"]) if spec.get("then") else None
             consumes = spec["consumes"]
+            typed = PoolSpec.of(spec, f"workers.{name}")
             pool: Pool
             if consumes is None:
-                pool = CallPool(env, name, rec, spec, self.work, service, service_by_type,
+                pool = CallPool(env, name, rec, typed, self.work, service, service_by_type,
                                 failure, then)
                 self.pools[name] = pool
                 continue
             source = self._source_name(name, consumes)
             private = sources.count(source) > 1  # its own job lengths for a shared queue
             if consumes in self.logs_of:
-                pool = LogPool(env, name, self._logs[source], rec, spec, service,
+                pool = LogPool(env, name, self._logs[source], rec, typed, service,
                                service_by_type, failure, then, private)
             else:
                 ack_latency = sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency")
-                pool = WorkerPool(env, name, self._plain[source], rec, spec, ack_latency,
+                pool = WorkerPool(env, name, self._plain[source], rec, typed, ack_latency,
                                   service, service_by_type, failure, then, private)
             self.pools[name] = pool
 
