@@ -37,7 +37,7 @@ def pool_spec(**changes: Any) -> PoolSpec:
         "count": 1, "concurrency": 1, "prefetch": 1, "ack": "after_processing",
         "service_on_repeat": "same", "error_rate": 0.0,
         "retry": {"requeue": True, "delay": 0.0}, "idempotent": False, "batch": None,
-        "autoscale": None,
+        "autoscale": None, "then": None,
     }
     spec.update(changes)
     return PoolSpec.of(spec)

@@ -10,7 +10,15 @@ import pytest
 from component_stubs import env, pool_spec, publish, records
 
 from sim.model.leases import token
-from sim.model.specs import AutoscaleSpec, BatchSpec, PoolSpec, RetrySpec, SpecError
+from sim.model.specs import (
+    AutoscaleSpec,
+    BatchSpec,
+    PoolSpec,
+    PublishRetrySpec,
+    RetrySpec,
+    SpecError,
+    ThenSpec,
+)
 from sim.model.workers import WorkerPool
 
 
@@ -175,6 +183,8 @@ def _resolved_pool() -> dict[str, Any]:
         "batch": {"every": 300.0, "max": None},
         "autoscale": {"min": 1, "max": 4, "target_backlog": 10.0, "interval": 1.0,
                       "startup": 0.0, "cooldown": 30.0},
+        "then": {"publish": "done", "probability": 1.0, "routing_key": None,
+                 "on_reject": "retry", "retry": {"attempts": 3, "backoff": 0.1}},
         "consumes": "jobs",  # read by the build, not by the pool: ignored here
     }
 
@@ -190,6 +200,10 @@ def test_a_pool_spec_names_the_fields_the_resolved_scenario_lacks():
     with pytest.raises(SpecError, match=r"workers\.w\.autoscale: .* has no cooldown"):
         PoolSpec.of(nested, "workers.w")
     nested = _resolved_pool()
+    del nested["then"]["retry"]["backoff"]
+    with pytest.raises(SpecError, match=r"workers\.w\.then\.retry: .* has no backoff"):
+        PoolSpec.of(nested, "workers.w")
+    nested = _resolved_pool()
     del nested["retry"]["delay"]
     with pytest.raises(SpecError, match=r"workers\.w\.retry: .* has no delay"):
         PoolSpec.of(nested, "workers.w")
@@ -201,6 +215,8 @@ def test_a_pool_spec_is_frozen_with_its_nested_parts_typed():
     assert spec.batch == BatchSpec(every=300.0, max=None)
     assert spec.autoscale == AutoscaleSpec(min=1, max=4, target_backlog=10.0, interval=1.0,
                                            startup=0.0, cooldown=30.0)
+    assert spec.then == ThenSpec(publish="done", probability=1.0, routing_key=None,
+                                 on_reject="retry", retry=PublishRetrySpec(3, 0.1))
     assert spec.count == 2 and spec.idempotent == "at_commit"
     assert pool_spec().batch is None and pool_spec().autoscale is None
     with pytest.raises(dataclasses.FrozenInstanceError):

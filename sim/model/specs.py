@@ -92,9 +92,30 @@ class AutoscaleSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishRetrySpec:
+    """How a publisher retries a rejected publish: ``attempts`` in all, ``backoff`` apart."""
+
+    attempts: int
+    backoff: float
+
+
+@dataclass(frozen=True, slots=True)
+class ThenSpec:
+    """A pool's follow-up publishes (``then``, `sim.model.pipeline.FollowUps`): to
+    ``publish`` (a queue or exchange), with ``probability`` per processed copy."""
+
+    publish: str
+    probability: float
+    routing_key: str | None  # a template filled from the message's fields
+    on_reject: str  # fail, retry
+    retry: PublishRetrySpec
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSpec:
     """What every pool kind reads of its resolved ``workers.NAME`` (`sim.model.pools`,
-    `workers`, `group`, `calls`); its samplers and follow-ups are made apart, in the build.
+    `workers`, `group`, `calls`), and its ``then`` that the build makes its follow-ups
+    from; its samplers are made apart, in the build, from the resolved distributions.
 
     A pool serving calls or a consumer group is resolved with the queue-consumer fields at
     their defaults, so one spec serves all kinds."""
@@ -109,6 +130,7 @@ class PoolSpec:
     idempotent: bool | str  # False, True (at_start), at_start, at_commit
     batch: BatchSpec | None
     autoscale: AutoscaleSpec | None
+    then: ThenSpec | None
 
     @classmethod
     def of(cls, resolved: Mapping[str, Any], path: str = "workers") -> PoolSpec:
@@ -119,4 +141,8 @@ class PoolSpec:
             given["batch"] = _plain(BatchSpec, given["batch"], f"{path}.batch")
         if given["autoscale"] is not None:
             given["autoscale"] = _plain(AutoscaleSpec, given["autoscale"], f"{path}.autoscale")
+        if given["then"] is not None:
+            then = _fields(ThenSpec, given["then"], f"{path}.then")
+            then["retry"] = _plain(PublishRetrySpec, then["retry"], f"{path}.then.retry")
+            given["then"] = ThenSpec(**then)
         return cls(**given)
