@@ -12,7 +12,7 @@ from sim.model.leases import CID_MASK, LEASE_SHIFT
 from sim.model.message import Message, new
 from sim.model.requests import Requests
 from sim.model.schedule import Call
-from sim.model.specs import QueueSpec
+from sim.model.specs import PoolSpec, QueueSpec
 from sim.records import Records
 
 
@@ -30,16 +30,17 @@ def queue_spec(**changes: Any) -> QueueSpec:
     return QueueSpec.of(spec)
 
 
-def pool_spec(**changes: Any) -> dict[str, Any]:
-    """Every field a pool reads (its samplers are given apart)."""
+def pool_spec(**changes: Any) -> PoolSpec:
+    """A pool's spec: every field a pool reads (its samplers are given apart), with
+    ``changes`` (nested parts given as the resolved dicts)."""
     spec: dict[str, Any] = {
         "count": 1, "concurrency": 1, "prefetch": 1, "ack": "after_processing",
         "service_on_repeat": "same", "error_rate": 0.0,
         "retry": {"requeue": True, "delay": 0.0}, "idempotent": False, "batch": None,
-        "autoscale": None,
+        "autoscale": None, "then": None,
     }
     spec.update(changes)
-    return spec
+    return PoolSpec.of(spec)
 
 
 def no_latency(_key: str) -> None:

@@ -3,11 +3,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import pytest
 from component_stubs import env, pool_spec, publish, records
 
 from sim.model.leases import token
+from sim.model.specs import (
+    AutoscaleSpec,
+    BatchSpec,
+    PoolSpec,
+    PublishRetrySpec,
+    RetrySpec,
+    SpecError,
+    ThenSpec,
+)
 from sim.model.workers import WorkerPool
 
 
@@ -161,3 +172,54 @@ def test_a_pull_worker_asks_for_up_to_its_room_and_sleeps_when_told():
     worker.sleep(5.0)
     e.run()
     assert e.now == 5.0 and source.calls == [("request", 1), ("request", 1)]
+
+
+def _resolved_pool() -> dict[str, Any]:
+    """A resolved pool with every field a pool reads, batch and autoscale given."""
+    return {
+        "count": 2, "concurrency": 1, "prefetch": 1, "ack": "after_processing",
+        "service_on_repeat": "same", "error_rate": 0.0,
+        "retry": {"requeue": True, "delay": 0.5}, "idempotent": "at_commit",
+        "batch": {"every": 300.0, "max": None},
+        "autoscale": {"min": 1, "max": 4, "target_backlog": 10.0, "interval": 1.0,
+                      "startup": 0.0, "cooldown": 30.0},
+        "then": {"publish": "done", "probability": 1.0, "routing_key": None,
+                 "on_reject": "retry", "retry": {"attempts": 3, "backoff": 0.1}},
+        "consumes": "jobs",  # read by the build, not by the pool: ignored here
+    }
+
+
+def test_a_pool_spec_names_the_fields_the_resolved_scenario_lacks():
+    resolved = _resolved_pool()
+    del resolved["prefetch"], resolved["idempotent"]
+    with pytest.raises(SpecError,
+                       match=r"^'workers\.w: the resolved scenario has no prefetch, idempotent'$"):
+        PoolSpec.of(resolved, "workers.w")
+    nested = _resolved_pool()
+    del nested["autoscale"]["cooldown"]
+    with pytest.raises(SpecError, match=r"workers\.w\.autoscale: .* has no cooldown"):
+        PoolSpec.of(nested, "workers.w")
+    nested = _resolved_pool()
+    del nested["then"]["retry"]["backoff"]
+    with pytest.raises(SpecError, match=r"workers\.w\.then\.retry: .* has no backoff"):
+        PoolSpec.of(nested, "workers.w")
+    nested = _resolved_pool()
+    del nested["retry"]["delay"]
+    with pytest.raises(SpecError, match=r"workers\.w\.retry: .* has no delay"):
+        PoolSpec.of(nested, "workers.w")
+
+
+def test_a_pool_spec_is_frozen_with_its_nested_parts_typed():
+    spec = PoolSpec.of(_resolved_pool(), "workers.w")
+    assert spec.retry == RetrySpec(requeue=True, delay=0.5)
+    assert spec.batch == BatchSpec(every=300.0, max=None)
+    assert spec.autoscale == AutoscaleSpec(min=1, max=4, target_backlog=10.0, interval=1.0,
+                                           startup=0.0, cooldown=30.0)
+    assert spec.then == ThenSpec(publish="done", probability=1.0, routing_key=None,
+                                 on_reject="retry", retry=PublishRetrySpec(3, 0.1))
+    assert spec.count == 2 and spec.idempotent == "at_commit"
+    assert pool_spec().batch is None and pool_spec().autoscale is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.count = 3  # type: ignore[misc]  # (frozen: that is the point)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.retry.delay = 0.0  # type: ignore[misc]

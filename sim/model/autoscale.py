@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sim.model.schedule import Call
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.contracts import Member, Source
+    from sim.model.specs import AutoscaleSpec
 
 
 class Scalable(Protocol):
@@ -42,15 +43,15 @@ class Scalable(Protocol):
 class Autoscaler:
     """Adds and retires a pool's workers from its backlog (see the module docstring)."""
 
-    def __init__(self, env: Environment, pool: Scalable, spec: dict[str, Any]) -> None:
+    def __init__(self, env: Environment, pool: Scalable, spec: AutoscaleSpec) -> None:
         self.env = env
         self.pool = pool
-        self.min: int = spec["min"]
-        self.max: int = spec["max"]
-        self.target: float = spec["target_backlog"]
-        self.interval: float = spec["interval"]
-        self.startup: float = spec["startup"]
-        self.cooldown: float = spec["cooldown"]
+        self.min: int = spec.min
+        self.max: int = spec.max
+        self.target: float = spec.target_backlog
+        self.interval: float = spec.interval
+        self.startup: float = spec.startup
+        self.cooldown: float = spec.cooldown
         useful = pool.source.max_useful_consumers()
         self.cap = self.max if useful is None else min(self.max, max(self.min, useful))
         self.active: list[Member] = []  # workers not retired (up, starting, or crashed)

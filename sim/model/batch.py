@@ -13,7 +13,7 @@ broker's redelivery rule says; they wait for the next run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sim.model.schedule import Call
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.contracts import Consumer, QueueSource
+    from sim.model.specs import BatchSpec
 
 
 class Batched(Protocol):
@@ -39,11 +40,11 @@ class Batched(Protocol):
 class BatchJob:
     """The schedule and the quota of one pool's batch runs."""
 
-    def __init__(self, pool: Batched, spec: dict[str, Any]) -> None:
+    def __init__(self, pool: Batched, spec: BatchSpec) -> None:
         self.pool = pool
         self.env = pool.env
-        self.every: float = spec["every"]
-        self.max: int | None = spec["max"]
+        self.every: float = spec.every
+        self.max: int | None = spec.max
         self.left = 0  # copies this run may still take
         self.running = False
         self.runs = 0  # runs started

@@ -27,7 +27,7 @@ from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
 from sim.model.routing import ToQueues
-from sim.model.specs import QueueSpec
+from sim.model.specs import PoolSpec, QueueSpec, ThenSpec
 from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
@@ -153,22 +153,23 @@ class Model:
                 failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
             service = sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero
             service_by_type = {k: v or _zero for k, v in by_type.items()}
-            then = self._follow_ups(name, spec["then"]) if spec.get("then") else None
+            typed = PoolSpec.of(spec, f"workers.{name}")
+            then = self._follow_ups(name, typed.then) if typed.then else None
             consumes = spec["consumes"]
             pool: Pool
             if consumes is None:
-                pool = CallPool(env, name, rec, spec, self.work, service, service_by_type,
+                pool = CallPool(env, name, rec, typed, self.work, service, service_by_type,
                                 failure, then)
                 self.pools[name] = pool
                 continue
             source = self._source_name(name, consumes)
             private = sources.count(source) > 1  # its own job lengths for a shared queue
             if consumes in self.logs_of:
-                pool = LogPool(env, name, self._logs[source], rec, spec, service,
+                pool = LogPool(env, name, self._logs[source], rec, typed, service,
                                service_by_type, failure, then, private)
             else:
                 ack_latency = sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency")
-                pool = WorkerPool(env, name, self._plain[source], rec, spec, ack_latency,
+                pool = WorkerPool(env, name, self._plain[source], rec, typed, ack_latency,
                                   service, service_by_type, failure, then, private)
             self.pools[name] = pool
 
@@ -252,15 +253,15 @@ class Model:
                 bindings.append({**binding, "queue": log})
         return {**spec, "bindings": bindings}
 
-    def _follow_ups(self, pool: str, spec: dict[str, Any]) -> FollowUps:
+    def _follow_ups(self, pool: str, spec: ThenSpec) -> FollowUps:
         """A pool's ``then``: the publisher of its follow-up messages."""
-        retry = spec.get("retry") if spec.get("on_reject") == "retry" else None
-        probability = spec["probability"]
+        retry = spec.retry if spec.on_reject == "retry" else None
+        probability = spec.probability
         return FollowUps(
             self.env, pool, self.records.producers.code(pool), self.work,
-            None if retry is None else (retry["attempts"], retry["backoff"]),
-            routing_key_function(spec.get("routing_key"), self.records, pool),
-            self.routes[spec["publish"]], self.records, self.budget,
+            None if retry is None else (retry.attempts, retry.backoff),
+            routing_key_function(spec.routing_key, self.records, pool),
+            self.routes[spec.publish], self.records, self.budget,
             None if probability >= 1 else sampler(_UNIFORM, self.seed, f"workers.{pool}.then"),
             probability,
         )

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from sim.model.message import Message
     from sim.model.producer import Producer
+    from sim.model.specs import PoolSpec
     from sim.model.work import Work
     from sim.records import Records
 
@@ -62,7 +63,7 @@ class CallPool(BasePool):
         env: Environment,
         name: str,
         records: Records,
-        spec: dict[str, Any],
+        spec: PoolSpec,
         work: Work,
         service: Sampler,
         service_by_type: dict[int, Sampler],
@@ -74,7 +75,7 @@ class CallPool(BasePool):
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
-        for _ in range(spec["count"]):
+        for _ in range(spec.count):
             self.add_worker()
 
     def _new_worker(self, index: int, code: int) -> CallWorker:

@@ -21,6 +21,8 @@ from sim.records import COMPLETED, PENDING, Records
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.specs import PoolSpec
+
 
 class LogConsumer(ConsumerBase):
     """One consumer of a group: polls its partitions, processes records one at a time in
@@ -258,7 +260,7 @@ class LogPool(BasePool):
         name: str,
         log: GroupLog,
         records: Records,
-        spec: dict[str, Any],
+        spec: PoolSpec,
         service: Sampler,
         service_by_type: dict[int, Sampler],
         failure: Sampler | None,
@@ -271,9 +273,9 @@ class LogPool(BasePool):
         self.source = log
         log.group = name
         self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
-        scale = spec.get("autoscale")
+        scale = spec.autoscale
         self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        for _ in range(spec["count"]):
+        for _ in range(spec.count):
             self.add_worker()
 
     def _new_worker(self, index: int, code: int) -> LogConsumer:

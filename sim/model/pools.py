@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sim.model.contracts import FollowUpSink, Sampler
+from sim.model.specs import PoolSpec
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -38,7 +39,7 @@ class BasePool:
         env: Environment,
         name: str,
         records: Records,
-        spec: dict[str, Any],
+        spec: PoolSpec,
         service: Sampler,
         service_by_type: dict[int, Sampler],
         failure: Sampler | None,
@@ -48,18 +49,18 @@ class BasePool:
         self.env = env
         self.name = name
         self.records = records
-        self.concurrency: int = spec["concurrency"]
-        self.initial_count: int = spec["count"]
+        self.concurrency: int = spec.concurrency
+        self.initial_count: int = spec.count
         self.service = service
         self.service_by_type = service_by_type
-        self.error_rate: float = spec["error_rate"]
+        self.error_rate: float = spec.error_rate
         self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
         # Each copy's job length, drawn at its first processing here and reused by every
         # repeat (None: ``service_on_repeat: fresh``, a new draw per processing). A pool whose
         # queue other pools consume too keeps a column of its own (``private_jobs``).
         self.jobs: array | None = (
             records.job_column(private=private_jobs)
-            if spec.get("service_on_repeat", "same") == "same" else None)
+            if spec.service_on_repeat == "same" else None)
         self.then = then  # the pool's follow-up publishes (its ``then``), if any
         # The common case draws straight from the pool's stream, with no per-copy look-up
         # (set by start: a trace that gives service times enables them after the build).
@@ -166,7 +167,7 @@ class BasePool:
         return []
 
 
-def idempotency(spec: dict[str, Any]) -> tuple[set[int] | None, set[int] | None, bool]:
+def idempotency(spec: PoolSpec) -> tuple[set[int] | None, set[int] | None, bool]:
     """A consuming pool's idempotent consumers: ``(processed, seen_at_start, at_commit)``.
 
     Idempotent consumers remember the copies whose processing had its effect. at_start: a
@@ -174,6 +175,6 @@ def idempotency(spec: dict[str, Any]) -> tuple[set[int] | None, set[int] | None,
     first processing still runs, and counts). at_commit: a unique constraint refuses the
     repeat's effect when it commits (it still costs worker time), so at most one processing
     of a copy has an effect."""
-    mode = "at_start" if spec["idempotent"] is True else spec["idempotent"]
+    mode = "at_start" if spec.idempotent is True else spec.idempotent
     processed: set[int] | None = set() if mode else None
     return processed, processed if mode == "at_start" else None, mode == "at_commit"

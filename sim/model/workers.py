@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.model.autoscale import Autoscaler
 from sim.model.batch import BatchJob
@@ -35,6 +35,7 @@ from sim.model.schedule import Call
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.specs import PoolSpec
     from sim.records import Records
 
 AFTER_PROCESSING, ON_START, ON_DELIVERY = "after_processing", "on_start", "on_delivery"
@@ -51,7 +52,7 @@ class WorkerPool(BasePool):
         name: str,
         queue: QueueSource,
         records: Records,
-        spec: dict[str, Any],
+        spec: PoolSpec,
         ack_latency: Sampler | None,
         service: Sampler,
         service_by_type: dict[int, Sampler],
@@ -63,16 +64,16 @@ class WorkerPool(BasePool):
                          private_jobs)
         self.queue = queue
         self.source = queue
-        self.prefetch: int = spec["prefetch"]
-        self.ack: str = spec["ack"]
+        self.prefetch: int = spec.prefetch
+        self.ack: str = spec.ack
         self.ack_latency = ack_latency
-        self.retry_requeue: bool = spec["retry"]["requeue"]
-        self.retry_delay: float = spec["retry"]["delay"]
+        self.retry_requeue: bool = spec.retry.requeue
+        self.retry_delay: float = spec.retry.delay
         self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
-        self.batch = BatchJob(self, spec["batch"]) if spec.get("batch") else None
-        scale = spec.get("autoscale")
+        self.batch = BatchJob(self, spec.batch) if spec.batch else None
+        scale = spec.autoscale
         self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        for _ in range(spec["count"]):
+        for _ in range(spec.count):
             self.add_worker()
 
     def _new_worker(self, index: int, code: int) -> Worker:
