@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from sim.model.requests import by_broker
 from sim.model.schedule import Call
 from sim.progress import Progress
 from sim.records import RunData
+from sim.scenario.specs import ModelSpec, model_spec
 
 # Tests set this to check the model's internal bookkeeping at the end of every run.
 AUDIT = False
@@ -47,13 +48,15 @@ class ModelStuck(RuntimeError):
     """The simulation clock stood still for too many events (see STILL_CLOCK_EVENTS)."""
 
 
-def simulate(scenario: dict[str, Any], seed: int | None = None,
+def simulate(scenario: Mapping[str, Any] | ModelSpec, seed: int | None = None,
              progress: Progress | None = None) -> RunData:
-    """Run the resolved scenario once with ``seed`` (default: ``run.seed``)."""
+    """Run the scenario once with ``seed`` (default: ``run.seed``): its resolved dict (what
+    callers, process pools and Dask hand over) or its typed spec (`model_spec` of it)."""
     started = time.perf_counter()
-    run = scenario["run"]
-    seed = run["seed"] if seed is None else seed
-    model = Model(scenario, seed)
+    spec = scenario if isinstance(scenario, ModelSpec) else model_spec(scenario)
+    run = spec.run
+    seed = run.seed if seed is None else seed
+    model = Model(spec, seed)
     env = model.env
     done = env.event()
     timed_out = False
@@ -69,13 +72,13 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             finish()
 
     def publishing_ended() -> None:
-        if not run["drain"]:
+        if not run.drain:
             finish()
             return
-        Call(env, run["drain_timeout"], drain_timeout)
+        Call(env, run.drain_timeout, drain_timeout)
         model.work.on_idle = finish  # the model calls it once its work reaches zero
 
-    window = _PoolWindow(model, run["warmup"])
+    window = _PoolWindow(model, run.warmup)
     model.on_publishing_end(window.close)
     model.on_publishing_end(publishing_ended)
     if model.duration is not None:
@@ -87,15 +90,15 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
             return
         if not model.publishing:
             progress(1.0)
-        elif run["messages"] is not None:
+        elif run.messages is not None:
             sent = sum(producer.sent for producer in model.producers)
-            progress(min(1.0, sent / run["messages"]))
+            progress(min(1.0, sent / run.messages))
         else:
             assert model.duration is not None  # a run has a duration or a message budget
             progress(now / model.duration)
 
-    monitor = Monitor(env, run["sample_interval"], list(model.queues.values()),
-                      list(model.pools.values()), tick, _callers(model, scenario))
+    monitor = Monitor(env, run.sample_interval, list(model.queues.values()),
+                      list(model.pools.values()), tick, _callers(model))
     monitor.start()
     model.start()
     # Everything alive now (the libraries, the model) lives for the whole run: freezing it
@@ -112,7 +115,7 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         queue.expire_overdue()  # expiry is lazy (at the head); settle what is overdue now
     model.records.drop_jobs()  # (no processing starts any more)
     if AUDIT:
-        problems = model.audit(drained=run["drain"] and not timed_out)
+        problems = model.audit(drained=run.drain and not timed_out)
         if problems:
             raise AssertionError("model bookkeeping: " + "; ".join(problems))
     monitor.sample()
@@ -126,10 +129,10 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
         timeseries=monitor.columns,
         counters=_counters(model, sim_end, window),
         meta={
-            "scenario": scenario["name"],
+            "scenario": spec.name,
             "seed": seed,
             "duration": float(duration),
-            "warmup": float(run["warmup"]),
+            "warmup": float(run.warmup),
             "sim_end": float(sim_end),
             "drain_timed_out": timed_out,
             "wall_seconds": time.perf_counter() - started,
@@ -137,13 +140,13 @@ def simulate(scenario: dict[str, Any], seed: int | None = None,
     )
 
 
-def _callers(model: Model, scenario: dict[str, Any]) -> list[tuple[str, list[Any], Any]]:
+def _callers(model: Model) -> list[tuple[str, list[Any], Any]]:
     """Each calling producer's name, its instances and the pool it calls, for the monitor."""
     out = []
-    for name, spec in scenario["producers"].items():
-        if spec.get("call"):
+    for name, spec in model.spec.producers.items():
+        if spec.call:
             instances = [p for p in model.producers if p.name == name]
-            out.append((name, instances, model.pools[spec["call"]]))
+            out.append((name, instances, model.pools[spec.call]))
     return out
 
 
@@ -260,4 +263,4 @@ def _counters(model: Model, sim_end: float,
         workers[name]["readings"] = window.of(name)
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
             "workers": workers, "requests": by_broker(model.brokers, publishers),
-            "costs": model.scenario.get("costs")}
+            "costs": model.spec.costs}

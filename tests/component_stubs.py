@@ -12,8 +12,10 @@ from sim.model.leases import CID_MASK, LEASE_SHIFT
 from sim.model.message import Message, new
 from sim.model.requests import Requests
 from sim.model.schedule import Call
-from sim.model.specs import PoolSpec, QueueSpec
 from sim.records import Records
+from sim.scenario.specs import LATENCIES, PoolSpec, QueueSpec
+
+ZERO = {"dist": "constant", "value": 0.0}  # a resolved distribution that is always zero
 
 
 def queue_spec(**changes: Any) -> QueueSpec:
@@ -25,6 +27,7 @@ def queue_spec(**changes: Any) -> QueueSpec:
         "poll_interval": 0.0, "notify": False, "redelivery": "on_disconnect",
         "heartbeat": 60.0, "visibility_timeout": None, "restore_interval": None,
         "lock_timeout": None, "requeue": "original",
+        "broker": "b", "dead_letter": None, **{key: ZERO for key in LATENCIES},
     }
     spec.update(changes)
     return QueueSpec.of(spec)
@@ -37,7 +40,8 @@ def pool_spec(**changes: Any) -> PoolSpec:
         "count": 1, "concurrency": 1, "prefetch": 1, "ack": "after_processing",
         "service_on_repeat": "same", "error_rate": 0.0,
         "retry": {"requeue": True, "delay": 0.0}, "idempotent": False, "batch": None,
-        "autoscale": None, "then": None,
+        "autoscale": None, "then": None, "consumes": "q", "service_time": ZERO,
+        "service_time_by_type": {}, "ack_latency": ZERO,
     }
     spec.update(changes)
     return PoolSpec.of(spec)

@@ -10,8 +10,9 @@ from component_stubs import StubBroker, env, publish, records
 from sim.model.log import GroupLog
 from sim.model.partitions import Topic, stable_hash
 from sim.model.work import Work
+from sim.scenario.specs import LogSpec
 
-SPEC = {"assignment": "range", "rebalance_time": 3.0, "session_timeout": 10.0,
+SPEC: dict[str, Any] = {"assignment": "range", "rebalance_time": 3.0, "session_timeout": 10.0,
         "max_poll_interval": 300.0, "max_poll_records": 2, "commit": "manual",
         "commit_interval": 5.0}
 
@@ -47,7 +48,8 @@ class StubMember:
 def make(partitions: int = 2, **spec: Any):
     e, rec = env(), records(["t"])
     topic = Topic("t", partitions, rec)
-    log = GroupLog(e, "t", 0, rec, {**SPEC, **spec}, StubBroker(), topic, None, Work())
+    log = GroupLog(e, "t", 0, rec, LogSpec(partitions=partitions, **{**SPEC, **spec}),
+                   StubBroker(), topic, None, Work())
     return e, rec, log
 
 

@@ -10,9 +10,9 @@ from component_stubs import StubBroker, StubConsumer, env, no_latency, publish, 
 
 from sim.model.leases import token
 from sim.model.queue import Queue
-from sim.model.specs import QueueSpec, SpecError
 from sim.model.work import Work
 from sim.records import COMPLETED, LOST, PENDING
+from sim.scenario.specs import QueueSpec, SpecError
 
 
 def make(**spec):

@@ -10,7 +10,8 @@ import pytest
 from component_stubs import env, pool_spec, publish, records
 
 from sim.model.leases import token
-from sim.model.specs import (
+from sim.model.workers import WorkerPool
+from sim.scenario.specs import (
     AutoscaleSpec,
     BatchSpec,
     PoolSpec,
@@ -19,7 +20,6 @@ from sim.model.specs import (
     SpecError,
     ThenSpec,
 )
-from sim.model.workers import WorkerPool
 
 
 class StubSource:
@@ -185,7 +185,8 @@ def _resolved_pool() -> dict[str, Any]:
                       "startup": 0.0, "cooldown": 30.0},
         "then": {"publish": "done", "probability": 1.0, "routing_key": None,
                  "on_reject": "retry", "retry": {"attempts": 3, "backoff": 0.1}},
-        "consumes": "jobs",  # read by the build, not by the pool: ignored here
+        "consumes": "jobs", "service_time": {"dist": "constant", "value": 0.1},
+        "service_time_by_type": {}, "ack_latency": {"dist": "constant", "value": 0.0},
     }
 
 

@@ -415,12 +415,13 @@ def test_a_bad_kafka_scenario_exits_2_on_the_command_line(tmp_path):
 def test_new_workers_get_fresh_names_and_their_own_random_crash_cycles(trace):
     from sim.model.build import Model
     from sim.model.faults import _CrashCycle
+    from sim.scenario.specs import model_spec
 
     text = scaled(trace(burst(5)), scale=SCALE, extra="")
     data = scenario_from(text).data
     data["faults"] = [{"kind": "crash", "target": "w", "mtbf": 100.0,
                        "mttr": {"dist": "constant", "value": 1.0}, "silent": False}]
-    model = Model(data, seed=1)
+    model = Model(model_spec(data), seed=1)
     model.start()
     pool = model.pools["w"]
     added = pool.add_worker()

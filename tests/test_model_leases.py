@@ -34,7 +34,7 @@ def test_settled_leases_leave_no_events_in_the_heap():
     # Push delivery (no long polls, whose own timers are bounded by the poll rate instead).
     scenario = scenario_from(LONG_LEASES.format(broker="ideal").replace(
         "visibility_timeout: 3600", "redelivery: visibility_timeout, visibility_timeout: 3600"))
-    model = Model(scenario.data, seed=3)
+    model = Model(scenario.spec, seed=3)
     model.start()
     model.env.run(until=90)
     delivered = sum(q.enqueued for q in model.queues.values())

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.contracts import Member, Source
-    from sim.model.specs import AutoscaleSpec
+    from sim.scenario.specs import AutoscaleSpec
 
 
 class Scalable(Protocol):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.contracts import Consumer, QueueSource
-    from sim.model.specs import BatchSpec
+    from sim.scenario.specs import BatchSpec
 
 
 class Batched(Protocol):

@@ -1,4 +1,4 @@
-"""The model: components built from a resolved scenario and wired together.
+"""The model: components built from a scenario's typed spec and wired together.
 
 Like desmod, the model is a tree of components created from configuration: brokers host
 queues, pools consume queues, producers publish to them. Each component draws from its own
@@ -8,7 +8,8 @@ producer never changes the numbers another component draws.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -27,15 +28,22 @@ from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
 from sim.model.routing import ToQueues
-from sim.model.specs import PoolSpec, QueueSpec, ThenSpec
 from sim.model.work import Work
 from sim.model.workers import WorkerPool
 from sim.random import arrivals, distributions, values
 from sim.random.streams import stream
 from sim.records import PENDING, Records
+from sim.scenario.specs import (
+    DistSpec,
+    ExchangeSpec,
+    GeneratorSpec,
+    ModelSpec,
+    QueueSpec,
+    ThenSpec,
+)
 
 
-def sampler(spec: dict[str, Any], seed: int, name: str) -> Sampler | None:
+def sampler(spec: DistSpec, seed: int, name: str) -> Sampler | None:
     """A fast next-value function for a distribution; None when it is always zero."""
     dist = distributions.make(spec)
     if dist.is_constant and dist.mean == 0:
@@ -44,79 +52,77 @@ def sampler(spec: dict[str, Any], seed: int, name: str) -> Sampler | None:
 
 
 class Model:
-    """All components of one run, built on a fresh SimPy environment."""
+    """All components of one run, built on a fresh SimPy environment from the scenario's
+    typed spec (`sim.scenario.specs.model_spec`)."""
 
-    def __init__(self, scenario: dict[str, Any], seed: int) -> None:
+    def __init__(self, spec: ModelSpec, seed: int) -> None:
         self.env = env = Environment()
-        self.scenario = scenario
+        self.spec = spec
         self.seed = seed
-        run = scenario["run"]
-        self.duration: float | None = run["duration"]
+        run = spec.run
+        self.duration: float | None = run.duration
         self.publishing = True
         self.publish_end = float("inf")
         self._on_publishing_end: list[Callable[[], None]] = []
         # Work in progress across the whole model: the drain ends when it reaches zero.
         self.work = Work()
 
-        pool_specs = scenario["workers"]
+        pool_specs = spec.workers
         # A kafka topic read by several consumer groups keeps one log per group, named
         # TOPIC@GROUP: each group's read of a message is its own copy.
-        queue_specs = scenario["queues"]
+        queue_specs = spec.queues
         self.logs_of: dict[str, list[str]] = {}  # topic -> the names of its group logs
-        for name, spec in queue_specs.items():
-            if "partitions" in spec:
-                groups = [p for p, ps in pool_specs.items() if ps["consumes"] == name]
+        for name, qspec in queue_specs.items():
+            if qspec.log is not None:
+                groups = [p for p, ps in pool_specs.items() if ps.consumes == name]
                 self.logs_of[name] = (
                     [f"{name}@{group}" for group in groups] if len(groups) > 1 else [name]
                 )
         queue_names = [n for name in queue_specs for n in self.logs_of.get(name, [name])]
         # Publishers: the producers, then the pools whose `then` publishes follow-ups.
-        producer_names = list(scenario["producers"]) + [
-            name for name, spec in pool_specs.items() if spec.get("then")
+        producer_names = list(spec.producers) + [
+            name for name, ps in pool_specs.items() if ps.then is not None
         ]
         # Worker names (POOL/N) are interned as pools make their workers: codes never collide.
         self.records = rec = Records(queue_names, producer_names, [])
 
         self.brokers: dict[str, Broker] = {}
-        for name, spec in scenario["brokers"].items():
-            publish = sampler(spec["publish_latency"], seed, f"brokers.{name}.publish_latency")
+        for name, bspec in spec.brokers.items():
+            publish = sampler(bspec.publish_latency, seed, f"brokers.{name}.publish_latency")
             self.brokers[name] = Broker(
-                env, name, rec, publish, spec["capacity"], spec["durable"], spec["embedded"],
+                env, name, rec, publish, bspec.capacity, bspec.durable, bspec.embedded,
                 self.work,
             )
 
         # Work in progress: copies in consumed queues, and in queues whose copies expire into
         # one (they expire on time, since no consumer reaches them at the head).
         consumed = {
-            self._source_name(name, spec["consumes"])
-            for name, spec in pool_specs.items() if spec["consumes"]
+            self._source_name(name, ps.consumes)
+            for name, ps in pool_specs.items() if ps.consumes
         }
         tracked = self._tracked(queue_specs, consumed)
 
         self.queues: dict[str, Source] = {}
         self._plain: dict[str, Queue] = {}  # (the same, by kind: what a pool of each consumes)
         self._logs: dict[str, GroupLog] = {}
-        for name, spec in scenario["queues"].items():
-            broker = self.brokers[spec["broker"]]
-            broker_spec = scenario["brokers"][spec["broker"]]
+        for name, qspec in queue_specs.items():
+            broker = self.brokers[qspec.broker]
 
-            def queue_sampler(key: str, spec: dict = spec, name: str = name,
-                              broker_spec: dict = broker_spec) -> Sampler | None:
-                value = spec[key] if key in spec else broker_spec[key]
-                return sampler(value, seed, f"queues.{name}.{key}")
+            def queue_sampler(key: str, qspec: QueueSpec = qspec,
+                              name: str = name) -> Sampler | None:
+                return sampler(qspec.latency(key), seed, f"queues.{name}.{key}")
 
-            if name in self.logs_of:
-                topic = Topic(name, spec["partitions"], rec)
+            if qspec.log is not None:
+                topic = Topic(name, qspec.log.partitions, rec)
                 for log_name in self.logs_of[name]:
-                    log = GroupLog(env, log_name, rec.queues.code(log_name), rec, spec, broker,
-                                   topic, sampler(spec["api_latency"], seed,
-                                                  f"queues.{log_name}.api_latency"),
+                    log = GroupLog(env, log_name, rec.queues.code(log_name), rec, qspec.log,
+                                   broker, topic, sampler(qspec.api_latency, seed,
+                                                          f"queues.{log_name}.api_latency"),
                                    self.work if log_name in tracked else None)
                     broker.queues.append(log)
                     self.queues[log_name] = self._logs[log_name] = log
                 continue
-            queue = Queue(env, name, rec.queues.code(name), rec,
-                          QueueSpec.of(spec, f"queues.{name}"), broker, queue_sampler,
+            queue = Queue(env, name, rec.queues.code(name), rec, qspec, broker, queue_sampler,
                           self.work if name in tracked else None,
                           on_time=name in tracked and name not in consumed)
             broker.queues.append(queue)
@@ -130,32 +136,31 @@ class Model:
         # Dead-lettering publishes again, through the same path as everything else. (A queue's
         # dead-letter queue may come after it, or be part of a loop: connected once all are.)
         self.internal = Publisher(env, "dead-letters", -1, self.work, None)
-        for name, spec in queue_specs.items():
-            if spec.get("dead_letter"):
-                self._plain[name].dead_letter_to(self.routes[spec["dead_letter"]], self.internal)
+        for name, qspec in queue_specs.items():
+            if qspec.dead_letter:
+                self._plain[name].dead_letter_to(self.routes[qspec.dead_letter], self.internal)
         self.exchanges = {
-            name: make_exchange(name, self._bind_group_logs(spec), self.queues, self.brokers,
+            name: make_exchange(name, self._bind_group_logs(xspec), self.queues, self.brokers,
                                 rec)
-            for name, spec in scenario.get("exchanges", {}).items()
+            for name, xspec in spec.exchanges.items()
         }
         self.routes.update(self.exchanges)
-        self.budget = PublishBudget(run["messages"], self.end_publishing)
+        self.budget = PublishBudget(run.messages, self.end_publishing)
         self.pools: dict[str, Pool] = {}
-        sources = [self._source_name(name, spec["consumes"])
-                   for name, spec in pool_specs.items() if spec["consumes"]]
-        for name, spec in pool_specs.items():
+        sources = [self._source_name(name, ps.consumes)
+                   for name, ps in pool_specs.items() if ps.consumes]
+        for name, typed in pool_specs.items():
             by_type = {
                 rec.types.code(type_): sampler(dist, seed, f"workers.{name}.service.{type_}")
-                for type_, dist in spec["service_time_by_type"].items()
+                for type_, dist in typed.service_time_by_type.items()
             }
             failure = None
-            if spec["error_rate"] > 0:
+            if typed.error_rate > 0:
                 failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
-            service = sampler(spec["service_time"], seed, f"workers.{name}.service") or _zero
+            service = sampler(typed.service_time, seed, f"workers.{name}.service") or _zero
             service_by_type = {k: v or _zero for k, v in by_type.items()}
-            typed = PoolSpec.of(spec, f"workers.{name}")
             then = self._follow_ups(name, typed.then) if typed.then else None
-            consumes = spec["consumes"]
+            consumes = typed.consumes
             pool: Pool
             if consumes is None:
                 pool = CallPool(env, name, rec, typed, self.work, service, service_by_type,
@@ -168,47 +173,50 @@ class Model:
                 pool = LogPool(env, name, self._logs[source], rec, typed, service,
                                service_by_type, failure, then, private)
             else:
-                ack_latency = sampler(spec["ack_latency"], seed, f"workers.{name}.ack_latency")
+                ack_latency = sampler(typed.ack_latency, seed, f"workers.{name}.ack_latency")
                 pool = WorkerPool(env, name, self._plain[source], rec, typed, ack_latency,
                                   service, service_by_type, failure, then, private)
             self.pools[name] = pool
 
         until = self.duration if self.duration is not None else float("inf")
         self.producers: list[Producer] = []
-        for name, spec in scenario["producers"].items():
+        for name, pspec in spec.producers.items():
+            message = pspec.message
+            generated = (("key", message.key), ("type", message.type),
+                         ("priority", message.priority))
             fields = {
                 field: values.make(gen, stream(seed, f"producers.{name}.message.{field}")).next
-                for field, gen in spec["message"].items()
-                if field in ("key", "type", "priority")
+                for field, gen in generated if gen is not None
             }
-            if spec["message"].get("headers"):
-                fields["headers"] = _headers(spec["message"]["headers"], seed, name)
-            retry = spec["retry"] if spec["on_reject"] == "retry" else None
-            routing_key = routing_key_function(spec.get("routing_key"), rec, name)
-            for i in range(spec["count"]):
+            if message.headers:
+                fields["headers"] = _headers(message.headers, seed, name)
+            retry = pspec.retry if pspec.on_reject == "retry" else None
+            routing_key = routing_key_function(pspec.routing_key, rec, name)
+            for i in range(pspec.count):
                 rng = stream(seed, f"producers.{name}[{i}].arrivals")
-                process = arrivals.make(spec["arrivals"], rng)
+                process = arrivals.make(pspec.arrivals, rng)
                 rows = getattr(process, "rows", None)
                 if rows and "service_time" in rows:
                     rec.enable_service_times()
                 producer = Producer(
                     env, name, rec.producers.code(name), process.times(), rows, fields,
                     rec.keys, rec.types, self.budget, until, self.work,
-                    None if retry is None else (retry["attempts"], retry["backoff"]),
+                    None if retry is None else (retry.attempts, retry.backoff),
                     routing_key, rec.headers,
                 )
-                if spec.get("call"):
-                    producer.call(cast(CallPool, self.pools[spec["call"]]), spec["timeout"])
+                if pspec.call:
+                    producer.call(cast(CallPool, self.pools[pspec.call]), pspec.timeout)
                 else:
-                    producer.publish_to(self.routes[spec["publish"]])
+                    assert pspec.publish is not None  # (exactly one of publish and call)
+                    producer.publish_to(self.routes[pspec.publish])
                 self.producers.append(producer)
 
         self.faults = Faults(
-            env, scenario["faults"], self.pools, self.brokers,
+            env, spec.faults, self.pools, self.brokers,
             lambda spec, name: sampler(spec, seed, name) or _zero,
         )
 
-    def _tracked(self, queue_specs: dict[str, Any], consumed: set[str]) -> set[str]:
+    def _tracked(self, queue_specs: Mapping[str, QueueSpec], consumed: set[str]) -> set[str]:
         """The queues whose copies the drain waits for: consumed ones, and those whose copies
         expire into a consumed one (directly or through untracked ones)."""
         tracked = set(consumed)
@@ -217,19 +225,19 @@ class Model:
             """Whether a queue's dead letters reach a tracked queue, directly or through
             untracked ones (a drop-head queue passes a dead letter on as it arrives)."""
             seen: set[str] = set()
-            target = queue_specs[name].get("dead_letter")
+            target = queue_specs[name].dead_letter
             while target is not None and target not in seen:
                 if target in tracked:
                     return True
                 seen.add(target)
-                target = queue_specs[target].get("dead_letter")
+                target = queue_specs[target].dead_letter
             return False
 
         growing = True
         while growing:
             onward = {
-                name for name, spec in queue_specs.items()
-                if spec["ttl"] is not None and name not in tracked and reaches(name)
+                name for name, qspec in queue_specs.items()
+                if qspec.ttl is not None and name not in tracked and reaches(name)
             }
             growing = bool(onward)
             tracked |= onward
@@ -242,16 +250,17 @@ class Model:
             return queue
         return f"{queue}@{pool}"
 
-    def _bind_group_logs(self, spec: dict[str, Any]) -> dict[str, Any]:
+    def _bind_group_logs(self, spec: ExchangeSpec) -> ExchangeSpec:
         """An exchange's bindings, with a binding to a topic read by several groups made one
         binding per group log (each group gets its copy)."""
         if not any(len(logs) > 1 for logs in self.logs_of.values()):
             return spec
-        bindings = []
-        for binding in spec.get("bindings") or []:
-            for log in self.logs_of.get(binding.get("queue"), [binding.get("queue")]):
-                bindings.append({**binding, "queue": log})
-        return {**spec, "bindings": bindings}
+        bindings = tuple(
+            replace(binding, queue=log)
+            for binding in spec.bindings
+            for log in self.logs_of.get(binding.queue, [binding.queue])
+        )
+        return replace(spec, bindings=bindings)
 
     def _follow_ups(self, pool: str, spec: ThenSpec) -> FollowUps:
         """A pool's ``then``: the publisher of its follow-up messages."""
@@ -310,7 +319,8 @@ class Model:
         self.work.publishing_ended()
 
 
-def _headers(spec: dict[str, Any], seed: int, producer: str) -> Callable[[], dict[str, Any]]:
+def _headers(spec: Mapping[str, GeneratorSpec], seed: int,
+             producer: str) -> Callable[[], dict[str, Any]]:
     """A generator of a message's headers: one value stream per header."""
     makers = [
         (name, values.make(gen, stream(seed, f"producers.{producer}.message.headers.{name}")).next)

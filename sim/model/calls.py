@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
     from sim.model.message import Message
     from sim.model.producer import Producer
-    from sim.model.specs import PoolSpec
     from sim.model.work import Work
     from sim.records import Records
+    from sim.scenario.specs import PoolSpec
 
 
 class PendingCall:

@@ -1,4 +1,4 @@
-"""Building routes from the resolved scenario: exchanges, and publishers' routing keys."""
+"""Building routes from the scenario's specs: exchanges, and publishers' routing keys."""
 
 from __future__ import annotations
 
@@ -20,41 +20,50 @@ if TYPE_CHECKING:
     from sim.model.contracts import Hub, Target
     from sim.model.message import Message
     from sim.records import Records
+    from sim.scenario.specs import ExchangeSpec
 
 
 def make_exchange(
     name: str,
-    spec: dict[str, Any],
+    spec: ExchangeSpec,
     queues: Mapping[str, Target],
     brokers: Mapping[str, Hub],
     records: Records,
 ) -> Exchange:
     """The routing strategy of one exchange (`sim.model.routing`)."""
-    broker = brokers[spec["broker"]]
-    alternate = queues[spec["alternate"]] if spec.get("alternate") else None
-    bindings = spec["bindings"]
-    kind = spec["type"]
+    broker = brokers[spec.broker]
+    alternate = queues[spec.alternate] if spec.alternate else None
+    bindings = spec.bindings
+    kind = spec.type
     if kind == "fanout":
-        return FanoutExchange(name, broker, alternate, [queues[b["queue"]] for b in bindings])
+        return FanoutExchange(name, broker, alternate, [queues[b.queue] for b in bindings])
     if kind == "direct":
         return DirectExchange(
-            name, broker, alternate, [(queues[b["queue"]], b["key"]) for b in bindings]
+            name, broker, alternate, [(queues[b.queue], _given(b.key)) for b in bindings]
         )
     if kind == "topic":
         return TopicExchange(
-            name, broker, alternate, [(queues[b["queue"]], b["key"]) for b in bindings]
+            name, broker, alternate, [(queues[b.queue], _given(b.key)) for b in bindings]
         )
     if kind == "headers":
         return HeadersExchange(
             name, broker, alternate,
-            [(queues[b["queue"]], b["match"] or {}, b["x_match"]) for b in bindings],
+            [(queues[b.queue], dict(b.match or {}), _given(b.x_match)) for b in bindings],
         )
-    function, _ = custom_code.load(spec["function"], Path("/"))
+    if spec.function is None:
+        raise ValueError(f"exchanges.{name}: a custom exchange needs its function")
+    function, _ = custom_code.load(spec.function, Path("/"))
     # Bound queues (in binding order, once each), or without bindings every queue of its broker.
-    bound = dict.fromkeys(b["queue"] for b in bindings)
+    bound = dict.fromkeys(b.queue for b in bindings)
     reachable = ([queues[q] for q in bound] if bound
                  else [q for q in queues.values() if q.broker is broker])
     return CustomExchange(name, broker, alternate, function, reachable, describer(records))
+
+
+def _given(value: str | None) -> str:
+    """A binding's field that its exchange's type requires (`ExchangeSpec.of` checked it)."""
+    assert value is not None
+    return value
 
 
 def describer(records: Records) -> Callable[[Message], dict[str, Any]]:

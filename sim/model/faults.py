@@ -7,10 +7,18 @@ pool's ack mode. Random crashes draw from their own stream per fault and worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sim.model.schedule import Call
+from sim.scenario.specs import (
+    DistSpec,
+    FaultSpec,
+    OutageSpec,
+    RandomCrashSpec,
+    SlowdownSpec,
+    WorkerStopSpec,
+)
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -25,10 +33,10 @@ class Faults:
     def __init__(
         self,
         env: Environment,
-        specs: list[dict[str, Any]],
+        specs: Sequence[FaultSpec],
         pools: dict[str, Pool],
         brokers: dict[str, Broker],
-        sampler: Callable[[Any, str], Sampler],  # a next-value function, never None
+        sampler: Callable[[DistSpec, str], Sampler],  # a next-value function, never None
     ) -> None:
         self.env = env
         self.specs = specs
@@ -38,52 +46,48 @@ class Faults:
 
     def start(self) -> None:
         for index, spec in enumerate(self.specs):
-            kind = spec["kind"]
             name = f"faults[{index}]"
-            if kind == "crash" and spec.get("mtbf") is not None:
+            if isinstance(spec, RandomCrashSpec):
                 self._random_crashes(spec, name)
-            elif kind in ("crash", "stop"):
-                Call(self.env, spec["at"], self._stop_workers, (spec, name))
-            elif kind == "outage":
-                Call(self.env, spec["at"], self._outage, spec)
-            elif kind == "slowdown":
-                Call(self.env, spec["at"], self._slow_down, spec)
+            elif isinstance(spec, WorkerStopSpec):
+                Call(self.env, spec.at, self._stop_workers, (spec, name))
+            elif isinstance(spec, OutageSpec):
+                Call(self.env, spec.at, self._outage, spec)
             else:
-                raise ValueError(f"{name}: unknown fault kind {kind!r}")
+                Call(self.env, spec.at, self._slow_down, spec)
 
     # -- crashes and stops ----------------------------------------------------------------
     def _stop_workers(self, event: Call) -> None:
         spec, name = event.value
-        pool = self.pools[spec["target"]]
+        pool = self.pools[spec.target]
         victims = [w for w in pool.workers if w.up]
-        if spec["workers"] != "all":  # a count: the first that are up; all: every one up now
-            victims = victims[: spec["workers"]]
-        clean = spec["kind"] == "stop"
+        if spec.workers != "all":  # a count: the first that are up; all: every one up now
+            victims = victims[: spec.workers]
+        clean = spec.kind == "stop"
         restart = self._restart_delay(spec, name)
         for worker in victims:
-            worker.crash(silent=spec.get("silent", False), clean=clean)
+            worker.crash(silent=spec.silent, clean=clean)
             if restart is not None:
                 Call(self.env, restart(), self._restart, worker)
 
-    def _restart_delay(self, spec: dict[str, Any], name: str) -> Sampler | None:
-        after = spec.get("restart_after")
-        if after is None:
+    def _restart_delay(self, spec: WorkerStopSpec, name: str) -> Sampler | None:
+        if spec.restart_after is None:
             return None
-        return self.sampler(after, f"{name}.restart_after")
+        return self.sampler(spec.restart_after, f"{name}.restart_after")
 
     def _restart(self, event: Call) -> None:
         event.value.start()
 
-    def _random_crashes(self, spec: dict[str, Any], name: str) -> None:
+    def _random_crashes(self, spec: RandomCrashSpec, name: str) -> None:
         """Each worker fails after an exponential time with mean ``mtbf``, repairs in ``mttr``."""
-        pool = self.pools[spec["target"]]
+        pool = self.pools[spec.target]
 
         def follow(worker: Member) -> None:
             # Each worker's own streams (by its name): a worker added later gets its own cycle.
             stream = f"{name}.{worker.name}"
-            up_for = self.sampler({"dist": "exponential", "mean": spec["mtbf"]}, stream + ".up")
-            repair = self.sampler(spec["mttr"], stream + ".repair")
-            cycle = _CrashCycle(self.env, worker, up_for, repair, spec.get("silent", False))
+            up_for = self.sampler({"dist": "exponential", "mean": spec.mtbf}, stream + ".up")
+            repair = self.sampler(spec.mttr, stream + ".repair")
+            cycle = _CrashCycle(self.env, worker, up_for, repair, spec.silent)
             cycle.schedule()
 
         for worker in pool.workers:
@@ -92,8 +96,8 @@ class Faults:
 
     # -- brokers and pools ----------------------------------------------------------------
     def _outage(self, event: Call) -> None:
-        spec = event.value
-        broker = self.brokers[spec["target"]]
+        spec: OutageSpec = event.value
+        broker = self.brokers[spec.target]
         if broker.down:
             return
         if broker.embedded:
@@ -102,18 +106,18 @@ class Faults:
             for worker in victims:
                 worker.crash()
             for worker in victims:
-                Call(self.env, spec["duration"], self._restart, worker)
-        broker.outage(spec["duration"])
+                Call(self.env, spec.duration, self._restart, worker)
+        broker.outage(spec.duration)
 
     def _slow_down(self, event: Call) -> None:
-        spec = event.value
-        pool = self.pools[spec["target"]]
-        pool.slowdown *= spec["factor"]
-        Call(self.env, spec["duration"], self._speed_up, spec)
+        spec: SlowdownSpec = event.value
+        pool = self.pools[spec.target]
+        pool.slowdown *= spec.factor
+        Call(self.env, spec.duration, self._speed_up, spec)
 
     def _speed_up(self, event: Call) -> None:
-        spec = event.value
-        self.pools[spec["target"]].slowdown /= spec["factor"]
+        spec: SlowdownSpec = event.value
+        self.pools[spec.target].slowdown /= spec.factor
 
 
 class _CrashCycle:

@@ -21,7 +21,7 @@ from sim.records import COMPLETED, PENDING, Records
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.specs import PoolSpec
+    from sim.scenario.specs import PoolSpec
 
 
 class LogConsumer(ConsumerBase):

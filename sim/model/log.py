@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.contracts import Hub
+    from sim.scenario.specs import LogSpec
 
 
 class GroupMember(Protocol):
@@ -72,7 +73,7 @@ class GroupLog:
     max_length = None  # a log never refuses a publish (retention is unlimited)
 
     def __init__(self, env: Environment, name: str, code: int, records: Records,
-                 spec: dict[str, Any], broker: Hub, topic: Topic,
+                 spec: LogSpec, broker: Hub, topic: Topic,
                  api_latency: Sampler | None, work: Work | None = None) -> None:
         self.env = env
         self.name = name
@@ -89,13 +90,13 @@ class GroupLog:
         self.position = [0] * n  # the owner's next fetch
         self.owner: list[GroupMember | None] = [None] * n
         self.paused_until = [0.0] * n
-        self.strategy: str = spec["assignment"]
-        self.rebalance_time: float = spec["rebalance_time"]
-        self.session_timeout: float = spec["session_timeout"]
-        self.max_poll_interval: float = spec["max_poll_interval"]
-        self.max_poll_records: int = spec["max_poll_records"]
-        self.auto_commit = spec["commit"] == "auto"
-        self.commit_interval: float = spec["commit_interval"]
+        self.strategy: str = spec.assignment
+        self.rebalance_time: float = spec.rebalance_time
+        self.session_timeout: float = spec.session_timeout
+        self.max_poll_interval: float = spec.max_poll_interval
+        self.max_poll_records: int = spec.max_poll_records
+        self.auto_commit = spec.commit == "auto"
+        self.commit_interval: float = spec.commit_interval
         self.api_latency = api_latency
         self.consumers: list[GroupMember] = []
         self.orphans: set[int] = set()  # (a queue's; a log has none)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sim.model.contracts import FollowUpSink, Sampler
-from sim.model.specs import PoolSpec
+from sim.scenario.specs import PoolSpec
 
 if TYPE_CHECKING:
     from simpy import Environment

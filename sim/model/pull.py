@@ -15,7 +15,7 @@ from sim.model.contracts import Consumer, Sampler
 from sim.model.requests import Requests
 
 if TYPE_CHECKING:
-    from sim.model.specs import QueueSpec
+    from sim.scenario.specs import QueueSpec
 
 
 class Waiting:

@@ -36,9 +36,9 @@ from sim.model.message import from_records
 from sim.model.pull import Waiting
 from sim.model.schedule import Call
 from sim.model.settlement import Settlement
-from sim.model.specs import QueueSpec
 from sim.model.work import Work, inert
 from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Records
+from sim.scenario.specs import QueueSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable

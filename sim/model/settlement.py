@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.lines import ReadyLine
-    from sim.model.specs import QueueSpec
+    from sim.scenario.specs import QueueSpec
 
 
 class LineOwner(Protocol):

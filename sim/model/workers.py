@@ -35,8 +35,8 @@ from sim.model.schedule import Call
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.specs import PoolSpec
     from sim.records import Records
+    from sim.scenario.specs import PoolSpec
 
 AFTER_PROCESSING, ON_START, ON_DELIVERY = "after_processing", "on_start", "on_delivery"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sim.scenario.checks import Ctx
 from sim.scenario.errors import OVERRIDE_SOURCE, Problem, ScenarioError
 from sim.scenario.errors import Path as YamlPath
 from sim.scenario.overrides import apply_overrides
+from sim.scenario.specs import ModelSpec, model_spec
 from sim.scenario.validate import resolve
 from sim.scenario.warnings import compute as compute_warnings
 from sim.scenario.yaml_lines import Lines
@@ -26,7 +28,8 @@ class Scenario:
     the user's dict after overrides, ``source`` the file it came from (None for a dict),
     ``base_dir`` the folder relative paths are resolved against, ``overrides`` those applied,
     ``warnings`` what is valid but suspicious (`sim.scenario.warnings`: one line each, starting
-    with the YAML path it is about), computed from ``data``.
+    with the YAML path it is about), computed from ``data``; ``spec`` is ``data`` typed for
+    the model.
     """
 
     data: dict[str, Any]
@@ -37,6 +40,11 @@ class Scenario:
     warnings: list[str] = field(default_factory=list)
     _original: Any = field(default=None, repr=False)  # the file's data, before overrides
     _lines: Lines = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def spec(self) -> ModelSpec:
+        """The typed spec the model is built from (`sim.scenario.specs`), made once."""
+        return model_spec(self.data)
 
     @property
     def name(self) -> str:
