@@ -134,8 +134,8 @@ class QueueSpec:
             inherited = {k: broker[k] for k in LATENCIES if k not in resolved and k in broker}
             given = {**resolved, **inherited}
         log = None
-        if "partitions" in resolved:  # a kafka topic: the only kind with partitions
-            log = _plain(LogSpec, given, path)
+        if any(f.name in resolved for f in fields(LogSpec)):  # a kafka topic (only those
+            log = _plain(LogSpec, given, path)  # have its keys): all of them, or an error
         return cls(**_fields(cls, given, path, skip=("log",)), log=log)
 
     def latency(self, key: str) -> DistSpec:
@@ -374,10 +374,11 @@ FaultSpec = WorkerStopSpec | RandomCrashSpec | OutageSpec | SlowdownSpec
 def fault_spec(resolved: Mapping[str, Any], path: str) -> FaultSpec:
     """The spec of one resolved fault, by its kind (and, for a crash, its form)."""
     kind = _picked(resolved, ("kind",), path)["kind"]
-    if kind == "crash" and resolved.get("mtbf") is not None:
+    if kind == "crash" and ("mtbf" in resolved or "mttr" in resolved):  # a random crash
         return _plain(RandomCrashSpec, resolved, path)
     if kind in ("crash", "stop"):
-        return _plain(WorkerStopSpec, {"silent": False, **resolved}, path)  # (a stop has none)
+        given = {"silent": False, **resolved} if kind == "stop" else resolved  # (a stop has none)
+        return _plain(WorkerStopSpec, given, path)
     if kind == "outage":
         return _plain(OutageSpec, resolved, path)
     if kind == "slowdown":
