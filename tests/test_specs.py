@@ -1,4 +1,4 @@
-"""The contract between the scenario layer and the model, both ways (`sim.scenario.specs`).
+"""The agreement between the scenario layer and the model, both ways (`sim.scenario.specs`).
 
 Every key of the resolved model sections of every shipped scenario is either a field of its
 spec, holding the resolved value, or listed in `NOT_READ` with the reason the model does not
