@@ -213,7 +213,7 @@ class Model:
 
         self.faults = Faults(
             env, spec.faults, self.pools, self.brokers,
-            lambda spec, name: sampler(spec, seed, name) or _zero,
+            lambda dist, name: sampler(dist, seed, name) or _zero,
         )
 
     def _tracked(self, queue_specs: Mapping[str, QueueSpec], consumed: set[str]) -> set[str]:

@@ -92,6 +92,10 @@ class LogSpec:
     commit_interval: float
 
 
+# A queue's latencies: its own, or its broker's when the queue does not set one.
+LATENCIES = ("deliver_latency", "api_latency", "notify_latency", "disconnect_latency")
+
+
 @dataclass(frozen=True, slots=True)
 class QueueSpec:
     """A queue: its mechanisms (`sim.model.queue.Queue`), where it lives, where its dead
@@ -145,10 +149,6 @@ class QueueSpec:
             raise KeyError(f"a queue has no latency {key!r}; it has {', '.join(LATENCIES)}")
         value: DistSpec = getattr(self, key)
         return value
-
-
-# A queue's latencies: its own, or its broker's when the queue does not set one.
-LATENCIES = ("deliver_latency", "api_latency", "notify_latency", "disconnect_latency")
 
 
 @dataclass(frozen=True, slots=True)
