@@ -22,6 +22,7 @@ import sim
 from sim.progress import NotedProgress, ProgressBar
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.errors import Problem
+from sim.scenario.warnings import scenario_warnings
 
 if TYPE_CHECKING:
     from sim.experiment.executors import Executor
@@ -86,7 +87,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args)
     # On stderr: stdout stays the resolved YAML, fit for a file.
-    for text in warning_texts(scenario):
+    for text in scenario_warnings(scenario):
         print(f"warning: {text}", file=sys.stderr)
     sys.stdout.write(yaml.safe_dump(scenario.data, sort_keys=False, allow_unicode=True))
     return EXIT_OK
@@ -99,7 +100,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args)
     return execute_job(args, Job(
-        folder=scenario.data["name"], warnings=warning_texts(scenario),
+        folder=scenario.data["name"], warnings=scenario_warnings(scenario),
         run=lambda executor, rule, bar: run_replications(
             scenario, progress=bar, executor=executor, precision=rule, force=args.force),
         report=lambda result, path: format_summary(result.summary, path)))
@@ -131,7 +132,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         return result
 
     return execute_job(args, Job(
-        folder=scenario.data["name"], warnings=warning_texts(scenario), run=run,
+        folder=scenario.data["name"], warnings=scenario_warnings(scenario), run=run,
         report=lambda result, path: format_sweep(result.table, result.parameters, path,
                                                  result.rules())))
 
@@ -148,7 +149,7 @@ def size_command(args: argparse.Namespace) -> int:
     return execute_job(args, Job(
         folder=scenario.data["name"],
         # The searched setting replaces the base's: an overload warning about it is moot.
-        warnings=[t for t in warning_texts(scenario) if OVERLOAD not in t],
+        warnings=[t for t in scenario_warnings(scenario) if OVERLOAD not in t],
         run=lambda executor, rule, bar: size(
             scenario, args.param, rules, step=args.step, largest=args.largest,
             minimize=args.minimize, replications=n, max_replications=args.max_replications,
@@ -168,7 +169,8 @@ def compare_command(args: argparse.Namespace) -> int:
     n = replications(args, loaded[0], COMPARE_REPLICATIONS)
     return execute_job(args, Job(
         folder="compare",
-        warnings=[f"{name}: {text}" for name, s in named.items() for text in warning_texts(s)],
+        warnings=[f"{name}: {text}" for name, s in named.items()
+                  for text in scenario_warnings(s)],
         run=lambda executor, rule, bar: run_compare(
             named, n, seed=args.seed, executor=executor, precision=rule, progress=bar,
             threshold=limit, force=args.force),
@@ -236,11 +238,6 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     """``args.scenario`` loaded with ``--set`` (and ``--seed``, ``--replications`` if given)."""
     return sim.load(args.scenario, overrides=overrides(
         args.set, getattr(args, "seed", None), getattr(args, "replications", None)))
-
-
-def warning_texts(scenario: Scenario) -> list[str]:
-    """What loading the scenario warned about, one text each."""
-    return [str(text) for text in getattr(scenario, "warnings", None) or []]
 
 
 def precision(args: argparse.Namespace) -> Precision | None:

@@ -54,6 +54,12 @@ def compute(data: Mapping[str, Any], built: Mapping[str, Any] | None = None) -> 
     ]
 
 
+def scenario_warnings(scenario: object) -> list[str]:
+    """A loaded scenario's warnings (its ``warnings``), one text each: the one definition the
+    CLI (before a run) and the API (into every summary) both print."""
+    return [str(text) for text in getattr(scenario, "warnings", None) or []]
+
+
 def _time(seconds: float) -> str:
     """A duration for reading: 850 µs, 12.3 ms, 4.56 s, 10.0 min (below 1 µs: in seconds)."""
     if 0 < seconds < 1e-6:
