@@ -23,17 +23,17 @@ def defined(value: Any) -> TypeGuard[float]:
     return math.isfinite(value)
 
 
-def number(value: Any, spec: str = ",") -> str:
+def show_number(value: Any, spec: str = ",") -> str:
     """``format(value, spec)``, or :data:`MISSING` when the figure is undefined."""
     return format(value, spec) if defined(value) else MISSING
 
 
 def percent(value: Any, digits: int = 1) -> str:
     """A fraction as a percentage (``0.123`` reads ``12.3%``), or :data:`MISSING`."""
-    return number(value, f".{digits}%")
+    return show_number(value, f".{digits}%")
 
 
-def duration(seconds: float | None) -> str:
+def show_duration(seconds: float | None) -> str:
     """Three significant figures in µs, ms, s or min: ``850 µs``, ``12.3 ms``, ``4.56 s``."""
     if not defined(seconds):
         return MISSING
@@ -85,7 +85,7 @@ def interval(value: Any, half: Any, kind: str = "count", signed: bool = False) -
 
 
 def _duration_unit(seconds: float) -> tuple[float, str]:
-    """The scale and suffix :func:`duration` would choose for ``seconds``."""
+    """The scale and suffix :func:`show_duration` would choose for ``seconds``."""
     if seconds < 0.9995e-3:
         return 1e6, " µs"
     if seconds < 0.9995:
@@ -128,10 +128,10 @@ def show_figure(figure: str, value: Any) -> str:
 def show_value(value: Any, kind: str) -> str:
     """``value`` as a figure of ``kind`` (sim.figures.unit: ``s``, ``msg/s``,
     ``ratio`` or a count) is shown without an interval."""
-    if number(value) == MISSING:
+    if show_number(value) == MISSING:
         return MISSING
     if kind == "s":
-        return duration(value)
+        return show_duration(value)
     if kind == "msg/s":
         return f"{value:.2f}/s"
     if kind == "ratio":

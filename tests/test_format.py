@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.format import duration
+from sim.format import show_duration
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -11,4 +11,4 @@ from sim.format import duration
     (192, "3.20 min"), (-0.5, "-500 ms"),
 ])
 def test_duration(seconds, text):
-    assert duration(seconds) == text
+    assert show_duration(seconds) == text

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.format import duration
+from sim.format import show_duration
 from sim.plots import style
 from sim.plots.latency import _ecdf_line, _left_edge, _wide_spread, axis_unit, log_ticks, measured
 
@@ -53,7 +53,7 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
                 continue
             p99 = float(np.percentile(values, 99))
             _ecdf_line(ax, values * scale, x_min, style.color(i), "-",
-                       f"{name} (p99 {duration(p99)})")
+                       f"{name} (p99 {show_duration(p99)})")
             ax.plot([p99 * scale], [0.99], marker="o", markersize=5, color=style.color(i))
         if log_x:
             log_ticks(ax)

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sim.format import duration as show_duration
+from sim.format import show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
 from sim.scenario.memory import count_text as _count
 from sim.scenario.memory import need
