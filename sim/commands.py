@@ -110,6 +110,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     """Run a grid of parameter values with replications; write its table and plots."""
     from sim.experiment import grid, slo, tables
     from sim.experiment.sweep import sweep as run_sweep
+    from sim.format import currency_of
     from sim.report import format_sweep
 
     scenario = load_scenario(args)
@@ -134,7 +135,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     return execute_job(args, Job(
         folder=scenario.data["name"], warnings=scenario_warnings(scenario), run=run,
         report=lambda result, path: format_sweep(result.table, result.parameters, path,
-                                                 result.rules())))
+                                                 result.rules(), currency_of(result.scenario))))
 
 
 def size_command(args: argparse.Namespace) -> int:
@@ -175,7 +176,8 @@ def compare_command(args: argparse.Namespace) -> int:
             named, n, seed=args.seed, executor=executor, precision=rule, progress=bar,
             threshold=limit, force=args.force),
         report=lambda result, path: format_comparison(
-            result.table, result.differences, result.names, path, result.threshold)))
+            result.table, result.differences, result.names, path, result.threshold,
+            _currencies(result.scenarios))))
 
 
 def fit_command(args: argparse.Namespace) -> int:
@@ -304,6 +306,15 @@ def designs(paths: Sequence[str], loaded: list[Scenario], vary: str | None
         raise ScenarioError([Problem("", None, "compare needs at least two designs: give two "
                                      "or more scenario files, or --vary KEY=V1,V2")])
     return named
+
+
+def _currencies(scenarios: Sequence[dict[str, Any]]) -> str | None:
+    """The designs' currency, for the header of their amounts (``USD``; ``USD, EUR`` when
+    they differ: the amounts are then not comparable, and the header says so)."""
+    from sim.format import currency_of
+
+    found = list(dict.fromkeys(c for c in map(currency_of, scenarios) if c))
+    return ", ".join(found) or None
 
 
 def _stem(path: str, loaded: list[Scenario], scenario: Scenario | None = None) -> str:

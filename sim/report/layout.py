@@ -7,10 +7,20 @@ measured still prints its table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sim.figures import unit
-from sim.format import MISSING, interval, show_duration, show_number, show_value
+from sim.format import (
+    MISSING,
+    MONEY_FIGURES,
+    interval,
+    money_decimals,
+    money_interval,
+    show_duration,
+    show_number,
+    show_value,
+)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -111,3 +121,23 @@ def with_kind(kind: str, mean: Any, half: Any, signed: bool = False) -> str:
     positive = text != MISSING and mean > 0
     return ("+" if signed and positive else "") + text
 
+
+
+def money_cells(means: Sequence[Any], halves: Sequence[Any], signed: bool = False,
+                at_least: int = 0) -> list[str]:
+    """A column of amounts (``mean ± half`` where there is a spread) printed to one number of
+    decimals (`sim.format.money_decimals`, and ``at_least``): equal amounts read equal,
+    different ones apart. ``signed``: differences, each shown to its first significant digit
+    at least (a difference has no size of its own to take three figures of)."""
+    pairs = list(zip(means, halves, strict=True))
+    decimals = max(at_least, money_decimals(pairs, 1 if signed else MONEY_FIGURES))
+    return [money_interval(m, h, decimals, signed) for m, h in pairs]
+
+
+def cells(figure: str, means: Sequence[Any], halves: Sequence[Any],
+          signed: bool = False, at_least: int = 0) -> list[str]:
+    """A column of one figure's ``mean ± half`` cells: amounts of money share their decimals
+    (:func:`money_cells`), any other figure's cell is :func:`with_ci`."""
+    if unit(figure) == "money":
+        return money_cells(means, halves, signed, at_least)
+    return [with_ci(figure, m, h, signed) for m, h in zip(means, halves, strict=True)]
