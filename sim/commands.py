@@ -188,21 +188,25 @@ def fit_command(args: argparse.Namespace) -> int:
 
 
 def plot_command(args: argparse.Namespace) -> int:
-    """(Re)draw the plots of a saved run, replicated run, sweep or comparison."""
+    """(Re)draw the plots of a saved run, replicated run, sweep, comparison or sizing."""
     from sim.experiment.compare import Comparison, is_comparison
     from sim.experiment.compare import save_plots as save_comparison
+    from sim.experiment.size_result import Sizing, is_sizing
     from sim.experiment.sweep import Sweep, is_sweep
     from sim.experiment.sweep import save_plots as save_sweep
     from sim.plots import save_all
     from sim.results import Result, existing_folder, read_json
 
     folder = existing_folder(args.results_dir)  # "does not exist", not "not a results folder"
-    if (folder / "experiment.json").is_file():
-        read_json(folder / "experiment.json")  # a corrupt one is named, not taken for a run's
+    for meta in ("experiment.json", "size.json"):
+        if (folder / meta).is_file():
+            read_json(folder / meta)  # a corrupt one is named, not taken for a run's
     if is_sweep(folder):
         written = save_sweep(Sweep.load(folder), folder)
     elif is_comparison(folder):
         written = save_comparison(Comparison.load(folder), folder)
+    elif is_sizing(folder):
+        written = [_save_size_plot(Sizing.load(folder), folder)]
     else:
         written = []
     for path in written:
@@ -215,6 +219,16 @@ def plot_command(args: argparse.Namespace) -> int:
                          result.summary):
         print(path)
     return EXIT_OK
+
+
+def _save_size_plot(sizing: Any, folder: Path) -> Path:
+    """``plots/size.png`` of a saved sizing, drawn again from its ``size.json``."""
+    from sim.plots.style import DPI
+
+    path = folder / "plots" / "size.png"
+    path.parent.mkdir(exist_ok=True)
+    sizing.plot().savefig(path, dpi=DPI)
+    return path
 
 
 # -- what the handlers share -------------------------------------------------------------------
