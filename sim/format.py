@@ -60,7 +60,10 @@ def _three_figures(x: float) -> str:
     return f"{rounded:.{digits}f}"
 
 
-NOISE = 1e-9  # a half-width under this fraction of its value is float rounding, not spread
+# Relative spread that is floating-point rounding, not a difference: the same waits computed
+# at other absolute times differ in their last bits (1.00 ms vs 0.9999999999977 ms), a fixed
+# pool's cost summed over replications by 1e-17. A half-width under it prints as exact.
+NOISE = 1e-9
 
 # How an interval's figure kind (sim.figures.unit) is scaled and suffixed.
 _SUFFIX = {"msg/s": (1.0, "/s"), "ratio": (100.0, "%")}
