@@ -1,4 +1,5 @@
-"""Numbers for people: durations in the unit that reads naturally (CLI tables, plot labels).
+"""Numbers for people: durations in the unit that reads naturally, amounts of money to the
+digits that tell them apart (CLI tables, plot labels).
 
 A figure can be undefined (``None`` in the summary: the latency of a queue where nothing
 completed, the utilization of a pool that was never up); every helper here prints such a
