@@ -29,6 +29,7 @@ from sim.model.routing import RoutingError
 from sim.progress import NotedProgress, Progress
 from sim.results import Result
 from sim.scenario import Scenario, memory
+from sim.scenario.warnings import scenario_warnings  # every summary's ``warnings``
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,14 +66,6 @@ def _routing_problems(scenario: Scenario) -> Iterator[None]:
         yield
     except RoutingError as error:
         raise scenario.problem(error.path, error.message) from None
-
-
-def scenario_warnings(scenario: Scenario) -> list[str]:
-    """What loading the scenario warned about (valid, but probably not what was meant).
-
-    Every summary carries them as ``warnings``, a list of strings, empty when there are none.
-    """
-    return [str(text) for text in getattr(scenario, "warnings", None) or []]
 
 
 def seeds(scenario: Scenario, n: int) -> list[int]:

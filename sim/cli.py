@@ -204,7 +204,8 @@ def define_validate(commands: Subparsers) -> None:
 
 def define_plot(commands: Subparsers) -> None:
     plot = commands.add_parser(
-        "plot", help="(re)draw the plots of a saved run, replicated run, sweep or comparison")
+        "plot",
+        help="(re)draw the plots of a saved run, replicated run, sweep, comparison or sizing")
     plot.add_argument("results_dir")
     plot.set_defaults(handler="sim.commands:plot_command")
 

@@ -22,6 +22,7 @@ import sim
 from sim.progress import NotedProgress, ProgressBar
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.errors import Problem
+from sim.scenario.warnings import scenario_warnings
 
 if TYPE_CHECKING:
     from sim.experiment.executors import Executor
@@ -86,7 +87,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args)
     # On stderr: stdout stays the resolved YAML, fit for a file.
-    for text in warning_texts(scenario):
+    for text in scenario_warnings(scenario):
         print(f"warning: {text}", file=sys.stderr)
     sys.stdout.write(yaml.safe_dump(scenario.data, sort_keys=False, allow_unicode=True))
     return EXIT_OK
@@ -99,7 +100,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args)
     return execute_job(args, Job(
-        folder=scenario.data["name"], warnings=warning_texts(scenario),
+        folder=scenario.data["name"], warnings=scenario_warnings(scenario),
         run=lambda executor, rule, bar: run_replications(
             scenario, progress=bar, executor=executor, precision=rule, force=args.force),
         report=lambda result, path: format_summary(result.summary, path)))
@@ -109,6 +110,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     """Run a grid of parameter values with replications; write its table and plots."""
     from sim.experiment import grid, slo, tables
     from sim.experiment.sweep import sweep as run_sweep
+    from sim.format import currency_of
     from sim.report import format_sweep
 
     scenario = load_scenario(args)
@@ -131,9 +133,9 @@ def sweep_command(args: argparse.Namespace) -> int:
         return result
 
     return execute_job(args, Job(
-        folder=scenario.data["name"], warnings=warning_texts(scenario), run=run,
+        folder=scenario.data["name"], warnings=scenario_warnings(scenario), run=run,
         report=lambda result, path: format_sweep(result.table, result.parameters, path,
-                                                 result.rules())))
+                                                 result.rules(), currency_of(result.scenario))))
 
 
 def size_command(args: argparse.Namespace) -> int:
@@ -148,7 +150,7 @@ def size_command(args: argparse.Namespace) -> int:
     return execute_job(args, Job(
         folder=scenario.data["name"],
         # The searched setting replaces the base's: an overload warning about it is moot.
-        warnings=[t for t in warning_texts(scenario) if OVERLOAD not in t],
+        warnings=[t for t in scenario_warnings(scenario) if OVERLOAD not in t],
         run=lambda executor, rule, bar: size(
             scenario, args.param, rules, step=args.step, largest=args.largest,
             minimize=args.minimize, replications=n, max_replications=args.max_replications,
@@ -168,12 +170,14 @@ def compare_command(args: argparse.Namespace) -> int:
     n = replications(args, loaded[0], COMPARE_REPLICATIONS)
     return execute_job(args, Job(
         folder="compare",
-        warnings=[f"{name}: {text}" for name, s in named.items() for text in warning_texts(s)],
+        warnings=[f"{name}: {text}" for name, s in named.items()
+                  for text in scenario_warnings(s)],
         run=lambda executor, rule, bar: run_compare(
             named, n, seed=args.seed, executor=executor, precision=rule, progress=bar,
             threshold=limit, force=args.force),
         report=lambda result, path: format_comparison(
-            result.table, result.differences, result.names, path, result.threshold)))
+            result.table, result.differences, result.names, path, result.threshold,
+            _currencies(result.scenarios))))
 
 
 def fit_command(args: argparse.Namespace) -> int:
@@ -184,21 +188,25 @@ def fit_command(args: argparse.Namespace) -> int:
 
 
 def plot_command(args: argparse.Namespace) -> int:
-    """(Re)draw the plots of a saved run, replicated run, sweep or comparison."""
+    """(Re)draw the plots of a saved run, replicated run, sweep, comparison or sizing."""
     from sim.experiment.compare import Comparison, is_comparison
     from sim.experiment.compare import save_plots as save_comparison
+    from sim.experiment.size_result import Sizing, is_sizing
     from sim.experiment.sweep import Sweep, is_sweep
     from sim.experiment.sweep import save_plots as save_sweep
     from sim.plots import save_all
     from sim.results import Result, existing_folder, read_json
 
     folder = existing_folder(args.results_dir)  # "does not exist", not "not a results folder"
-    if (folder / "experiment.json").is_file():
-        read_json(folder / "experiment.json")  # a corrupt one is named, not taken for a run's
+    for meta in ("experiment.json", "size.json"):
+        if (folder / meta).is_file():
+            read_json(folder / meta)  # a corrupt one is named, not taken for a run's
     if is_sweep(folder):
         written = save_sweep(Sweep.load(folder), folder)
     elif is_comparison(folder):
         written = save_comparison(Comparison.load(folder), folder)
+    elif is_sizing(folder):
+        written = [_save_size_plot(Sizing.load(folder), folder)]
     else:
         written = []
     for path in written:
@@ -211,6 +219,16 @@ def plot_command(args: argparse.Namespace) -> int:
                          result.summary):
         print(path)
     return EXIT_OK
+
+
+def _save_size_plot(sizing: Any, folder: Path) -> Path:
+    """``plots/size.png`` of a saved sizing, drawn again from its ``size.json``."""
+    from sim.plots.style import DPI
+
+    path = folder / "plots" / "size.png"
+    path.parent.mkdir(exist_ok=True)
+    sizing.plot().savefig(path, dpi=DPI)
+    return path
 
 
 # -- what the handlers share -------------------------------------------------------------------
@@ -236,11 +254,6 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     """``args.scenario`` loaded with ``--set`` (and ``--seed``, ``--replications`` if given)."""
     return sim.load(args.scenario, overrides=overrides(
         args.set, getattr(args, "seed", None), getattr(args, "replications", None)))
-
-
-def warning_texts(scenario: Scenario) -> list[str]:
-    """What loading the scenario warned about, one text each."""
-    return [str(text) for text in getattr(scenario, "warnings", None) or []]
 
 
 def precision(args: argparse.Namespace) -> Precision | None:
@@ -307,6 +320,15 @@ def designs(paths: Sequence[str], loaded: list[Scenario], vary: str | None
         raise ScenarioError([Problem("", None, "compare needs at least two designs: give two "
                                      "or more scenario files, or --vary KEY=V1,V2")])
     return named
+
+
+def _currencies(scenarios: Sequence[dict[str, Any]]) -> str | None:
+    """The designs' currency, for the header of their amounts (``USD``; ``USD, EUR`` when
+    they differ: the amounts are then not comparable, and the header says so)."""
+    from sim.format import currency_of
+
+    found = list(dict.fromkeys(c for c in map(currency_of, scenarios) if c))
+    return ", ".join(found) or None
 
 
 def _stem(path: str, loaded: list[Scenario], scenario: Scenario | None = None) -> str:

@@ -319,10 +319,6 @@ SHARED_NAMES = {
     "seeds": "replication seeds: from a base seed (experiment), from a Scenario (api)",
     "load": "load from a file: a scenario (sim.scenario), custom routing code (custom_code)",
     "describe": "a one-line account: of latencies (metrics), of a grid of values (experiment)",
-    # A checker of a YAML value (sim.scenario.checks) beside a printer (sim.format): left for
-    # now, a rename touches every section of sim/scenario.
-    "duration": "sim.format prints one; sim.scenario.checks checks one",
-    "number": "sim.format prints one; sim.scenario.checks checks one",
     "arrivals": "sim.fit.arrivals() fits an arrivals section; arrival_specs builds one from it",
 }
 

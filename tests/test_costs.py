@@ -341,3 +341,86 @@ def test_a_price_is_a_parameter_like_any_other() -> None:
     unpriced = sim.sweep(scenario(SQS.split("costs:")[0]), {"workers.api.count": [1]},
                          replications=1)
     assert all(title != "Cost in all" for title, _ in panels(unpriced.table))
+
+
+# -- printed amounts: the currency named once, digits that tell designs apart -------------------
+
+def _sizing() -> Any:
+    from sim.experiment.size_range import Param
+    from sim.experiment.size_result import Point, Sizing
+    from sim.experiment.slo import SLO
+
+    rule = SLO("latency.p99", "<=", 1.0, "latency.p99<=1s")
+
+    def point(value: int, p99: float, cost: float, half: float, meets: bool) -> Point:
+        return Point(value, 5, {"latency.p99": (p99, 0.05), "cost.total": (cost, half)},
+                     {rule.text: "meets" if meets else "fails"}, meets, True)
+
+    return Sizing(scenario={"name": "t", "costs": {"currency": "EUR"}},
+                  param=Param("workers.api.count", 1, 4, 1, [1, 2, 3, 4],
+                              "workers.api.count=1..4"),
+                  slos=[rule], direction="smallest", answer=2, sure=True, search="bisection",
+                  evaluated=[point(2, 0.8, 0.104802, 0.000029, True),
+                             point(1, 1.6, 0.052401, 0.0, False),
+                             point(3, 0.7, 0.157203, 0.000031, True)],
+                  minimize="cost.total", smallest_meeting=2)
+
+
+def test_the_size_report_names_the_currency_once_and_prints_sensible_digits() -> None:
+    from sim.report.sizing import format_sizing
+
+    text = format_sizing(_sizing())
+    header = next(line for line in text.splitlines() if line.startswith("count"))
+    assert "cost.total (EUR)" in header
+    assert "0.10480 ± 0.00003" in text and "0.104802" not in text
+    assert "0.05240 " in text + " "  # exact (one design): the column's decimals, no "± 0"
+    assert "0.15720 ± 0.00003" in text
+    assert "EUR" not in text.replace("cost.total (EUR)", "")  # named once
+
+
+def test_sweep_and_compare_tables_name_the_currency_and_read_equal_amounts_equal() -> None:
+    import pandas as pd
+
+    from sim.report import format_comparison, format_sweep
+
+    table = pd.DataFrame({
+        "workers.api.count": [1, 2, 3], "replications": [3, 3, 3],
+        "latency.mean": [0.2, 0.1, 0.1], "latency.mean_ci": [0.01, 0.01, 0.01],
+        "cost.total": [0.5162, 0.5158, 0.5158], "cost.total_ci": [0.0, 0.0, 0.00002]})
+    text = format_sweep(table, ["workers.api.count"], currency="USD")
+    lines = text.splitlines()
+    assert "cost.total (USD)" in lines[2]
+    assert [line.split("ms")[-1].strip() for line in lines[3:6]] == [
+        "0.51620", "0.51580", "0.51580 ± 0.00002"]
+    assert "cost.total (" not in format_sweep(table, ["workers.api.count"])  # no currency known
+
+    designs = pd.DataFrame({
+        "design": ["a", "b"], "replications": [4, 4], "cost.total": [0.434, 0.4341],
+        "cost.total_ci": [0.0, 0.0], "latency.mean": [0.2, 0.1],
+        "latency.mean_ci": [0.01, 0.01]})
+    differences = pd.DataFrame({
+        "figure": ["cost.total", "latency.mean"], "design": ["b", "b"],
+        "difference": [0.0001, -0.1], "difference_ci": [0.0, 0.01],
+        "verdict": ["a better", "b better"]})
+    printed = format_comparison(designs, differences, ["a", "b"], currency="USD")
+    row = next(line for line in printed.splitlines() if line.startswith("cost.total"))
+    assert row.split()[:6] == ["cost.total", "(USD)", "0.4340", "0.4341", "+0.0001",
+                               "a"]
+
+
+def test_a_replicated_cost_block_prints_a_fixed_cost_as_exact() -> None:
+    from sim.report import format_summary
+
+    summary = {"replications": 3, "replication_summaries": [{}, {}, {}], "cost": {
+        "currency": "USD",
+        "total": {"mean": 0.086025, "ci95": 0.000059},
+        "per_million_messages": {"mean": 296.8, "ci95": 57.96},
+        "workers": {"w": {"worker_hours": {"mean": 1.6666666666666667, "ci95": 2.1e-16},
+                          "cost": {"mean": 0.083333333333333329, "ci95": 4.2e-17}}},
+        "brokers": {"sqs": {"requests": {"publish": {"mean": 291.0, "ci95": 55.0}},
+                            "cost": {"mean": 0.002692, "ci95": 0.000059}}}}}
+    block = format_summary(summary).split("cost       ")[1]
+    assert block.splitlines()[:3] == [
+        "0.08603 ± 0.00006 USD in all, 297 ± 58 USD per million completed",
+        "  pool w: 1.67 worker-hours, 0.0833 USD",
+        "  broker sqs: 0.00269 ± 0.00006 USD"]

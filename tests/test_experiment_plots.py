@@ -59,3 +59,26 @@ workers: {w: {consumes: q, service_time: {dist: exponential, mean: 0.2}}}
         assert any(titled)
         assert all(ax.get_legend() is not None for ax in figure.axes if ax.get_visible())
         assert all(ax.get_ylabel() for ax in figure.axes if ax.get_visible())
+
+
+def test_a_cost_axis_names_the_results_currency():
+    """The sweep plot's cost axis says EUR (the scenario's ``costs.currency``, which the
+    results carry), not "the scenario's currency"; so do the comparison's bars of a cost."""
+    from sim.plots.compare import figure_bars
+
+    scenario = sim.loads("""
+name: priced
+run: {duration: 30, seed: 1}
+producers: {p: {arrivals: {process: poisson, rate: 2}, publish: q}}
+queues: {q: {}}
+workers: {w: {consumes: q, service_time: {dist: exponential, mean: 0.2}}}
+costs: {currency: EUR, workers: {w: {per_hour: 0.1}}}
+""")
+    swept = sweep(scenario, {"workers.w.count": [1, 2]}, 2)
+    labels = [ax.get_ylabel() for ax in swept.plot().axes if ax.get_title(loc="left") ==
+              "Cost in all"]
+    assert labels == ["Cost per run (EUR)"]
+    table = swept.table.assign(design=["one", "two"])
+    bars = figure_bars(table, ["one", "two"], figures=[("cost.total", "Cost")],
+                       currency="EUR")
+    assert bars.axes[0].get_ylabel() == "Cost per run (EUR)"

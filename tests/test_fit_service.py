@@ -10,7 +10,7 @@ import pytest
 
 import sim.fit
 from sim.fit.service import LARGE, check_values
-from sim.fit.values import FitError, duration, number
+from sim.fit.values import FitError, yaml_duration, yaml_number
 from sim.random.distributions import make
 from tests.conftest import run_checked, scenario_from
 
@@ -136,10 +136,10 @@ def test_bad_values_are_refused_with_what_is_wrong(values, says):
 
 
 def test_numbers_and_durations_are_written_as_the_format_reads_them():
-    assert number(0.123456) == 0.1235
-    assert number(3.0) == 3
-    assert duration(0.12) == "120ms"
-    assert duration(0.00085) == "850us"
-    assert duration(1.5) == "1.5s"
-    assert duration(1791.3) == "1791s"
-    assert duration(0) == 0
+    assert yaml_number(0.123456) == 0.1235
+    assert yaml_number(3.0) == 3
+    assert yaml_duration(0.12) == "120ms"
+    assert yaml_duration(0.00085) == "850us"
+    assert yaml_duration(1.5) == "1.5s"
+    assert yaml_duration(1791.3) == "1791s"
+    assert yaml_duration(0) == 0

@@ -400,3 +400,19 @@ def test_every_kind_of_warning_names_an_existing_path() -> None:
     )
     assert len(sc.warnings) == 6
     assert_paths_exist(sc)
+
+
+def test_the_cli_and_the_api_print_the_warnings_of_one_definition() -> None:
+    """``mqsim`` prints before a run what every summary carries as ``warnings``: one function,
+    in the scenario layer, not a copy in the CLI beside the API's."""
+    import sim.api
+    import sim.commands
+    import sim.scenario.warnings
+
+    one = sim.scenario.warnings.scenario_warnings
+    assert sim.api.scenario_warnings is one
+    assert sim.commands.scenario_warnings is one
+    assert not hasattr(sim.commands, "warning_texts")
+    loaded = scenario.loads(BASE, overrides={"queues.spare": {}})  # nothing consumes it
+    assert one(loaded) == loaded.warnings and len(loaded.warnings) == 1
+    assert sim.run(loaded).summary["warnings"] == loaded.warnings

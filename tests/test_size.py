@@ -223,3 +223,34 @@ def test_straddling_point_gets_more_replications_up_to_the_budget():
     counts = {p.value: p.replications for p in tight.evaluated}
     assert max(counts.values()) == 8
     assert not tight.sure
+
+
+def test_plot_redraws_a_saved_sizing_as_it_was_drawn(fast, tmp_path, capsys):
+    """``mqsim plot`` reads size.json back (points, SLOs, answer, the Erlang C curve) and
+    draws the same plots/size.png; a size folder it cannot read is named, with exit 2."""
+    import matplotlib.image
+
+    out = tmp_path / "out"
+    assert main(["size", str(fast), "--param", "workers.pool.count=1..32", "--quiet",
+                 "--slo", "latency.p99<=0.55s", "--slo", "lost==0", "--out", str(out)]) == 0
+    [folder] = folders(out)
+    png = folder / "plots" / "size.png"
+    drawn = matplotlib.image.imread(png)
+    png.unlink()
+    assert main(["plot", str(folder)]) == 0
+    assert capsys.readouterr().out.strip() == str(png)
+    assert (matplotlib.image.imread(png) == drawn).all()
+
+    from sim.experiment.size_result import Sizing
+
+    loaded = Sizing.load(folder)
+    assert loaded.answer == 5 and loaded.param.values == list(range(1, 33))
+    assert loaded.theory[4]["latency.p99"] <= 0.55 < loaded.theory[3]["latency.p99"]
+
+    (folder / "size.json").write_text('{"kind": "size", "param": {}}')
+    assert main(["plot", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "size.json is not a size result" in err[0], err
+    (folder / "size.json").write_text("{not json")
+    assert main(["plot", str(folder)]) == 2
+    assert "size.json" in capsys.readouterr().err

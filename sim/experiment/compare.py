@@ -35,6 +35,7 @@ import yaml
 from sim.experiment import executors, tables
 from sim.experiment.replications import Design, Precision, half_widths, run_designs
 from sim.figures import direction
+from sim.format import NOISE  # float rounding, relative: equal values, an exact figure
 from sim.progress import NotedProgress
 from sim.results import (
     existing_folder,
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
 
 KIND = "compare"
 THRESHOLD = 0.01  # the default practical threshold: a difference under 1% of the baseline
-# Relative spread that is floating-point rounding, not a difference: the same waits computed
-# at other absolute times differ in their last bits (1.00 ms vs 0.9999999999977 ms).
-NOISE = 1e-9
 
 
 @dataclass

@@ -137,6 +137,21 @@ class Sizing:
         self.path = write_folder(base, "size-", "", lambda tmp: self._write(tmp, plots, command))
         return self.path
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Sizing:
+        """Read a sizing folder written by :meth:`save` (``size.json``, ``scenario.yaml``),
+        so ``mqsim plot`` redraws it; `ResultsError` naming the file when it cannot."""
+        from sim.results import ResultsError, existing_folder, read_json, read_yaml
+
+        folder = existing_folder(path)
+        meta = read_json(folder / "size.json")
+        scenario = read_yaml(folder / "scenario.yaml")
+        try:
+            return _from_dict(meta, scenario, folder)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ResultsError(f"{folder / 'size.json'} is not a size result "
+                               f"({type(error).__name__}: {error})") from None
+
     def _write(self, folder: Path, plots: bool, command: list[str] | None) -> None:
         from sim.plots.style import DPI
 
@@ -152,6 +167,48 @@ class Sizing:
         if plots:
             (folder / "plots").mkdir()
             self.plot().savefig(folder / "plots" / "size.png", dpi=DPI)
+
+
+def is_sizing(folder: Path) -> bool:
+    """Whether ``folder`` holds a saved sizing (its ``size.json`` says ``kind: size``)."""
+    try:
+        return json.loads((folder / "size.json").read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _from_dict(meta: dict[str, Any], scenario: dict[str, Any], folder: Path) -> Sizing:
+    """A :class:`Sizing` from its ``size.json`` (:meth:`Sizing.as_dict`): the candidate
+    values are rebuilt from the range as the search made them, the theory realigned."""
+    def figure(entry: dict[str, Any]) -> tuple[float, float]:
+        mean, half = entry.get("mean"), entry.get("ci95")
+        return (math.nan if mean is None else float(mean),
+                math.nan if half is None else float(half))
+
+    evaluated = [Point(p["value"], int(p["replications"]),
+                       {k: figure(v) for k, v in p["figures"].items()},
+                       dict(p["verdicts"]), bool(p["meets"]), bool(p["sure"]))
+                 for p in meta["evaluated"]]
+    spec = meta["param"]
+    low, step, count = float(spec["low"]), float(spec["step"]), int(spec["values"])
+    known = [p.value for p in evaluated] + [s["value"] for s in meta.get("not_simulated") or []]
+    whole = (low.is_integer() and step.is_integer()
+             and all(isinstance(v, int) and not isinstance(v, bool) for v in known))
+    values: list[Any] = [round(low + i * step) if whole else round(low + i * step, 12)
+                         for i in range(count)]
+    param = size_range.Param(spec["path"], low, float(spec["high"]), step, values, spec["text"])
+    curves = {t["value"]: {k: math.nan if x is None else x for k, x in t.items() if k != "value"}
+              for t in meta.get("theory") or []}
+    return Sizing(
+        scenario=scenario, param=param, slos=[slos_.SLO(**rule) for rule in meta["slo"]],
+        direction=spec["direction"], answer=meta["answer"], sure=bool(meta["sure"]),
+        search=meta["search"], evaluated=evaluated,
+        not_simulated=list(meta.get("not_simulated") or []), guess=meta.get("first_guess"),
+        notes=list(meta.get("notes") or []), minimize=meta.get("minimize"),
+        smallest_meeting=meta.get("smallest_meeting"),
+        out_of_reach=list(meta.get("out_of_reach") or []),
+        theory=[curves.get(v, {}) for v in values] if curves else [],
+        wall_seconds=float(meta.get("wall_seconds") or 0.0), path=folder)
 
 
 # --------------------------------------------------------------------------- the search

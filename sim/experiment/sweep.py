@@ -102,12 +102,14 @@ class Sweep:
         where a closed form applies, the theory curve; unstable points marked (``log_y``: a
         log y axis, for figures that span decades)."""
         from sim.experiment.slo import best_point
+        from sim.format import currency_of
         from sim.plots.sweep import sweep_figure
 
         rules = self.rules()
         best = best_point(self.table, rules) if rules else None
         return sweep_figure(self.table, self.parameters, self.scenario.get("name"), figures,
-                            log_y=log_y, slos=rules, best=best)
+                            log_y=log_y, slos=rules, best=best,
+                            currency=currency_of(self.scenario))
 
     def save(self, root: str | os.PathLike[str] = "results", plots: bool = True,
              command: list[str] | None = None) -> Path:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.fit.values import FitError, duration, number
+from sim.fit.values import FitError, yaml_duration, yaml_number
 
 __all__ = ["MAX_BINS", "MIN_TIMES", "ArrivalsFit", "arrivals", "pelt", "to_seconds"]
 
@@ -70,10 +70,10 @@ class ArrivalsFit:
         spec = dict(self.spec)
         if "schedule" in spec:
             spec["schedule"] = [
-                {"until": duration(s["until"]), "rate": s["rate"]} if "until" in s
+                {"until": yaml_duration(s["until"]), "rate": s["rate"]} if "until" in s
                 else {"rate": s["rate"]} for s in spec["schedule"]]
         if "mean_durations" in spec:
-            spec["mean_durations"] = [duration(d) for d in spec["mean_durations"]]
+            spec["mean_durations"] = [yaml_duration(d) for d in spec["mean_durations"]]
         return spec
 
     def as_dict(self) -> dict[str, Any]:
@@ -177,8 +177,8 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
     if bursty:
         assert mmpp is not None
         spec: dict[str, Any] = {
-            "process": "bursty", "rates": [number(r) for r in mmpp["rates"]],
-            "mean_durations": [number(d) for d in mmpp["mean_durations"]]}
+            "process": "bursty", "rates": [yaml_number(r) for r in mmpp["rates"]],
+            "mean_durations": [yaml_number(d) for d in mmpp["mean_durations"]]}
         choice = "bursty"
         why = (f"counts overdispersed within the steps (dispersion index {pearson / df:.2f}, "
                f"p {_p(dispersion_p)}), and a two-state MMPP has the lowest BIC "
@@ -186,13 +186,13 @@ def arrivals(times: Sequence[float] | np.ndarray | pd.Series, *, dates: bool | N
                f"{bic_steady:.0f}) with {cycles:.0f} low-high cycles")
     elif len(steps) > 1:
         spec = {"process": "poisson", "schedule": [
-            {"until": number(s["end"]), "rate": number(s["rate"])} for s in steps[:-1]]
-            + [{"rate": number(steps[-1]["rate"])}]}
+            {"until": yaml_number(s["end"]), "rate": yaml_number(s["rate"])} for s in steps[:-1]]
+            + [{"rate": yaml_number(steps[-1]["rate"])}]}
         choice = "schedule"
         why = (f"PELT finds {len(steps) - 1} change{'s' if len(steps) > 2 else ''} of rate "
                f"(BIC {bic_schedule:.0f} vs steady {bic_steady:.0f})")
     else:
-        spec = {"process": "poisson", "rate": number(steps[0]["rate"])}
+        spec = {"process": "poisson", "rate": yaml_number(steps[0]["rate"])}
         choice = "poisson"
         why = "PELT finds no change of rate"
     if choice != "bursty":

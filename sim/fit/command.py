@@ -21,7 +21,7 @@ import yaml
 from sim.fit import io
 from sim.fit.arrivals import ArrivalsFit, arrivals
 from sim.fit.service import MIN_VALUES, ServiceFit, check_values, service, yaml_spec
-from sim.fit.values import FitError, duration
+from sim.fit.values import FitError, yaml_duration
 
 __all__ = ["fit_main", "parser"]
 
@@ -144,7 +144,7 @@ def _printed(fit: ServiceFit, folder: Path | None, values_name: str, input_file:
 
 
 def _report(fit: ServiceFit, what: str, err: TextIO) -> None:
-    print(f"{what}: {fit.n} values, mean {duration(fit.mean)}, cv {fit.cv:.3g}", file=err)
+    print(f"{what}: {fit.n} values, mean {yaml_duration(fit.mean)}, cv {fit.cv:.3g}", file=err)
     if not fit.candidates:
         print(f"  {fit.why}", file=err)
         return
@@ -156,7 +156,7 @@ def _report(fit: ServiceFit, what: str, err: TextIO) -> None:
         assert isinstance(shown, dict)
         params = ", ".join(f"{k}: {_inline(v)}" for k, v in shown.items() if k != "dist")
         cv = f"{c.cv:.3g}" if math.isfinite(c.cv) else "inf"
-        mean = duration(c.mean) if math.isfinite(c.mean) else "inf"
+        mean = yaml_duration(c.mean) if math.isfinite(c.mean) else "inf"
         print(f"{mark} {c.family:<17}{c.aic:>12.1f}{c.ks:>8.4f}{_p(c.ks_p):>9}"
               f"{mean!s:>10}{cv:>7}  {params}", file=err)
     if fit.fits:
@@ -230,11 +230,11 @@ def _arrivals(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _report_arrivals(fit: ArrivalsFit, where: str, err: TextIO) -> None:
     t = fit.tests
-    print(f"{fit.n} arrivals from {where} over {duration(fit.span)} "
+    print(f"{fit.n} arrivals from {where} over {yaml_duration(fit.span)} "
           f"(mean rate {fit.n / fit.span:.4g}/s), counted in {t['bins']} bins of "
-          f"{duration(fit.bin_width)}", file=err)
+          f"{yaml_duration(fit.bin_width)}", file=err)
     cp = t["change_points"]
-    steps = ", ".join(f"{s['rate']:.4g}/s from {duration(s['start'])}" for s in fit.steps)
+    steps = ", ".join(f"{s['rate']:.4g}/s from {yaml_duration(s['start'])}" for s in fit.steps)
     print(f"  change points ({cp['method']}, penalty 2 ln bins = {cp['penalty']:.1f}): "
           f"{cp['steps'] - 1}; steps: {steps}", file=err)
     d = t["dispersion"]
@@ -244,12 +244,13 @@ def _report_arrivals(fit: ArrivalsFit, where: str, err: TextIO) -> None:
         lo, hi = fit.mmpp["rates"]
         dl, dh = fit.mmpp["mean_durations"]
         print(f"  MMPP-2 ({fit.mmpp['method']}): rates {lo:.4g}/s and {hi:.4g}/s, mean "
-              f"durations {duration(dl)} and {duration(dh)}, {t.get('mmpp_cycles', 0):.1f} "
+              f"durations {yaml_duration(dl)} and {yaml_duration(dh)}, "
+              f"{t.get('mmpp_cycles', 0):.1f} "
               "cycles over the span", file=err)
     bic = ", ".join(f"{k} {v:.1f}" for k, v in t["bic"].items() if v is not None)
     print(f"  BIC (lower is better): {bic}", file=err)
     print(f"  chosen: {fit.choice}: {fit.why}", file=err)
-    print(f"  the fit covers {duration(fit.span)}: a run.duration of that length replays "
+    print(f"  the fit covers {yaml_duration(fit.span)}: a run.duration of that length replays "
           "the same span", file=err)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.fit.values import FitError, duration, number
+from sim.fit.values import FitError, yaml_duration, yaml_number
 
 __all__ = ["LARGE", "MIN_VALUES", "Candidate", "ServiceFit", "service"]
 
@@ -103,11 +103,12 @@ def yaml_spec(spec: dict[str, Any]) -> dict[str, Any] | str:
     """``spec`` with its duration parameters as strings with a unit (a constant: the duration
     itself, as the format writes one)."""
     if spec.get("dist") == "constant":
-        return str(duration(spec["value"]))
+        return str(yaml_duration(spec["value"]))
     out: dict[str, Any] = {}
     for key, value in spec.items():
         if key in _TIMES and spec.get("dist") != "empirical":
-            value = [duration(v) for v in value] if isinstance(value, list) else duration(value)
+            value = ([yaml_duration(v) for v in value] if isinstance(value, list)
+                     else yaml_duration(value))
         out[key] = value
     return out
 
@@ -206,7 +207,7 @@ def _candidate(family: str, spec: dict[str, Any], parameters: dict[str, float], 
 
 def _exponential(x: np.ndarray) -> Candidate | None:
     mean = float(x.mean())
-    spec = {"dist": "exponential", "mean": number(mean)}
+    spec = {"dist": "exponential", "mean": yaml_number(mean)}
     return _candidate("exponential", spec, {"mean": mean}, 1, x, stats.expon(scale=mean))
 
 
@@ -220,7 +221,7 @@ def _gamma(x: np.ndarray) -> Candidate | None:
     shape = _gamma_shape(x)
     mean = float(x.mean())  # the gamma MLE's mean is the sample mean
     cv = 1 / math.sqrt(shape)
-    spec = {"dist": "gamma", "mean": number(mean), "cv": number(cv)}
+    spec = {"dist": "gamma", "mean": yaml_number(mean), "cv": yaml_number(cv)}
     return _candidate("gamma", spec, {"shape": shape, "scale": mean / shape}, 2, x,
                       stats.gamma(shape, scale=mean / shape))
 
@@ -235,7 +236,7 @@ def _erlang(x: np.ndarray) -> Candidate | None:
             best = (ll, k)
     assert best is not None
     ll, k = best
-    spec = {"dist": "erlang", "k": k, "mean": number(mean)}
+    spec = {"dist": "erlang", "k": k, "mean": yaml_number(mean)}
     return _candidate("erlang", spec, {"k": k, "mean": mean}, 2, x,
                       stats.gamma(k, scale=mean / k), loglik=ll)
 
@@ -246,14 +247,14 @@ def _lognormal(x: np.ndarray) -> Candidate | None:
     if sigma == 0:
         return None
     mean, cv = math.exp(mu + sigma**2 / 2), math.sqrt(math.expm1(sigma**2))
-    spec = {"dist": "lognormal", "mean": number(mean), "cv": number(cv)}
+    spec = {"dist": "lognormal", "mean": yaml_number(mean), "cv": yaml_number(cv)}
     return _candidate("lognormal", spec, {"mu": mu, "sigma": sigma}, 2, x,
                       stats.lognorm(sigma, scale=math.exp(mu)))
 
 
 def _weibull(x: np.ndarray) -> Candidate | None:
     shape, _, scale = stats.weibull_min.fit(x, floc=0)
-    spec = {"dist": "weibull", "shape": number(shape), "scale": number(scale)}
+    spec = {"dist": "weibull", "shape": yaml_number(shape), "scale": yaml_number(scale)}
     return _candidate("weibull", spec, {"shape": float(shape), "scale": float(scale)}, 2, x,
                       stats.weibull_min(shape, scale=scale))
 
@@ -264,7 +265,7 @@ def _pareto(x: np.ndarray) -> Candidate | None:
     if logs.sum() <= 0:
         return None
     alpha = x.size / float(logs.sum())  # the MLE given min = the sample's minimum
-    spec = {"dist": "pareto", "alpha": number(alpha), "min": number(low)}
+    spec = {"dist": "pareto", "alpha": yaml_number(alpha), "min": yaml_number(low)}
     return _candidate("pareto", spec, {"alpha": alpha, "min": low}, 2, x,
                       stats.pareto(alpha, scale=low))
 
@@ -314,9 +315,9 @@ def _hyperexponential(x: np.ndarray, iterations: int = 500) -> Candidate | None:
         return (lo + hi) / 2
 
     loglik = float(np.sum(np.log(np.maximum(pdf(x), 1e-300))))
-    first = number(p)
-    spec = {"dist": "hyperexponential", "probs": [first, number(1 - first)],
-            "means": [number(m1), number(m2)]}
+    first = yaml_number(p)
+    spec = {"dist": "hyperexponential", "probs": [first, yaml_number(1 - first)],
+            "means": [yaml_number(m1), yaml_number(m2)]}
     return _candidate("hyperexponential", spec, {"p": p, "mean1": m1, "mean2": m2}, 3, x, None,
                       loglik=loglik, cdf=cdf, ppf=ppf, pdf=pdf, moments=(m, v))
 

@@ -14,7 +14,7 @@ class FitError(ValueError):
     the user, naming the file, the column or the option and what is wanted."""
 
 
-def number(x: float, digits: int = 4) -> float | int:
+def yaml_number(x: float, digits: int = 4) -> float | int:
     """``x`` rounded to ``digits`` significant digits (an int when it is a whole number)."""
     if x == 0 or not math.isfinite(x):
         return x
@@ -22,7 +22,7 @@ def number(x: float, digits: int = 4) -> float | int:
     return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
-def duration(seconds: float, digits: int = 4) -> str | float:
+def yaml_duration(seconds: float, digits: int = 4) -> str | float:
     """A duration as the scenario format writes it: ``"120ms"``, ``"850us"``, ``"1.5s"``.
 
     Minutes and hours are left out on purpose: ``"29.85m"`` reads worse than ``"1791s"``.
@@ -32,5 +32,5 @@ def duration(seconds: float, digits: int = 4) -> str | float:
         return 0
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if abs(seconds) >= scale:
-            return f"{number(seconds / scale, digits)}{unit}"
-    return f"{number(seconds / 1e-9, digits)}ns"
+            return f"{yaml_number(seconds / scale, digits)}{unit}"
+    return f"{yaml_number(seconds / 1e-9, digits)}ns"

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.format import duration
+from sim.format import show_duration
 from sim.plots import style
 from sim.plots.latency import _ecdf_line, _left_edge, _wide_spread, axis_unit, log_ticks, measured
 
@@ -53,7 +53,7 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
                 continue
             p99 = float(np.percentile(values, 99))
             _ecdf_line(ax, values * scale, x_min, style.color(i), "-",
-                       f"{name} (p99 {duration(p99)})")
+                       f"{name} (p99 {show_duration(p99)})")
             ax.plot([p99 * scale], [0.99], marker="o", markersize=5, color=style.color(i))
         if log_x:
             log_ticks(ax)
@@ -69,9 +69,10 @@ def latency_cdfs(names: Sequence[str], messages: Sequence[pd.DataFrame],
 
 
 def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = None,
-                figures: Sequence[tuple[str, str]] = BARS) -> Figure:
+                figures: Sequence[tuple[str, str]] = BARS, currency: str | None = None) -> Figure:
     """One panel per figure, one bar per design, with its 95% interval. A figure undefined in
-    every design (reordering when no message has a key) gets no panel."""
+    every design (reordering when no message has a key) gets no panel; a cost axis names
+    ``currency``."""
     figures = [(f, heading) for f, heading in figures
                if f in table and bool(table[f].notna().any())]
     with style.styled():
@@ -82,7 +83,7 @@ def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = N
         fig.suptitle(title or "Designs compared (mean ± 95% CI)", x=0.01, ha="left",
                      fontweight="bold")
         for ax, (figure, heading) in zip(axes, figures, strict=False):
-            _bars(ax, table, names, figure, heading)
+            _bars(ax, table, names, figure, heading, currency)
         for ax in axes[len(figures):]:
             ax.set_visible(False)
         if not figures:
@@ -99,7 +100,7 @@ def figure_bars(table: pd.DataFrame, names: Sequence[str], title: str | None = N
 
 
 def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
-          heading: str) -> None:
+          heading: str, currency: str | None = None) -> None:
     from sim.figures import unit
 
     rows = table.set_index("design").reindex(list(names))
@@ -114,7 +115,7 @@ def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
     elif kind == "msg/s":
         label = "Messages per second"
     elif kind == "money":
-        label = "Cost (scenario's currency)"
+        label = f"Cost per run ({currency})" if currency else "Cost per run"
     x = np.arange(len(names))
     colours = [style.color(i) for i in range(len(names))]
     shown = np.nan_to_num(mean * scale)

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.format import duration
+from sim.format import show_duration
 from sim.metrics.summary import flow_spans
 from sim.plots import style
 
@@ -246,7 +246,7 @@ def _mark_percentiles(
         # min"). On one curve each hangs at its own level (0.5, 0.9, 0.99) already.
         drop = -10 - LABEL_ROW * row if pooled else -2
         ax.annotate(
-            f"p{p} {duration(value)}",
+            f"p{p} {show_duration(value)}",
             xy=(x, level),
             xytext=(-4 if left else 4, drop),
             textcoords="offset points",

@@ -64,11 +64,13 @@ def _has(table: pd.DataFrame, figure: str) -> bool:
 
 def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | None = None,
                  figures: Sequence[str] | None = None, log_y: bool = False,
-                 slos: Sequence[Any] = (), best: int | None = None) -> Figure:
+                 slos: Sequence[Any] = (), best: int | None = None,
+                 currency: str | None = None) -> Figure:
     """One panel per group of figures (default :func:`panels`), against ``parameters[0]``;
     with ``slos`` (`sim.experiment.slo.SLO`, from ``sweep --slo``) each SLO's threshold is
     drawn on its figure's panel (a panel of its own if the defaults lack it) and the best
-    passing point (``best``, its row in ``table``) is marked."""
+    passing point (``best``, its row in ``table``) is marked. A cost axis names
+    ``currency`` (the results' ``cost.currency``, the scenario's ``costs.currency``)."""
     groups = ([(_label(f, [f]).capitalize(), [f]) for f in figures if _has(table, f)]
               if figures else panels(table))  # an undefined figure gets no empty panel
     drawn = {f for _, group in groups for f in group}
@@ -90,7 +92,7 @@ def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], name: str | Non
                 ax.set_visible(False)
             return fig
         for ax, (title, group) in zip(axes, groups, strict=False):
-            _panel(ax, table, parameters, title, group, log_y, slos, best)
+            _panel(ax, table, parameters, title, group, log_y, slos, best, currency)
         for ax in axes[len(groups):]:
             ax.set_visible(False)
     return fig
@@ -105,7 +107,7 @@ def unstable(table: pd.DataFrame) -> np.ndarray:
 
 def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
            figures: Sequence[str], log_y: bool = False, slos: Sequence[Any] = (),
-           best: int | None = None) -> None:
+           best: int | None = None, currency: str | None = None) -> None:
     x_name, others = parameters[0], list(parameters[1:])
     x_values, positions, labels = _x_axis(table[x_name])
     combos = [()] if not others else list(dict.fromkeys(
@@ -113,7 +115,7 @@ def _panel(ax: Axes, table: pd.DataFrame, parameters: Sequence[str], title: str,
     shaky = unstable(table)
     log_y = log_y and _is_time(figures)  # rates and percentages do not span decades
     # Units from the stable points: an unstable one's minutes must not turn ms into s.
-    scale, unit = _scale(table[~shaky] if (~shaky).any() else table, figures)
+    scale, unit = _scale(table[~shaky] if (~shaky).any() else table, figures, currency)
     theory_drawn = False
     stable_top = 0.0
     marked: list[tuple[float, float, str, str]] = []  # unstable points: x, y, colour, text
@@ -294,8 +296,10 @@ def _log(values: list[Any]) -> bool:
     return bool(numbers) and min(numbers) > 0 and max(numbers) / min(numbers) >= 20
 
 
-def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
-    """Seconds shown in ms when every value is below a second; the y label with its unit."""
+def _scale(table: pd.DataFrame, figures: Sequence[str],
+           currency: str | None = None) -> tuple[float, str]:
+    """Seconds shown in ms when every value is below a second; the y label with its unit
+    (an amount's: its currency, when known)."""
     from sim.figures import unit
 
     kind = unit(figures[0])
@@ -307,7 +311,7 @@ def _scale(table: pd.DataFrame, figures: Sequence[str]) -> tuple[float, str]:
     if kind == "ratio":
         return 100.0, "Percent"
     if kind == "money":
-        return 1.0, "Cost (scenario's currency)"
+        return 1.0, f"Cost per run ({currency})" if currency else "Cost per run"
     return 1.0, "Copies (count per run)"
 
 

@@ -1,11 +1,17 @@
-"""The printed cost block of a run's summary (its ``cost`` section: `sim.metrics.cost`)."""
+"""The printed cost block of a run's summary (its ``cost`` section: `sim.metrics.cost`).
+
+Each amount is followed by the currency and printed as `sim.format.money` prints one: three
+significant figures (to the cent at least), and with replications ``mean ± half-width`` to
+the half-width's first digit; a part that does not vary (a fixed pool's worker-hours) reads
+as the amount alone, not as float rounding's ``± 0.000000000000000042``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sim.format import MISSING, defined, interval, money
+from sim.format import MISSING, defined, interval, money_interval
 
 
 def cost_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -16,16 +22,21 @@ def cost_lines(summary: Mapping[str, Any]) -> list[str]:
     if not isinstance(cost, Mapping):
         return []
     currency = cost.get("currency") or ""
-    lines = ["", f"cost       {_amount(cost.get('total'))} {currency} in all, "
-             f"{_amount(cost.get('per_million_messages'))} {currency} per million completed"]
+
+    def amount(value: Any) -> str:
+        shown = _amount(value)
+        return shown if shown == MISSING or not currency else f"{shown} {currency}"
+
+    lines = ["", f"cost       {amount(cost.get('total'))} in all, "
+             f"{amount(cost.get('per_million_messages'))} per million completed"]
     for name, pool in (cost.get("workers") or {}).items():
         lines.append(f"  pool {name}: {_amount(pool.get('worker_hours'))} worker-hours, "
-                     f"{_amount(pool.get('cost'))} {currency}")
+                     f"{amount(pool.get('cost'))}")
     for name, broker in (cost.get("brokers") or {}).items():
         counts = broker.get("requests") or {}
         shown = "  ".join(f"{kind} {_count(n)}" for kind, n in counts.items()
                           if _mean(n) or kind == "publish")
-        lines.append(f"  broker {name}: {_amount(broker.get('cost'))} {currency}")
+        lines.append(f"  broker {name}: {amount(broker.get('cost'))}")
         lines.append(f"    requests {shown}")
     return lines
 
@@ -36,10 +47,10 @@ def _mean(value: Any) -> Any:
 
 
 def _amount(value: Any) -> str:
+    """An amount (or worker-hours, read alike), with its interval when replicated."""
     if isinstance(value, Mapping):
-        shown = interval(value.get("mean"), value.get("ci95"))
-        return shown if shown != MISSING else money(value.get("mean"))
-    return money(value)
+        return money_interval(value.get("mean"), value.get("ci95"))
+    return money_interval(value, None)
 
 
 def _count(value: Any) -> str:

@@ -1,16 +1,26 @@
 """The pieces every printed report is made of: aligned tables, percentiles, intervals, notes.
 
-Every figure goes through `sim.format` (number, percent, duration), which prints an undefined
-one (None, NaN) as ``-``: a run where nothing was published, completed or measured still
-prints its table.
+Every figure goes through `sim.format` (show_number, percent, show_duration, money), which
+prints an undefined one (None, NaN) as ``-``: a run where nothing was published, completed or
+measured still prints its table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sim.figures import unit
-from sim.format import MISSING, duration, interval, number, show_value
+from sim.format import (
+    MISSING,
+    MONEY_FIGURES,
+    interval,
+    money_decimals,
+    money_interval,
+    show_duration,
+    show_number,
+    show_value,
+)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -36,26 +46,26 @@ def get(entry: dict[str, Any], section: str, key: str) -> Any:
 
 
 def percentiles(figures: Any) -> str:
-    if not isinstance(figures, dict) or number(figures.get("mean")) == MISSING:
+    if not isinstance(figures, dict) or show_number(figures.get("mean")) == MISSING:
         return MISSING
     keys = ("mean", "p50", "p90", "p99", "max")
-    return "  ".join(f"{k} {duration(figures.get(k))}" for k in keys)
+    return "  ".join(f"{k} {show_duration(figures.get(k))}" for k in keys)
 
 
 def per_second(value: Any) -> str:
-    text = number(value, ".2f")
+    text = show_number(value, ".2f")
     return text if text == MISSING else f"{text} msg/s"
 
 
 def secs(seconds: Any, spec: str = ",.1f") -> str:
-    text = number(seconds, spec)
+    text = show_number(seconds, spec)
     return text if text == MISSING else f"{text} s"
 
 
 def window(warmup: Any, end: Any) -> str:
     """The measured window of throughput and utilization, as printed beside them."""
-    until = "the end of publishing" if end is None else f"{duration(end)} (end of publishing)"
-    start = duration(warmup or 0.0)
+    until = "the end of publishing" if end is None else f"{show_duration(end)} (end of publishing)"
+    start = show_duration(warmup or 0.0)
     return f"completions from {start} ({'warm-up' if warmup else 'start'}) to {until}"
 
 
@@ -63,14 +73,15 @@ def latency_note(warmup: Any) -> list[str]:
     """Which copies the latency figures describe, when a warm-up leaves some out."""
     if not warmup:
         return []
-    return [f"           (latency, wait, queueing: copies published from {duration(warmup)}, "
+    return [f"           (latency, wait, queueing: copies published from {show_duration(warmup)}, "
             "after the warm-up)"]
 
 
 def drain_line(end: Any, sim_end: Any, pending: str | None, prefix: str = "") -> str:
     """How long the run went on after publishing stopped: no figure's window covers it."""
-    drain = sim_end - end if number(end) != MISSING and number(sim_end) != MISSING else None
-    line = (f"drain      {prefix}{duration(drain)} after publishing ended "
+    known = show_number(end) != MISSING and show_number(sim_end) != MISSING
+    drain = sim_end - end if known else None
+    line = (f"drain      {prefix}{show_duration(drain)} after publishing ended "
             "(in neither throughput nor utilization)")
     if pending is not None:
         line += f"; timed out: {pending} copies left pending"
@@ -78,21 +89,21 @@ def drain_line(end: Any, sim_end: Any, pending: str | None, prefix: str = "") ->
 
 
 def utilization_note(warmup: Any, end: Any) -> str:
-    until = "the end of publishing" if end is None else duration(end)
-    return (f"(utilization from {duration(warmup or 0.0)} to {until}, as throughput; "
+    until = "the end of publishing" if end is None else show_duration(end)
+    return (f"(utilization from {show_duration(warmup or 0.0)} to {until}, as throughput; "
             "worker-hours over the whole run)")
 
 
 def mean_or_none(entry: Any) -> float | None:
     """The mean of a ``{mean, ci95}`` entry, None when undefined."""
     value: Any = entry.get("mean") if isinstance(entry, dict) else entry
-    return float(value) if number(value) != MISSING else None
+    return float(value) if show_number(value) != MISSING else None
 
 
 def mean_of(entry: Any) -> float:
     """The mean of a ``{mean, ci95}`` entry, 0 when undefined."""
     value: Any = entry.get("mean") if isinstance(entry, dict) else None
-    return float(value) if number(value) != MISSING else 0.0
+    return float(value) if show_number(value) != MISSING else 0.0
 
 
 def with_ci(figure: str, mean: Any, half: Any, signed: bool = False) -> str:
@@ -110,3 +121,23 @@ def with_kind(kind: str, mean: Any, half: Any, signed: bool = False) -> str:
     positive = text != MISSING and mean > 0
     return ("+" if signed and positive else "") + text
 
+
+
+def money_cells(means: Sequence[Any], halves: Sequence[Any], signed: bool = False,
+                at_least: int = 0) -> list[str]:
+    """A column of amounts (``mean ± half`` where there is a spread) printed to one number of
+    decimals (`sim.format.money_decimals`, and ``at_least``): equal amounts read equal,
+    different ones apart. ``signed``: differences, each shown to its first significant digit
+    at least (a difference has no size of its own to take three figures of)."""
+    pairs = list(zip(means, halves, strict=True))
+    decimals = max(at_least, money_decimals(pairs, 1 if signed else MONEY_FIGURES))
+    return [money_interval(m, h, decimals, signed) for m, h in pairs]
+
+
+def cells(figure: str, means: Sequence[Any], halves: Sequence[Any],
+          signed: bool = False, at_least: int = 0) -> list[str]:
+    """A column of one figure's ``mean ± half`` cells: amounts of money share their decimals
+    (:func:`money_cells`), any other figure's cell is :func:`with_ci`."""
+    if unit(figure) == "money":
+        return money_cells(means, halves, signed, at_least)
+    return [with_ci(figure, m, h, signed) for m, h in zip(means, halves, strict=True)]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sim.report.layout as layout
-from sim.format import MISSING, duration, nothing_sent, number, percent
+from sim.format import MISSING, nothing_sent, percent, show_duration, show_number
 from sim.report.costs import cost_lines
 
 TOTALS = ("published", "rejected", "unroutable", "completed", "dead_lettered", "expired", "lost",
@@ -23,12 +23,12 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     if nothing_sent(summary):  # say why the tables below are empty
         published = "published nothing (no producer sent a message: see the warnings)"
     lines = [
-        f"{name}  seed {number(summary.get('seed'), '')}  {published}, simulated to "
+        f"{name}  seed {show_number(summary.get('seed'), '')}  {published}, simulated to "
         f"{layout.secs(summary.get('sim_end'))} in "
         f"{layout.secs(summary.get('wall_seconds'), '.2f')} of wall time",
         "",
         "messages   " + "  ".join(
-            f"{name} {number(totals.get(name))}"
+            f"{name} {show_number(totals.get(name))}"
             for name in TOTALS
             if totals.get(name) or name in ("published", "completed")
         ),
@@ -39,11 +39,11 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         f"throughput {layout.per_second(summary.get('throughput'))}  "
         + layout.window(summary.get("warmup"), summary.get("duration")),
         layout.drain_line(summary.get("duration"), summary.get("sim_end"),
-                    number(totals.get("pending")) if summary.get("drain_timed_out") else None),
+                    show_number(totals.get("pending")) if summary.get("drain_timed_out") else None),
     ]
     reordering = summary.get("reordering") or {}
     duplicates = [
-        f"{label} {number(totals.get(name))}"
+        f"{label} {show_number(totals.get(name))}"
         for name, label in (("duplicate_deliveries", "redelivered"),
                             ("duplicate_processing", "processed twice"),
                             ("duplicates_absorbed", "absorbed"))
@@ -53,38 +53,40 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
         lines.append("duplicates " + "  ".join(duplicates))
     if reordering.get("reordered") is not None:  # 0: the order was kept; None: no key to keep
         lines.append(
-            f"reordering {number(reordering.get('reordered'))} reordered "
+            f"reordering {show_number(reordering.get('reordered'))} reordered "
             f"({percent(reordering.get('reordered_ratio'), 2)}), "
-            f"{number(reordering.get('inversions'))} inversions, "
-            f"max displacement {number(reordering.get('max_displacement'))}"
+            f"{show_number(reordering.get('inversions'))} inversions, "
+            f"max displacement {show_number(reordering.get('max_displacement'))}"
         )
     lines += ["", layout.table(
         ["queue", "enqueued", "completed", "rejected", "max depth", "mean depth", "p50", "p99"],
         [
-            [name, number(layout.get(q, "totals", "enqueued")),
-             number(layout.get(q, "totals", "completed")),
-             number(layout.get(q, "totals", "rejected") or 0), number(q.get("max_depth")),
-             number(q.get("mean_depth"), ".1f"), duration(layout.get(q, "latency", "p50")),
-             duration(layout.get(q, "latency", "p99"))]
+            [name, show_number(layout.get(q, "totals", "enqueued")),
+             show_number(layout.get(q, "totals", "completed")),
+             show_number(layout.get(q, "totals", "rejected") or 0),
+             show_number(q.get("max_depth")), show_number(q.get("mean_depth"), ".1f"),
+             show_duration(layout.get(q, "latency", "p50")),
+             show_duration(layout.get(q, "latency", "p99"))]
             for name, q in layout.entries(summary, "queues")
         ],
     )]
     lines += _kafka_lines(summary)
     lines += ["", layout.table(
         ["workers", "utilization", "crashes", "mean up", "min up", "max up", "worker-hours"],
-        [[name, percent(w.get("utilization")), number(w.get("crashes")),
-          number(w.get("mean_up"), ".2f"), number(w.get("min_up")), number(w.get("max_up")),
-          number(None if w.get("worker_seconds") is None else w["worker_seconds"] / 3600,
-                 ".2f")]
+        [[name, percent(w.get("utilization")), show_number(w.get("crashes")),
+          show_number(w.get("mean_up"), ".2f"), show_number(w.get("min_up")),
+          show_number(w.get("max_up")),
+          show_number(None if w.get("worker_seconds") is None else w["worker_seconds"] / 3600,
+                      ".2f")]
          for name, w in layout.entries(summary, "workers")],
     )]
     if summary.get("workers"):
         lines.append(layout.utilization_note(summary.get("warmup"), summary.get("duration")))
     lines += ["", layout.table(
         ["producer", "sent", "errors", "response p50", "response p99"],
-        [[name, number(p.get("sent")), number(p.get("errors")),
-          duration(layout.get(p, "response_time", "p50")),
-          duration(layout.get(p, "response_time", "p99"))]
+        [[name, show_number(p.get("sent")), show_number(p.get("errors")),
+          show_duration(layout.get(p, "response_time", "p50")),
+          show_duration(layout.get(p, "response_time", "p99"))]
          for name, p in layout.entries(summary, "producers")],
     )]
     lines += _routing_lines(summary)
@@ -107,12 +109,13 @@ def _kafka_lines(summary: dict[str, Any]) -> list[str]:
 
     def idle(q: dict[str, Any]) -> str:
         pool = workers.get(q.get("group")) if q.get("group") is not None else None
-        return number(pool.get("idle_consumers")) if isinstance(pool, dict) else MISSING
+        return show_number(pool.get("idle_consumers")) if isinstance(pool, dict) else MISSING
 
     lines = ["", layout.table(
         ["consumer group log", "group", "max lag", "mean lag", "rebalances", "idle consumers"],
-        [[name, str(q.get("group") or MISSING), number(layout.get(q, "lag", "max")),
-          number(layout.get(q, "lag", "mean"), ",.1f"), number(q.get("rebalances")), idle(q)]
+        [[name, str(q.get("group") or MISSING), show_number(layout.get(q, "lag", "max")),
+          show_number(layout.get(q, "lag", "mean"), ",.1f"), show_number(q.get("rebalances")),
+          idle(q)]
          for name, q in logs],
     )]
     rows = []
@@ -125,14 +128,14 @@ def _kafka_lines(summary: dict[str, Any]) -> list[str]:
         def heat(i: int, parts: list[dict[str, Any]] = parts) -> tuple[float, float]:
             lag: Any = parts[i].get("mean_lag")
             records = parts[i].get("records")
-            return (-(lag if number(lag) != MISSING else -1.0), -(records or 0))
+            return (-(lag if show_number(lag) != MISSING else -1.0), -(records or 0))
 
         for i in sorted(range(len(parts)), key=heat)[:HOTTEST_PARTITIONS]:
             p = parts[i]
             records = p.get("records")
-            rows.append([name, str(i), number(records),
+            rows.append([name, str(i), show_number(records),
                          percent(records / total if total and records is not None else None),
-                         number(p.get("mean_lag"), ",.1f"), number(p.get("max_lag")),
+                         show_number(p.get("mean_lag"), ",.1f"), show_number(p.get("max_lag")),
                          "none" if p.get("owner") is None else str(p["owner"])])
     if rows:
         lines += ["", layout.table(["hottest partitions", "partition", "records", "share",
@@ -146,24 +149,25 @@ def _routing_lines(summary: dict[str, Any]) -> list[str]:
     flows = summary.get("flows") or {}
     if flows.get("count") and (flows.get("copies") or 0) > flows["count"]:  # several stages
         lines.append(
-            f"flows      {number(flows.get('completed'))} of {number(flows.get('count'))} "
+            f"flows      {show_number(flows.get('completed'))} of "
+            f"{show_number(flows.get('count'))} "
             f"completed end to end  {layout.percentiles(flows.get('latency'))}"
         )
     for name, exchange in layout.entries(summary, "exchanges"):
         if exchange.get("unroutable"):
             lines.append(
-                f"exchange {name}: {number(exchange.get('unroutable'))} unroutable "
-                f"({number(exchange.get('to_alternate'))} to its alternate queue, "
-                f"{number(exchange.get('dropped'))} dropped)"
+                f"exchange {name}: {show_number(exchange.get('unroutable'))} unroutable "
+                f"({show_number(exchange.get('to_alternate'))} to its alternate queue, "
+                f"{show_number(exchange.get('dropped'))} dropped)"
             )
     for name, producer in layout.entries(summary, "producers"):
         calls = producer.get("calls")
         if calls and producer.get("errors"):
             lines.append(
-                f"calls {name}: {number(producer.get('errors'))} errors: "
-                f"{number(calls.get('unavailable'))} with no worker up, "
-                f"{number(calls.get('timeouts'))} timed out, "
-                f"{number(calls.get('failed'))} failed in processing"
+                f"calls {name}: {show_number(producer.get('errors'))} errors: "
+                f"{show_number(calls.get('unavailable'))} with no worker up, "
+                f"{show_number(calls.get('timeouts'))} timed out, "
+                f"{show_number(calls.get('failed'))} failed in processing"
             )
     return ["", *lines] if lines else []
 
@@ -198,7 +202,7 @@ def format_replicated(summary: dict[str, Any], path: Path | None) -> str:
     lines.append("messages   " + "  ".join(f"{k} {ci(totals.get(k), count)}" for k in shown))
     reordering = summary.get("reordering") or {}
     # 0 is kept order; null: no key to keep
-    if number(layout.get(reordering, "reordered", "mean")) != MISSING:
+    if show_number(layout.get(reordering, "reordered", "mean")) != MISSING:
         lines.append("reordering " + "  ".join(
             f"{k} {ci(reordering.get(k), count)}" for k in ("reordered", "inversions")))
     if isinstance(summary.get("warmup_auto"), dict):

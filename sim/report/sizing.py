@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sim.report.layout as layout
 from sim.experiment import slo as slos_
 from sim.experiment.size import SMALLEST, Point, Sizing
 from sim.figures import unit
-from sim.format import MISSING, interval, show_value, yaml_value
+from sim.format import MISSING, currency_of, interval, show_value, with_currency, yaml_value
 
 
 def format_sizing(sizing: Sizing, path: Path | None = None) -> str:
@@ -109,17 +110,20 @@ def _table(sizing: Sizing) -> str:
     figures = [r.figure for r in sizing.slos]
     if sizing.minimize and sizing.minimize not in figures:
         figures.append(sizing.minimize)
+    currency = currency_of(sizing.scenario)
     header = [sizing.name, "n"]
-    for figure in figures:
-        header += [figure, ""]  # the figure, then its SLO's verdict
+    for figure in figures:  # the figure, then its SLO's verdict; an amount names its currency
+        header += [with_currency(figure, currency) if unit(figure) == "money" else figure, ""]
     header.append("meets all")
+    shown = first + rest
+    columns = {f: layout.cells(f, [p.figures[f][0] for p, _ in shown],
+                               [p.figures[f][1] for p, _ in shown]) for f in figures}
     rows = []
-    for point, mark in first + rest:
+    for i, (point, mark) in enumerate(shown):
         cells = [yaml_value(point.value) + (f" ({mark})" if mark else ""), str(point.replications)]
         for figure in figures:
-            mean, half = point.figures[figure]
             verdicts = [point.verdicts[r.text] for r in sizing.slos if r.figure == figure]
-            cells += [_with_ci(figure, mean, half), verdicts[0] if verdicts else ""]
+            cells += [columns[figure][i], verdicts[0] if verdicts else ""]
         cells.append("yes" if point.meets else "no")
         rows.append(cells)
     if not rows:

@@ -2,6 +2,9 @@
 
 A checker takes ``(ctx, value, path)`` and returns the resolved value, or ``INVALID`` after
 recording a problem; it never raises, so validation goes on and reports every problem at once.
+A checker is named after the value it accepts (``whole``, ``number``, ``duration``, ``rate``,
+``text``), so a section reads as its schema: ``duration(0.0)`` is "a duration of 0 or more".
+Printing a value for people is `sim.format`'s (``show_number``, ``show_duration``).
 """
 
 from __future__ import annotations

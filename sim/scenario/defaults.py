@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.format import duration as show_duration
+from sim.format import show_duration
 from sim.scenario.checks import INVALID, Checker, Ctx, boolean, duration, nullable, show, whole
 from sim.scenario.errors import Path
 from sim.scenario.estimates import Estimates

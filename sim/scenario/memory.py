@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.format import duration as show_duration
+from sim.format import show_duration
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.estimates import Estimates
 

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sim.format import duration as show_duration
+from sim.format import show_duration
 from sim.scenario.estimates import RESOLUTION, Estimates
 from sim.scenario.memory import count_text as _count
 from sim.scenario.memory import need
@@ -52,6 +52,12 @@ def compute(data: Mapping[str, Any], built: Mapping[str, Any] | None = None) -> 
         *_endless_retries(data),
         *_late_faults(data, estimates),
     ]
+
+
+def scenario_warnings(scenario: object) -> list[str]:
+    """A loaded scenario's warnings (its ``warnings``), one text each: the one definition the
+    CLI (before a run) and the API (into every summary) both print."""
+    return [str(text) for text in getattr(scenario, "warnings", None) or []]
 
 
 def _time(seconds: float) -> str:
