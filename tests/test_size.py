@@ -196,18 +196,18 @@ def test_minimize_any_figure_by_its_dotted_name():
     assert json.loads(json.dumps(cheap.as_dict(), default=str))["minimize"] == figure
 
 
-def test_a_figure_that_is_not_monotone_falls_back_to_a_grid_and_says_so():
+def test_a_figure_worse_along_the_range_is_answered_from_its_start_not_by_a_grid():
     """The smallest rate whose wait p99 is under 50 ms is the first one: the figure gets
     worse along the range, not better. With no closed form (lognormal service) there is no
-    guess: the best end (37/s) fails, the other end meets, so the premise is wrong and the
-    search simulates every value instead of trusting bisection."""
+    guess: the best end (37/s) fails, the other end meets; the figure is monotone the other
+    way, so the answer is the first value, from two simulated (before: a grid of all 8)."""
     scenario = sim.loads(FAST.replace("count: 2", "count: 4").replace(
         "dist: exponential, mean: 0.1", "dist: lognormal, mean: 0.1, cv: 1"))
     result = size(scenario, "producers.orders.arrivals.rate=2..37", ["wait.p99<=50ms"],
                   step=5)
-    assert result.guess is None and result.search == "grid"
-    assert "not monotone" in result.notes[0] and "wait.p99" in result.notes[0]
-    assert len(result.evaluated) == len(result.param.values) == 8
+    assert result.guess is None and result.search == "bisection"
+    assert "wait.p99 gets worse as producers.orders.arrivals.rate grows" in result.notes[0]
+    assert [p.value for p in result.evaluated] == [37, 2]
     assert result.answer == 2
 
 
@@ -254,3 +254,73 @@ def test_plot_redraws_a_saved_sizing_as_it_was_drawn(fast, tmp_path, capsys):
     (folder / "size.json").write_text("{not json")
     assert main(["plot", str(folder)]) == 2
     assert "size.json" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- SLOs against the search
+
+COSTED = FAST + "costs: {workers: {pool: {per_hour: 3.6}}}\n"  # 0.001 per worker-second
+
+
+def test_an_slo_that_gets_worse_along_the_range_is_met_at_its_start_in_two_values():
+    """Cost grows with the workers: ``cost.total <= X`` holds from the first value up to
+    some value, not from one on. That is monotone, only the other way: the answer is the
+    first value (2 simulated: the best end fails, the first meets), not a grid of all."""
+    result = size(sim.loads(COSTED), "workers.pool.count=4..12", ["cost.total<=1.5"])
+    assert result.answer == 4 and result.search == "bisection" and result.sure
+    assert [p.value for p in result.evaluated] == [12, 4]
+    assert result.point(4).figures["cost.total"][0] == pytest.approx(4 * 300 * 0.001, rel=0.01)
+    [note] = result.notes
+    assert "cost.total gets worse as workers.pool.count grows" in note
+
+
+def test_slos_either_way_the_answer_is_the_first_value_meeting_those_along_it():
+    """p99 improves with the workers, cost worsens: the answer is the smallest count whose
+    p99 meets the bound (found by bisection, as alone), when its cost is within budget too;
+    with a budget it exceeds, no value can meet both (the cost only grows from there)."""
+    alone = size(sim.loads(COSTED), "workers.pool.count=1..12", ["latency.p99<=0.55s"])
+    both = size(sim.loads(COSTED), "workers.pool.count=1..12",
+                ["latency.p99<=0.55s", "cost.total<=2.0"])
+    assert alone.answer is not None and both.answer == alone.answer
+    assert both.search == "bisection"
+    tight = alone.answer * 300 * 0.001 - 0.15  # under the answer's cost, over the one before
+    none = size(sim.loads(COSTED), "workers.pool.count=1..12",
+                ["latency.p99<=0.55s", f"cost.total<={tight}"])
+    assert none.answer is None and none.search == "bisection"
+    assert any(f"{alone.answer} is the first value meeting the other SLOs" in n
+               for n in none.notes)
+
+
+def test_a_figure_better_then_worse_along_the_range_falls_back_to_a_grid():
+    """The search alone, on made-up points: a figure that falls and then rises again. The two
+    ends both fail and look monotone the other way; before saying no value meets, the
+    search looks between them, finds the dip, and simulates every value (a grid): the
+    answer is the first value that meets."""
+    from sim.experiment import size as size_module
+    from sim.experiment.size_result import Point
+
+    figure = {1: 3.0, 2: 2.0, 3: 1.0, 4: 2.0, 5: 3.0, 6: 4.0}  # meets <= 1.5 at 3
+    evaluated: list[int] = []
+
+    class Made(size_module._Search):
+        def evaluate(self, pos: int) -> Point:
+            if pos not in self.done:
+                value = self.value(pos)
+                evaluated.append(value)
+                rule = self.rules[0]
+                met = rule.holds(figure[value])
+                self.done[pos] = Point(value, 5, {rule.figure: (figure[value], 0.1)},
+                                       {rule.text: "meets" if met else "fails"}, met, True)
+                self.sequence.append(self.done[pos])
+            return self.done[pos]
+
+    scenario = sim.loads(FAST)
+    spec = make_param(scenario, "workers.pool.count", "1", "6")
+    search = Made(spec, [scenario] * 6, [sim.experiment.slo.parse_slo("latency.p99<=1.5")],
+                  False, None, 5, 20, None, None, None)  # type: ignore[arg-type]
+    search.resolved = True
+    search.known_failing = lambda: -1  # type: ignore[method-assign]
+    search.first_guess = lambda floor: (None, [{}] * 6)  # type: ignore[method-assign]
+    result = search.run()
+    assert result.search == "grid" and "not monotone" in result.notes[-1]
+    assert evaluated[:3] == [6, 1, 3] and sorted(evaluated) == [1, 2, 3, 4, 5, 6]
+    assert result.answer == 3

@@ -17,7 +17,10 @@ assumed monotone in the setting (more workers never make the p99 worse), and che
    replications, up to the budget, before it is judged, and the answer says how sure it is.
 3. **Check the monotonicity** on what was simulated: a figure that moves the wrong way by
    more than its intervals (or a verdict out of order) means the bisection's premise is
-   wrong; the search then simulates every value of the bracket (a grid) and says so.
+   wrong. A figure monotone the other way (cost grows with the workers) is an SLO met from
+   the start of the range up to some value: the answer is then the first value meeting the
+   other SLOs, if it meets those too. Otherwise the search simulates every value of the
+   bracket (a grid) and says so.
 
 ``minimize`` (``--minimize cost.total``): among the values that meet the SLOs, the one with
 the lowest mean of that figure, found by walking up from the smallest feasible value while the
@@ -116,6 +119,7 @@ class _Search:
         self.sequence: list[Point] = []
         self.resolved = False
         self.notes: list[str] = []
+        self.against: list[slos_.SLO] = []  # SLOs whose figure gets worse along the search
 
     # ----------------------------------------------------------------- helpers
 
@@ -230,11 +234,38 @@ class _Search:
         top = len(self.order) - 1
         if floor >= top:
             return self._finish(None, floor, guess, curve, "bisection")
-        fail_max, pass_min = floor, None
+        pass_min = self._bisect(self.rules, floor, top, guess)
+        if pass_min is None and floor + 1 < top:
+            # The best end fails: before saying no value meets, try the other end, which
+            # meets only if the premise (better along the range) is wrong.
+            self.evaluate(floor + 1)
+        wrong = self._not_monotone()
+        against = [r for r in self.rules if r.figure in wrong and self._monotone(r, -1)]
+        if wrong and {r.figure for r in against} == set(wrong):
+            # Monotone, but the other way (cost grows with the workers): those SLOs are met
+            # from the start of the range up to some value, the others from some value on,
+            # so the smallest value meeting the others is the answer if it meets these too.
+            return self._with_against(against, floor, top, guess, curve)
+        if wrong:
+            return self._grid(wrong, floor, top, guess, curve)
+        if pass_min is None:
+            return self._finish(None, floor, guess, curve, "bisection")
+        answer = self._descend(pass_min, top) if self.minimize else pass_min
+        return self._finish(answer, floor, guess, curve, "bisection", boundary=pass_min)
+
+    def _bisect(self, rules: Sequence[slos_.SLO], floor: int, top: int, guess: int | None
+                ) -> int | None:
+        """The first position (after ``floor``) meeting ``rules``, by bisection from what is
+        simulated already; the guess (and its neighbour) first. None: the best end fails."""
+        def meets(pos: int) -> bool:
+            return all(_met(self.done[pos], rule) for rule in rules)
+
+        passing = [pos for pos in self.done if pos > floor and meets(pos)]
+        pass_min = min(passing) if passing else None
+        fail_max = max([floor] + [pos for pos in self.done if floor < pos and not meets(pos)
+                                  and (pass_min is None or pos < pass_min)])
         probes: list[int] = [] if guess is None else [guess]
-        while True:
-            if pass_min is not None and pass_min == fail_max + 1:
-                break
+        while pass_min is None or pass_min != fail_max + 1:
             if probes:
                 pos = probes.pop(0)
             elif pass_min is None:
@@ -245,38 +276,62 @@ class _Search:
                 pos = (fail_max + pass_min) // 2
             if pos in self.done or pos <= fail_max or (pass_min is not None and pos >= pass_min):
                 continue
-            point = self.evaluate(pos)
-            if point.meets:
+            self.evaluate(pos)
+            if meets(pos):
                 pass_min = pos
-                if guess is not None and pos == guess and pos - 1 > fail_max:
+                if pos == guess and pos - 1 > fail_max:
                     probes.append(pos - 1)  # a good guess: its neighbour below settles it
             else:
                 fail_max = pos
-                if guess is not None and pos == guess and pos + 1 <= top:
+                if pos == guess and pos + 1 <= top:
                     probes.append(pos + 1)
-        if pass_min is None and floor + 1 < top:
-            # The best end fails: before saying no value meets, try the other end, which
-            # meets only if the premise (better along the range) is wrong.
-            self.evaluate(floor + 1)
-        wrong = self._not_monotone()
+        return pass_min
+
+    def _with_against(self, against: list[slos_.SLO], floor: int, top: int,
+                      guess: int | None, curve: list[dict[str, float]]) -> Sizing:
+        """The search when ``against``'s figures get worse along the range (see `run`)."""
+        self.against = against
+        along = [r for r in self.rules if r not in against]
+        names = ", ".join(r.text for r in against)
+        grows = "falls" if self.direction == LARGEST else "grows"
+        self.notes.append(
+            f"{', '.join(dict.fromkeys(r.figure for r in against))} gets worse as "
+            f"{self.spec.path} {grows}, so {names} holds up to some value, not from one on: "
+            "the answer is the first value that meets the other SLOs, if it meets "
+            f"{'these' if len(against) > 1 else 'this one'} too")
+        first = self._bisect(along, floor, top, guess) if along else floor + 1
+        if first is not None and not self.evaluate(first).meets:
+            # "None meets" rests on those SLOs only getting worse beyond ``first``: with two
+            # values seen, a figure that dips in between would look monotone; look once there.
+            middle = (first + top) // 2
+            if first < middle < top:
+                self.evaluate(middle)
+        wrong = self._not_monotone(against)
         if wrong:
-            self.notes.append(
-                f"{', '.join(wrong)} is not monotone in {self.spec.path} over the values "
-                "simulated, so bisection cannot be trusted: every value of the bracket "
-                f"({self.value(floor + 1)}..{self.value(top)}) was simulated instead (a grid)")
-            for pos in range(floor + 1, top + 1):
-                self.evaluate(pos)
-            meeting = [pos for pos in range(floor + 1, top + 1) if self.done[pos].meets]
-            answer = self._minimum(meeting) if self.minimize else (
-                meeting[0] if meeting else None)
-            return self._finish(answer, floor, guess, curve, "grid",
-                                boundary=meeting[0] if meeting else None)
-        if pass_min is None:
+            return self._grid(wrong, floor, top, guess, curve)
+        if first is None or not self.done[first].meets:
+            if first is not None:
+                self.notes.append(
+                    f"{self.value(first)} is the first value meeting the other SLOs and fails "
+                    f"{names}, which only gets worse from there: no value meets them all")
             return self._finish(None, floor, guess, curve, "bisection")
-        answer = pass_min
-        if self.minimize:
-            answer = self._descend(pass_min, top)
-        return self._finish(answer, floor, guess, curve, "bisection", boundary=pass_min)
+        answer = self._descend(first, top) if self.minimize else first
+        return self._finish(answer, floor, guess, curve, "bisection", boundary=first)
+
+    def _grid(self, wrong: list[str], floor: int, top: int, guess: int | None,
+              curve: list[dict[str, float]]) -> Sizing:
+        """Every value of the bracket: the premise of bisection does not hold for ``wrong``."""
+        self.notes.append(
+            f"{', '.join(wrong)} is not monotone in {self.spec.path} over the values "
+            "simulated, so bisection cannot be trusted: every value of the bracket "
+            f"({self.value(floor + 1)}..{self.value(top)}) was simulated instead (a grid)")
+        for pos in range(floor + 1, top + 1):
+            self.evaluate(pos)
+        meeting = [pos for pos in range(floor + 1, top + 1) if self.done[pos].meets]
+        answer = self._minimum(meeting) if self.minimize else (
+            meeting[0] if meeting else None)
+        return self._finish(answer, floor, guess, curve, "grid",
+                            boundary=meeting[0] if meeting else None)
 
     def _descend(self, start: int, top: int) -> int:
         """From the smallest feasible position, walk on while the minimized figure falls."""
@@ -286,6 +341,8 @@ class _Search:
         while pos <= top:
             point = self.evaluate(pos)
             if not point.meets:
+                if all(_met(point, r) for r in self.rules if r not in self.against):
+                    break  # the end of the feasible values: an SLO against the search fails
                 self.notes.append(f"{point.value} fails an SLO although a value before it "
                                   "meets them all: the feasible values are not one range")
                 break
@@ -302,34 +359,37 @@ class _Search:
             return meeting[0] if meeting else None
         return min(defined, key=lambda p: self.done[p].figures[minimize][0])
 
-    def _not_monotone(self) -> list[str]:
-        """The SLO figures that move the wrong way between simulated values by more than
-        their intervals, or whose verdicts are out of order (a met value before a failed
-        one, in the search's order)."""
-        positions = sorted(self.done)
-        wrong: list[str] = []
-        for rule in self.rules:
-            verdicts = [self.done[p].verdicts[rule.text] for p in positions]
-            out_of_order = any(a == slos_.MEETS and b == slos_.FAILS
-                               for i, a in enumerate(verdicts) for b in verdicts[i + 1:])
-            moved = False
-            if rule.op != "==":
-                sign = -1.0 if rule.upper else 1.0  # along the search the figure gets better
-                for a, b in itertools.pairwise(positions):
-                    (ma, ha), (mb, hb) = (self.done[a].figures[rule.figure],
-                                          self.done[b].figures[rule.figure])
-                    if not (math.isfinite(ma) and math.isfinite(mb)):
-                        continue
-                    slack = (ha if math.isfinite(ha) else 0.0) + (hb if math.isfinite(hb)
-                                                                   else 0.0)
-                    # A wrong-way move within 1% is a flat figure's wobble (one replication
-                    # has no interval to absorb it), not a trend.
-                    slack = max(slack, FLAT * max(abs(ma), abs(mb)))
-                    if sign * (mb - ma) < -slack:
-                        moved = True
-            if out_of_order or moved:
-                wrong.append(rule.figure)
+    def _not_monotone(self, against: Sequence[slos_.SLO] = ()) -> list[str]:
+        """The SLO figures that are not monotone the way the search takes them: better along
+        it, or worse for those ``against`` (see `_monotone`)."""
+        wrong = [r.figure for r in self.rules if not self._monotone(r, -1 if r in against else 1)]
         return list(dict.fromkeys(wrong))
+
+    def _monotone(self, rule: slos_.SLO, way: int) -> bool:
+        """Whether ``rule`` is monotone over the simulated values, getting better along the
+        search (``way`` 1) or worse (-1): no move the other way by more than the intervals,
+        no verdicts out of order (a met value before a failed one, for ``way`` 1)."""
+        positions = sorted(self.done)
+        verdicts = [self.done[p].verdicts[rule.text] for p in positions]
+        before, after = (slos_.MEETS, slos_.FAILS) if way > 0 else (slos_.FAILS, slos_.MEETS)
+        if any(a == before and b == after for i, a in enumerate(verdicts)
+               for b in verdicts[i + 1:]):
+            return False
+        if rule.op == "==":
+            return True
+        sign = (-1.0 if rule.upper else 1.0) * way  # the sign of a move the expected way
+        for a, b in itertools.pairwise(positions):
+            (ma, ha), (mb, hb) = (self.done[a].figures[rule.figure],
+                                  self.done[b].figures[rule.figure])
+            if not (math.isfinite(ma) and math.isfinite(mb)):
+                continue
+            slack = (ha if math.isfinite(ha) else 0.0) + (hb if math.isfinite(hb) else 0.0)
+            # A wrong-way move within 1% is a flat figure's wobble (one replication has no
+            # interval to absorb it), not a trend.
+            slack = max(slack, FLAT * max(abs(ma), abs(mb)))
+            if sign * (mb - ma) < -slack:
+                return False
+        return True
 
     def _finish(self, answer: int | None, floor: int, guess: int | None,
                 curve: list[dict[str, float]], search: str, boundary: int | None = None
@@ -382,3 +442,10 @@ class _Search:
             out.append({"slo": rule.text, "best": json_number(mean), "ci95": json_number(half),
                         "at": best.value})
         return out
+
+
+def _met(point: Point, rule: slos_.SLO) -> bool:
+    """Whether ``point`` meets ``rule`` (an unsure verdict counted on its mean's side)."""
+    verdict = point.verdicts[rule.text]
+    return verdict == slos_.MEETS or (
+        verdict == slos_.UNSURE and slos_.lean(rule, point.figures[rule.figure][0]))
