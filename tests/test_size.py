@@ -256,7 +256,7 @@ def test_plot_redraws_a_saved_sizing_as_it_was_drawn(fast, tmp_path, capsys):
     assert "size.json" in capsys.readouterr().err
 
 
-# --------------------------------------------------------------------------- SLOs against the search
+# ----------------------------------------------------------------- SLOs against the search
 
 COSTED = FAST + "costs: {workers: {pool: {per_hour: 3.6}}}\n"  # 0.001 per worker-second
 
