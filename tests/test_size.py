@@ -271,6 +271,9 @@ def test_an_slo_that_gets_worse_along_the_range_is_met_at_its_start_in_two_value
     assert result.point(4).figures["cost.total"][0] == pytest.approx(4 * 300 * 0.001, rel=0.01)
     [note] = result.notes
     assert "cost.total gets worse as workers.pool.count grows" in note
+    from sim.report.sizing import format_sizing
+
+    assert "meeting cost.total ≤ 1.50 USD" in format_sizing(result).splitlines()[0]
 
 
 def test_slos_either_way_the_answer_is_the_first_value_meeting_those_along_it():

@@ -20,7 +20,8 @@ from sim.format import MISSING, currency_of, interval, show_value, with_currency
 def format_sizing(sizing: Sizing, path: Path | None = None) -> str:
     """The answer, the figures at it and at the next value that fails, and the search."""
     name = sizing.name
-    wanted = " and ".join(str(r) for r in sizing.slos)
+    currency = currency_of(sizing.scenario)
+    wanted = " and ".join(_rule(r, currency) for r in sizing.slos)
     what = "smallest" if sizing.direction == SMALLEST else "largest"
     goal = (f"the value with the lowest {sizing.minimize} among those meeting {wanted}"
             if sizing.minimize else f"the {what} value meeting {wanted}")
@@ -32,7 +33,7 @@ def format_sizing(sizing: Sizing, path: Path | None = None) -> str:
             best = (MISSING if entry["best"] is None else
                     _with_ci(rule.figure, entry["best"], entry.get("ci95")))
             at = "" if entry["at"] is None else f" at {name}={yaml_value(entry['at'])}"
-            lines.append(f"out of reach: {rule}: its best value is {best}{at}")
+            lines.append(f"out of reach: {_rule(rule, currency)}: its best value is {best}{at}")
     else:
         lines.append(f"answer: {name} = {yaml_value(sizing.answer)} ({_sureness(sizing)})")
         if sizing.minimize and sizing.smallest_meeting != sizing.answer:
@@ -57,6 +58,13 @@ def format_sizing(sizing: Sizing, path: Path | None = None) -> str:
     if path is not None:
         lines += ["", f"results: {path}"]
     return "\n".join(lines)
+
+
+def _rule(rule: slos_.SLO, currency: str | None) -> str:
+    """An SLO as printed; an amount of money names its currency (``cost.total ≤ 0.50 USD``)."""
+    if currency and unit(rule.figure) == "money":
+        return f"{rule} {currency}"
+    return str(rule)
 
 
 def _span(sizing: Sizing) -> str:
