@@ -188,7 +188,7 @@ class Model:
             for i in range(spec["count"]):
                 rng = stream(seed, f"producers.{name}[{i}].arrivals")
                 process = arrivals.make(spec["arrivals"], rng)
-                rows = getattr(process, "rows", None)
+                rows = process.rows
                 if rows and "service_time" in rows:
                     rec.enable_service_times()
                 producer = Producer(

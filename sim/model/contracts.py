@@ -8,7 +8,8 @@ every implementation to it, and no component asks another's type to decide what 
   the autoscaler read (a `Queue` or a `GroupLog`); a `QueueSource` is a queue's side of it, the
   calls a `Consumer` (a worker of a pool) makes on it;
 - a `Consumer` is what a queue calls on a worker: deliveries, the pull loop's wake-ups;
-- a `Route` says where a publish goes; a `Sender` is told how its publish ended;
+- a `Route` says where a publish goes; a `Sender` is told how its publish ended, and reports
+  its own counts (`PublishCounts`);
 - a `Member` is one worker of any kind, as faults and the autoscaler see it, and a `Pool` its
   pool; a `FollowUpSink` publishes a processing's follow-up (a pool's ``then``).
 """
@@ -45,8 +46,11 @@ class Hub(Protocol):
     def requests(self) -> Requests:
         """Its API calls by kind (costs), counted by the queues and logs it hosts."""
 
-    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
-        """``sender`` sends a message now along ``route``."""
+    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
+        """``sender`` sends a message now along ``route``; True if it was accepted as it was
+        sent (an instant broker). Otherwise it was refused (``sender.refused`` was called),
+        or it is on its way, and the sender hears how it ended when it arrives
+        (``accepted_later`` or ``refused``)."""
         ...
 
     def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
@@ -352,11 +356,25 @@ class Pool(Protocol):
     def audit(self) -> list[str]: ...
 
 
-class FollowUpSink(Protocol):
-    """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
+class PublishCounts(Protocol):
+    """A publisher as the engine reads it once the run is over: its own counts."""
 
     @property
     def name(self) -> str: ...
+
+    def figures(self) -> dict[str, Any]:
+        """Its counts for the summary: ``sent``, ``accepted``, ``rejected`` and ``retries``
+        (publishes), and for a caller of a pool ``answered``, ``unavailable``, ``timeouts``,
+        ``failed`` and ``call_times`` (its calls: a caller publishes nothing)."""
+        ...
+
+    def publish_requests(self) -> dict[str, int]:
+        """Its publish requests (first attempts and retries) by the broker they went to."""
+        ...
+
+
+class FollowUpSink(PublishCounts, Protocol):
+    """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
 
     def after(self, cid: int, now: float) -> None:
         """The copy ``cid`` was processed at ``now``."""
@@ -368,9 +386,14 @@ class FollowUpSink(Protocol):
 
 
 class Sender(Protocol):
-    """Whoever publishes, as the broker tells it how a publish ended."""
+    """Whoever publishes, as the broker tells it how a publish ended. The sender counts its
+    own outcomes: a publish accepted as it is sent is told by the answer of `Hub.publish` (or
+    `Hub.accept`), at no cost; only one that arrives later (a publish latency or capacity) is
+    told by a call."""
 
-    accepted: int
+    def accepted_later(self) -> None:
+        """A publish sent with a latency reached the broker and every target took its copy."""
+        ...
 
     def refused(self, message: Message, queues: Sequence[Target], attempt: int,
                 route: Any = None, routed: Sequence[Target] = ()) -> None:
