@@ -108,3 +108,15 @@ def test_a_callers_figures_reach_the_summary_as_calls_not_publishes() -> None:
     assert (bad["sent"], bad["errors"]) == (3, 3)
     assert bad["calls"] == {"answered": 0, "unavailable": 0, "timeouts": 0, "failed": 3}
     assert summary["totals"]["published"] == 0  # a call is not a publish
+
+
+def test_each_publisher_reports_its_requests_to_the_broker_its_route_leads_to() -> None:
+    # The same run with q2 on a second broker: the follow-ups' publishes are c's, and c hosts
+    # no consumed queue, so it has no acks; the producer's stay with b.
+    text = RETRIES.format(latency=0).replace(
+        "q2: {broker: b}", "q2: {broker: c}").replace(
+        "b: {type: ideal, publish_latency: 0}", "b: {type: ideal, publish_latency: 0}\n"
+                                                "      c: {type: ideal}")
+    requests = simulate(scenario_from(text).data).counters["requests"]
+    assert {name: counts["publish"] for name, counts in requests.items()} == {"b": 8, "c": 3}
+    assert (requests["b"]["ack"], requests["c"]["ack"]) == (3, 0)
