@@ -54,8 +54,9 @@ class Broker:
     def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
         """``sender`` sends a message now; it reaches the broker after the publish latency.
 
-        True if it was accepted as it was sent (an instant broker); a publish on its way
-        tells its sender when it arrives (`_arrived`)."""
+        True if it was accepted as it was sent (an instant broker). A publish on its way is
+        in the work in progress until it arrives, at the broker's chosen instant, through
+        ``sender.arrived`` (`sim.model.contracts.Sender`)."""
         if self.instant:  # accepted as it is sent (a retry is sent now, not at published_at)
             return self.accept(message, route, sender, attempt,
                                message.published_at if attempt == 0 else self.env.now)
@@ -67,14 +68,10 @@ class Broker:
             self._next_free = start + self.service
             delay = start + self.service - now
         self.work.enter()  # a publish on its way: the drain waits for it
-        Call(self.env, delay, self._arrived, (message, route, sender, attempt))
+        # It arrives at the sender's end of the connection: the sender hands it to `accept`
+        # then and counts the answer itself (no call back to tell it), and leaves the work.
+        Call(self.env, delay, sender.arrived, (message, route, attempt))
         return False
-
-    def _arrived(self, event: Call) -> None:
-        message, route, sender, attempt = event.value
-        if self.accept(message, route, sender, attempt, self.env.now):
-            sender.accepted_later()  # (a refusal told the sender already)
-        self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
 
     def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
                now: float) -> bool:

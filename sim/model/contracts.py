@@ -49,7 +49,7 @@ class Hub(Protocol):
 
     def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
         """``sender`` sends a message now along ``route``; True if it was accepted as it was
-        sent (an instant broker), else refused or on its way (the sender hears later)."""
+        sent (an instant broker), else refused or on its way (``Sender.arrived``)."""
         ...
 
     def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
@@ -455,12 +455,13 @@ class FollowUpSink(PublishCounts, Protocol):
 
 class Sender(Protocol):
     """Whoever publishes, as the broker tells it how a publish ended. The sender counts its
-    own outcomes: a publish accepted as it is sent is told by the answer of `Hub.publish` (or
-    `Hub.accept`), at no cost; only one that arrives later (a publish latency or capacity) is
-    told by a call."""
+    own outcomes from the answers of `Hub.publish` and `Hub.accept`: a publish on its way
+    (a publish latency or capacity) arrives through ``arrived``, which hands it to
+    ``accept``, so no publish costs a call back to tell its sender."""
 
-    def accepted_later(self) -> None:
-        """A publish sent with a latency reached the broker and every target took its copy."""
+    def arrived(self, event: Call) -> None:
+        """A publish on its way reaches the broker now (``event.value``: the message, its
+        route, the attempt); it ends the work the broker entered for it."""
 
     def refused(self, message: Message, queues: Sequence[Target], attempt: int,
                 route: Any = None, routed: Sequence[Target] = ()) -> None:

@@ -61,9 +61,13 @@ class Publisher:
         if route.broker.publish(message, route, self, 0):
             self.accepted += 1
 
-    def accepted_later(self) -> None:
-        """A publish sent with a latency was accepted when it reached the broker."""
-        self.accepted += 1
+    def arrived(self, event: Call) -> None:
+        """A publish on its way reaches its broker now (the broker chose when: its latency and
+        capacity): the broker routes it, and its answer is counted here."""
+        message, route, attempt = event.value
+        if route.broker.accept(message, route, self, attempt, self.env.now):
+            self.accepted += 1
+        self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
 
     def figures(self) -> dict[str, Any]:
         """Its publishes for the summary (`sim.model.contracts.PublishCounts`)."""
