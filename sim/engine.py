@@ -240,6 +240,5 @@ def _counters(model: Model, sim_end: float,
         # them (sim.metrics.summary).
         workers[name]["readings"] = window.of(name)
     return {"producers": producers, "queues": queues, "exchanges": exchanges,
-            "workers": workers,
-            "requests": by_broker(model.brokers, (p.publish_requests() for p in publishers)),
+            "workers": workers, "requests": by_broker(model.brokers, publishers),
             "costs": model.scenario.get("costs")}

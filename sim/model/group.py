@@ -14,12 +14,12 @@ from sim.model.consumer import ConsumerBase
 from sim.model.contracts import FollowUpSink, LogSource, Sampler
 from sim.model.pools import ConsumingPool
 from sim.model.schedule import Call
+from sim.records import Records
 
 if TYPE_CHECKING:
     from simpy import Environment
 
     from sim.model.specs import PoolSpec
-    from sim.records import Records
 
 
 class LogConsumer(ConsumerBase):

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sim.model.autoscale import Autoscaler
-from sim.model.contracts import FollowUpSink, Sampler, Source
+from sim.model.contracts import FollowUpSink, Sampler
 from sim.model.specs import PoolSpec
 
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Source
     from sim.records import Records
 
 

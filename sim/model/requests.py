@@ -11,7 +11,7 @@ and what a request is").
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 
 class Requests:
@@ -39,15 +39,22 @@ class Requests:
         return {kind: getattr(self, kind) for kind in self.KINDS}
 
 
+class Publishes(Protocol):
+    """A publisher as `by_broker` reads it (`sim.model.contracts.PublishCounts`)."""
+
+    def publish_requests(self) -> dict[str, int]:
+        """Its publish requests (first attempts and retries) by the broker they went to."""
+        ...
+
+
 def by_broker(brokers: Mapping[str, Any],
-              publishes: Iterable[Mapping[str, int]]) -> dict[str, dict[str, int]]:
+              publishers: Iterable[Publishes]) -> dict[str, dict[str, int]]:
     """Each broker's requests by kind, ``publish`` first: the publish attempts (first sends
-    and retries) the publishers report by broker (``Publisher.publish_requests``, one
-    mapping each). A synchronous caller publishes nothing; dead-lettering is the broker's own
-    move, not a request."""
+    and retries) each publisher reports by broker (``publish_requests``). A synchronous
+    caller publishes nothing; dead-lettering is the broker's own move, not a request."""
     counts = dict.fromkeys(brokers, 0)
-    for by_name in publishes:
-        for name, n in by_name.items():
+    for publisher in publishers:
+        for name, n in publisher.publish_requests().items():
             counts[name] = counts.get(name, 0) + n
     return {name: {"publish": counts[name], **broker.requests.counts()}
             for name, broker in brokers.items()}
