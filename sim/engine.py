@@ -13,7 +13,7 @@ import gc
 import time
 from collections.abc import Callable, Mapping
 from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from simpy import Environment
@@ -21,9 +21,9 @@ from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import Event
 
 from sim.model.build import Model
+from sim.model.contracts import PublishCounts
 from sim.model.monitor import Monitor
-from sim.model.producer import Producer
-from sim.model.publishing import Publisher
+from sim.model.publishing import figures_by_name
 from sim.model.requests import by_broker
 from sim.model.schedule import Call
 from sim.progress import Progress
@@ -229,29 +229,10 @@ class _PoolWindow:
 
 def _counters(model: Model, sim_end: float,
               window: _PoolWindow) -> dict[str, Any]:
-    producers: dict[str, dict[str, Any]] = {}
-    # A pool's ``then`` is built as a FollowUps publisher (sim.model.build); the pool itself
-    # only needs it as a FollowUpSink, so its publisher counts are read here as one.
-    publishers: list[Publisher] = [*model.producers, *(
-        cast("Publisher", p.then) for p in model.pools.values() if p.then)]
-    for producer in publishers:
-        entry = producers.setdefault(producer.name, {"sent": 0, "accepted": 0, "rejected": 0})
-        entry["sent"] += producer.sent
-        if producer.calls:
-            # Calls are not publishes: their answers and errors are counted apart.
-            for cause in ("answered", "unavailable", "timeouts", "failed"):
-                entry[cause] = entry.get(cause, 0) + (
-                    producer.accepted if cause == "answered" else getattr(producer, cause))
-            caller = cast("Producer", producer)  # (only a producer calls: `calls` says so)
-            entry.setdefault("call_times", []).append(caller.call_times)
-        else:
-            entry["accepted"] += producer.accepted
-            entry["rejected"] += producer.rejected
-    for entry in producers.values():
-        if "call_times" in entry:  # (published_at, response time) of each answered call
-            pairs = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in
-                                    entry["call_times"]])
-            entry["call_times"] = pairs.reshape(-1, 2)
+    """Every component's own figures, collected (the engine computes none of them)."""
+    publishers: list[PublishCounts] = [*model.producers, *(
+        p.then for p in model.pools.values() if p.then is not None)]
+    producers = figures_by_name(publishers)
     # Each component reports its own figures (a kafka group's log and pool add theirs).
     queues = {name: q.figures(sim_end) for name, q in model.queues.items()}
     exchanges = {name: exchange.counters() for name, exchange in model.exchanges.items()}

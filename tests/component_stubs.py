@@ -62,8 +62,8 @@ class StubBroker:
         self.accepted: list[tuple[Message, Any]] = []
         self.requests = Requests()  # what its queues count of the API calls made to it
 
-    def publish(self, message: Message, route: Any, sender: Any, attempt: int) -> None:
-        self.accept(message, route, sender, attempt, 0.0)
+    def publish(self, message: Message, route: Any, sender: Any, attempt: int) -> bool:
+        return self.accept(message, route, sender, attempt, 0.0)
 
     def accept(self, message: Message, route: Any, sender: Any, attempt: int,
                now: float) -> bool:

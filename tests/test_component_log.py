@@ -125,3 +125,28 @@ def test_the_figures_report_each_partition():
     assert figures["partitions"] == [{"records": 1, "lag_area": 4.0, "max_lag": 1,
                                       "owner": "g/0"}]
     assert (figures["max_lag"], figures["rebalances"], figures["rejected"]) == (1, 0, 0)
+
+
+def test_a_processed_record_completes_once_and_the_log_counts_it():
+    from sim.records import COMPLETED
+    _, rec, log = make(partitions=1)
+    cid = publish(rec, 0, 0)
+    log.put(cid)
+    log.complete(cid, 2.5, 7)
+    assert (rec.state[cid], rec.completed_at[cid], rec.worker[cid]) == (COMPLETED, 2.5, 7)
+    log.complete(cid, 9.0, 8)  # processed again after a rebalance: it completed already
+    assert (rec.completed_at[cid], rec.worker[cid], log.completed) == (2.5, 7, 1)
+
+
+def test_a_rewind_sends_the_fetch_positions_back_to_the_committed_offsets():
+    _, rec, log = make(partitions=2)
+    member = StubMember("g/0")
+    log.register(member)
+    log.form()
+    for i in range(4):
+        log.put(publish(rec, 0, i))  # unkeyed: partitions 0, 1, 0, 1
+    assert log.fetch(member, 4) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    log.commit(0, 1)
+    log.rewind([0, 1])  # the member's process is gone: what it fetched is fetched again
+    assert log.position == [1, 0] and log.depth() == 3
+    assert log.fetch(member, 4) == [(1, 0), (1, 1), (0, 1)]  # (the fetch rotates)

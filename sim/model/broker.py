@@ -51,12 +51,15 @@ class Broker:
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self.instant = publish_latency is None and capacity is None
 
-    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
-        """``sender`` sends a message now; it reaches the broker after the publish latency."""
+    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
+        """``sender`` sends a message now; it reaches the broker after the publish latency.
+
+        True if it was accepted as it was sent (an instant broker). A publish on its way is
+        in the work in progress until it arrives, at the broker's chosen instant, through
+        ``sender.arrived`` (`sim.model.contracts.Sender`)."""
         if self.instant:  # accepted as it is sent (a retry is sent now, not at published_at)
-            self.accept(message, route, sender, attempt,
-                        message.published_at if attempt == 0 else self.env.now)
-            return
+            return self.accept(message, route, sender, attempt,
+                               message.published_at if attempt == 0 else self.env.now)
         delay = 0.0 if self.publish_latency is None else self.publish_latency()
         if self.service is not None:
             # A single server at `capacity` publishes/s: wait for it, then take 1/capacity.
@@ -65,20 +68,19 @@ class Broker:
             self._next_free = start + self.service
             delay = start + self.service - now
         self.work.enter()  # a publish on its way: the drain waits for it
-        Call(self.env, delay, self._arrived, (message, route, sender, attempt))
-
-    def _arrived(self, event: Call) -> None:
-        message, route, sender, attempt = event.value
-        self.accept(message, route, sender, attempt, self.env.now)
-        self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
+        # It arrives at the sender's end of the connection: the sender hands it to `accept`
+        # then and counts the answer itself (no call back to tell it), and leaves the work.
+        Call(self.env, delay, sender.arrived, (message, route, attempt))
+        return False
 
     def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
                now: float) -> bool:
         """The publish reaches the broker now: route it, and give each queue with room a copy.
 
-        Returns whether every queue it was routed to took its copy; the ones that refused are
-        handed to the sender (`Publisher.refused`). A message no binding matched is accepted
-        and goes nowhere (its exchange counted it unroutable).
+        Returns whether every queue it was routed to took its copy (the sender counts that
+        answer: the broker writes none of its counters); the ones that refused are handed to
+        the sender (`Publisher.refused`). A message no binding matched is accepted and goes
+        nowhere (its exchange counted it unroutable).
         """
         queues = route.fixed  # a queue's own route needs no call (the common case)
         if queues is None:
@@ -108,7 +110,6 @@ class Broker:
         if refused is not None:
             sender.refused(message, refused, attempt, route, queues)
             return False
-        sender.accepted += 1
         return True
 
     # -- outages --------------------------------------------------------------------------

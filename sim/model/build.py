@@ -195,7 +195,7 @@ class Model:
             for i in range(pspec.count):
                 rng = stream(seed, f"producers.{name}[{i}].arrivals")
                 process = arrivals.make(pspec.arrivals, rng)
-                rows = getattr(process, "rows", None)
+                rows = process.rows
                 if rows and "service_time" in rows:
                     rec.enable_service_times()
                 producer = Producer(

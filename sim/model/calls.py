@@ -75,8 +75,7 @@ class CallPool(BasePool):
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker
         self.backlog: deque[PendingCall] = deque()  # calls waiting for a free slot
-        for _ in range(spec.count):
-            self.add_worker()
+        self.finish(spec)
 
     def _new_worker(self, index: int, code: int) -> CallWorker:
         return CallWorker(self, index, code)

@@ -6,9 +6,11 @@ every implementation to it, and no component asks another's type to decide what 
 - a `Target` takes copies from a broker (a queue, or a consumer group's log);
 - a `Source` is what a pool's consumers take copies from and what the model, the monitor and
   the autoscaler read (a `Queue` or a `GroupLog`); a `QueueSource` is a queue's side of it, the
-  calls a `Consumer` (a worker of a pool) makes on it;
+  calls a `Consumer` (a worker of a pool) makes on it; a `LogSource` is a consumer group's
+  log, as its pool and its members (`GroupMember`) use it;
 - a `Consumer` is what a queue calls on a worker: deliveries, the pull loop's wake-ups;
-- a `Route` says where a publish goes; a `Sender` is told how its publish ended;
+- a `Route` says where a publish goes; a `Sender` is told how its publish ended, and reports
+  its own counts (`PublishCounts`);
 - a `Member` is one worker of any kind, as faults and the autoscaler see it, and a `Pool` its
   pool; a `FollowUpSink` publishes a processing's follow-up (a pool's ``then``).
 """
@@ -45,8 +47,9 @@ class Hub(Protocol):
     def requests(self) -> Requests:
         """Its API calls by kind (costs), counted by the queues and logs it hosts."""
 
-    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> None:
-        """``sender`` sends a message now along ``route``."""
+    def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
+        """``sender`` sends a message now along ``route``; True if it was accepted as it was
+        sent (an instant broker), else refused or on its way (``Sender.arrived``)."""
         ...
 
     def accept(self, message: Message, route: Route, sender: Sender, attempt: int,
@@ -225,6 +228,77 @@ class QueueSource(Source, Protocol):
         ...
 
 
+class GroupMember(Protocol):
+    """A consumer of a group as its log sees it (`sim.model.group.LogConsumer`)."""
+
+    up: bool
+    member: bool  # in the group (owns partitions or may be given some)
+    waiting: bool  # idle in its poll loop: a record for it wakes it
+    partitions: list[int]
+    rotate: int  # where its next fetch starts among its partitions
+    owned_while_publishing: bool
+    running: dict[Any, Any]
+
+    @property
+    def name(self) -> str: ...
+
+    def wake(self) -> None: ...
+
+    def revoked(self, part: int) -> None: ...
+
+    def leave_group(self) -> None: ...
+
+
+class LogSource(Source, Protocol):
+    """A consumer group's log of a topic (`sim.model.log.GroupLog`), as the group's pool
+    (`sim.model.group.LogPool`) and its members (`GroupMember`) use it: a member fetches
+    (partition, offset) pairs from the partitions it owns, processes them in order, commits
+    offsets, and joins, leaves or is removed (each change a rebalance)."""
+
+    group: str | None  # the consumer group's pool (its figures name it; set by the pool)
+    api_latency: Sampler | None
+    requests: Requests  # its broker's API calls by kind: members count fetches and commits
+    auto_commit: bool
+    commit_interval: float
+    max_poll_records: int
+    max_poll_interval: float
+    session_timeout: float
+
+    @property
+    def logs(self) -> Sequence[Sequence[int]]:
+        """Each partition's records: copy ids by offset."""
+
+    @property
+    def committed(self) -> Sequence[int]:
+        """Each partition's committed offset."""
+
+    @property
+    def owner(self) -> Sequence[GroupMember | None]:
+        """Each partition's owner (None: no member holds it)."""
+
+    def form(self) -> None:
+        """The group's first assignment, made before the run (no pause)."""
+
+    def membership_changed(self) -> None:
+        """A member joined or left: a rebalance (once the group has formed)."""
+
+    def fetch(self, consumer: GroupMember, limit: int) -> list[tuple[int, int]]:
+        """Up to ``limit`` (partition, offset) pairs from the member's unpaused partitions."""
+
+    def next_resume(self, consumer: GroupMember) -> float | None:
+        """When the member's earliest paused partition resumes (None: none is paused)."""
+
+    def commit(self, part: int, offset: int) -> None:
+        """The group's committed offset of ``part`` moves on to ``offset``."""
+
+    def complete(self, cid: int, at: float, worker_code: int) -> None:
+        """A member processed the record ``cid`` at ``at`` (its copy completes, once)."""
+
+    def rewind(self, parts: list[int]) -> None:
+        """A member's process is gone: its fetch positions in ``parts`` go back to the
+        committed offsets."""
+
+
 class Consumer(Protocol):
     """A worker as its queue sees it: what it holds, and how deliveries and wake-ups reach
     it. ``holding`` maps each delivery token (see `sim.model.leases`) to its lease."""
@@ -352,11 +426,23 @@ class Pool(Protocol):
     def audit(self) -> list[str]: ...
 
 
-class FollowUpSink(Protocol):
-    """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
+class PublishCounts(Protocol):
+    """A publisher as the engine reads it once the run is over: its own counts."""
 
     @property
     def name(self) -> str: ...
+
+    def figures(self) -> dict[str, Any]:
+        """Its counts for the summary: ``sent``, ``accepted``, ``rejected`` and ``retries``
+        (publishes), and for a caller of a pool ``answered``, ``unavailable``, ``timeouts``,
+        ``failed`` and ``call_times`` (its calls: a caller publishes nothing)."""
+
+    def publish_requests(self) -> dict[str, int]:
+        """Its publish requests (first attempts and retries) by the broker they went to."""
+
+
+class FollowUpSink(PublishCounts, Protocol):
+    """Publishes a pool's follow-up when a processing took effect (a pool's ``then``)."""
 
     def after(self, cid: int, now: float) -> None:
         """The copy ``cid`` was processed at ``now``."""
@@ -368,14 +454,18 @@ class FollowUpSink(Protocol):
 
 
 class Sender(Protocol):
-    """Whoever publishes, as the broker tells it how a publish ended."""
+    """Whoever publishes, as the broker tells it how a publish ended. The sender counts its
+    own outcomes from the answers of `Hub.publish` and `Hub.accept`: a publish on its way
+    (a publish latency or capacity) arrives through ``arrived``, which hands it to
+    ``accept``, so no publish costs a call back to tell its sender."""
 
-    accepted: int
+    def arrived(self, event: Call) -> None:
+        """A publish on its way reaches the broker now (``event.value``: the message, its
+        route, the attempt); it ends the work the broker entered for it."""
 
     def refused(self, message: Message, queues: Sequence[Target], attempt: int,
                 route: Any = None, routed: Sequence[Target] = ()) -> None:
         """The broker refused the copies for ``queues``: retry, or give up."""
-        ...
 
 
 class Route(Protocol):

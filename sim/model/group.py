@@ -1,8 +1,8 @@
 """A kafka consumer group: its consumers (`LogConsumer`) and the pool of them (`LogPool`).
 
-Each consumer polls the partitions its group's log (`sim.model.log.GroupLog`) assigns it,
-processes records one at a time in order and commits offsets; see `sim.model.log` for what
-the group coordinator does.
+Each consumer polls the partitions its group's log assigns it, processes records one at a time
+in order and commits offsets. Both know the log only as a `sim.model.contracts.LogSource`
+(a `sim.model.log.GroupLog` in a run); see `sim.model.log` for what the group coordinator does.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sim.model.autoscale import Autoscaler
 from sim.model.consumer import ConsumerBase
-from sim.model.contracts import FollowUpSink, Sampler
-from sim.model.log import GroupLog
-from sim.model.pools import BasePool, idempotency
+from sim.model.contracts import FollowUpSink, LogSource, Sampler
+from sim.model.pools import ConsumingPool
 from sim.model.schedule import Call
-from sim.records import COMPLETED, PENDING, Records
+from sim.records import Records
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -32,7 +30,7 @@ class LogConsumer(ConsumerBase):
 
     def __init__(self, pool: LogPool, index: int, code: int) -> None:
         super().__init__(pool, index, code)
-        self.log: GroupLog = pool.log
+        self.log: LogSource = pool.log
         self.member = False  # in the group (owns partitions or may be given some)
         self.partitions: list[int] = []
         self.batch: deque[tuple[int, int]] = deque()  # fetched, not yet started
@@ -91,8 +89,7 @@ class LogConsumer(ConsumerBase):
             self._commit_processed()
         # The process's fetch positions die with it: whoever owns these partitions next (this
         # consumer again, if it keeps them) fetches from the committed offsets.
-        for part in self.partitions:
-            log.position[part] = log.committed[part]
+        log.rewind(self.partitions)
         self.processed.clear()
         if clean:
             self.up = False
@@ -232,15 +229,11 @@ class LogConsumer(ConsumerBase):
         part, offset, cid, absorbed = event.value
         self.running.pop(cid, None)
         self.current = None
-        pool, rec, log = self.pool, self.pool.records, self.log
+        pool, log = self.pool, self.log
         now = self.env.now
         if not absorbed:
             self._took_effect(cid, now, pool.processed, pool.unique_at_commit)
-        if rec.state[cid] == PENDING:
-            rec.state[cid] = COMPLETED
-            rec.completed_at[cid] = now
-            rec.worker[cid] = self.code
-            log.completed += 1
+        log.complete(cid, now, self.code)
         if log.owner[part] is self and self.member:
             self.processed[part] = offset + 1
             if not log.auto_commit:
@@ -249,8 +242,8 @@ class LogConsumer(ConsumerBase):
         self._next()
 
 
-class LogPool(BasePool):
-    """A consumer group: ``count`` consumers of one topic's group log (a `GroupLog`)."""
+class LogPool(ConsumingPool):
+    """A consumer group: ``count`` consumers of one topic's group log (a `LogSource`)."""
 
     workers: list[LogConsumer]
 
@@ -258,7 +251,7 @@ class LogPool(BasePool):
         self,
         env: Environment,
         name: str,
-        log: GroupLog,
+        log: LogSource,
         records: Records,
         spec: PoolSpec,
         service: Sampler,
@@ -272,11 +265,7 @@ class LogPool(BasePool):
         self.log = log
         self.source = log
         log.group = name
-        self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
-        scale = spec.autoscale
-        self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        for _ in range(spec.count):
-            self.add_worker()
+        self.finish(spec)
 
     def _new_worker(self, index: int, code: int) -> LogConsumer:
         consumer = LogConsumer(self, index, code)

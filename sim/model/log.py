@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from sim.model.contracts import Sampler
+from sim.model.contracts import GroupMember, Sampler
 from sim.model.partitions import Topic, assign
 from sim.model.work import Work, inert
-from sim.records import Records
+from sim.records import COMPLETED, PENDING, Records
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -43,32 +43,12 @@ if TYPE_CHECKING:
     from sim.scenario.specs import LogSpec
 
 
-class GroupMember(Protocol):
-    """A consumer of the group as its log sees it (`sim.model.group.GroupMember`)."""
-
-    up: bool
-    member: bool  # in the group (owns partitions or may be given some)
-    waiting: bool  # idle in its poll loop: a record for it wakes it
-    partitions: list[int]
-    rotate: int  # where its next fetch starts among its partitions
-    owned_while_publishing: bool
-    running: dict[Any, Any]
-
-    @property
-    def name(self) -> str: ...
-
-    def wake(self) -> None: ...
-
-    def revoked(self, part: int) -> None: ...
-
-    def leave_group(self) -> None: ...
-
-
 class GroupLog:
     """One consumer group's view of a topic: offsets, owners and commits, per partition.
 
     It is a `sim.model.contracts.Source` as a queue is: the broker puts copies in it, the
-    monitor, the autoscaler and the model read it the same way."""
+    monitor, the autoscaler and the model read it the same way; its consumer group's pool
+    and members use it as a `sim.model.contracts.LogSource`."""
 
     max_length = None  # a log never refuses a publish (retention is unlimited)
 
@@ -255,6 +235,22 @@ class GroupLog:
         work.count -= done
         if not work.count and not work.publishing:
             work.idle()
+
+    def complete(self, cid: int, at: float, worker_code: int) -> None:
+        """A member processed the record ``cid`` at ``at``: its copy completes, the first
+        time only (a record processed again after a rebalance completes nothing more)."""
+        rec = self.records
+        if rec.state[cid] == PENDING:
+            rec.state[cid] = COMPLETED
+            rec.completed_at[cid] = at
+            rec.worker[cid] = worker_code
+            self.completed += 1
+
+    def rewind(self, parts: list[int]) -> None:
+        """A member's process is gone: its fetch positions in ``parts`` die with it, so
+        whoever owns them next (it again, if it keeps them) fetches from the committed offsets."""
+        for part in parts:
+            self.position[part] = self.committed[part]
 
     def fetch(self, consumer: GroupMember, limit: int) -> list[tuple[int, int]]:
         """Up to ``limit`` (partition, offset) pairs from the consumer's unpaused partitions."""

@@ -11,7 +11,7 @@ idempotent consumer absorbs publishes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.model.message import Message, from_records, new
 from sim.model.publishing import Publisher
@@ -19,13 +19,15 @@ from sim.model.publishing import Publisher
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Route
     from sim.model.producer import PublishBudget
     from sim.model.work import Work
     from sim.records import Records
 
 
 class FollowUps(Publisher):
-    """The publisher of one pool's follow-up messages."""
+    """The publisher of one pool's follow-up messages (a `sim.model.contracts.FollowUpSink`),
+    always along one route."""
 
     def __init__(
         self,
@@ -35,14 +37,13 @@ class FollowUps(Publisher):
         work: Work,
         retry: tuple[int, float] | None,
         routing_key: Callable[[Message], str] | None,
-        route: Any,
+        route: Route,
         records: Records,
         ids: PublishBudget,
         draw: Callable[[], float] | None,
         probability: float,
     ) -> None:
-        super().__init__(env, name, code, work, retry, routing_key)
-        self.route = route
+        super().__init__(env, name, code, work, retry, routing_key, route)
         self.records = records
         self._ids = ids
         self._draw = draw  # uniform(0, 1) draws; None when every processing is followed up

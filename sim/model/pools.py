@@ -1,9 +1,12 @@
 """What every pool has, whatever it consumes: its service time and failures, its follow-ups,
 its workers (added, started, retired) and what it reports over time.
 
-Three kinds build on `BasePool`: `sim.model.workers.WorkerPool` consumes a queue,
-`sim.model.log.LogPool` is a consumer group of a topic, `sim.model.calls.CallPool` serves
-synchronous calls. Each worker kind builds on `sim.model.consumer.ConsumerBase`.
+Three kinds build on `BasePool`: `sim.model.calls.CallPool` serves synchronous calls, and two
+consume a source through `ConsumingPool` (idempotent consumers, an autoscaler):
+`sim.model.workers.WorkerPool` consumes a queue, `sim.model.group.LogPool` is a consumer group
+of a topic. Each kind's constructor ends with ``finish(spec)``, which adds what they all build
+the same way once the kind has set its own parts. Each worker kind builds on
+`sim.model.consumer.ConsumerBase`.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.model.autoscale import Autoscaler
 from sim.model.contracts import FollowUpSink, Sampler
 from sim.scenario.specs import PoolSpec
 
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Source
     from sim.records import Records
 
 
@@ -73,6 +78,12 @@ class BasePool:
         self._up_since = 0.0
         self.on_new_worker: list[Callable[[Any], None]] = []  # faults follow new workers
         self.workers = []  # every worker ever made (retired ones stay, down)
+
+    def finish(self, spec: PoolSpec) -> None:
+        """The last step of a pool's constructor, once its kind has set its own parts: its
+        first ``count`` workers."""
+        for _ in range(spec.count):
+            self.add_worker()
 
     # -- workers --------------------------------------------------------------------------
     def add_worker(self) -> Any:
@@ -165,6 +176,25 @@ class BasePool:
     def audit(self) -> list[str]:
         """Bookkeeping that must agree with itself (none to check here)."""
         return []
+
+
+class ConsumingPool(BasePool):
+    """A pool that consumes a `Source` (a queue's pool, a consumer group): besides its
+    workers, its idempotent consumers and its autoscaler (see `idempotency`)."""
+
+    source: Source
+    autoscaler: Autoscaler | None
+    processed: set[int] | None  # copies whose processing had its effect (idempotent)
+    seen_at_start: set[int] | None  # the same, checked as processing begins (at_start)
+    unique_at_commit: bool  # a repeat's effect is refused as it commits (at_commit)
+
+    def finish(self, spec: PoolSpec) -> None:
+        """The last step of the constructor, once the kind has set its ``source``: its
+        idempotent consumers, its autoscaler (which reads the source) and its first workers."""
+        self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
+        scale = spec.autoscale
+        self.autoscaler = Autoscaler(self.env, self, scale) if scale else None
+        super().finish(spec)
 
 
 def idempotency(spec: PoolSpec) -> tuple[set[int] | None, set[int] | None, bool]:

@@ -84,7 +84,6 @@ class Producer(Publisher):
         self._until = until
         self._pending: Call | None = None
         self._next_at = 0.0  # the instant of the next arrival (saves reading the clock)
-        self._route: Any = None
         self._accept_now: Callable[..., bool] | None = None
         self.send: Callable[[Message], None] = self._publish
         # Synchronous calls (see sim.model.calls): the timeout, the errors by cause, and
@@ -96,7 +95,7 @@ class Producer(Publisher):
 
     def publish_to(self, route: Any) -> None:
         """Send messages along ``route`` (a queue or an exchange)."""
-        self._route = route
+        self.route = route
         self.send = self._publish
         # The common case, a queue's own route on a broker with no latency or capacity:
         # Broker.publish would call accept at once, so the producer calls it itself.
@@ -108,6 +107,18 @@ class Producer(Publisher):
         self.calls = True
         self.timeout = timeout
         self.send = lambda message: pool.call(message, self)
+
+    def figures(self) -> dict[str, Any]:
+        """Its counts for the summary. A caller's calls are not publishes: its accepted and
+        rejected publishes are zero, and its calls are counted apart (answered, each error by
+        cause, and ``call_times``: the (published_at, response time) of each answered call,
+        flat)."""
+        if not self.calls:
+            return super().figures()
+        return {"sent": self.sent, "accepted": 0, "rejected": 0, "retries": 0,
+                "answered": self.accepted, "unavailable": self.unavailable,
+                "timeouts": self.timeouts, "failed": self.failed,
+                "call_times": array("d", self.call_times)}
 
     def call_answered(self, published_at: float, now: float) -> None:
         """A call made at ``published_at`` was answered at ``now``."""
@@ -179,7 +190,8 @@ class Producer(Publisher):
             message.headers = self._headers_by_id[message_id] = self._headers()
         accept = self._accept_now
         if accept is not None:  # a queue on an instant broker: accepted as it is sent
-            accept(message, self._route, self, 0, now)
+            if accept(message, self.route, self, 0, now):
+                self.accepted += 1  # (a refusal told the producer already)
         else:
             self.send(message)
         if budget.left > 0:
@@ -190,7 +202,7 @@ class Producer(Publisher):
         self._schedule()
 
     def _publish(self, message: Message) -> None:
-        self.publish(message, self._route)
+        self.publish(message, self.route)
 
     def _trace_fields(self) -> tuple[int, int, int, float | None]:
         """Fields a trace row gives for this arrival (the trace replays them exactly)."""

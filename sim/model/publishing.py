@@ -13,7 +13,7 @@ republishes the nacked message: queues that took a copy get a duplicate). Backpr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.model.routing import ToQueues
@@ -23,7 +23,7 @@ from sim.model.work import Work
 if TYPE_CHECKING:
     from simpy import Environment
 
-    from sim.model.contracts import Target
+    from sim.model.contracts import PublishCounts, Route, Target
     from sim.model.message import Message
 
 class Publisher:
@@ -32,20 +32,23 @@ class Publisher:
     ``retry``: ``(attempts, backoff)`` to try again after a refusal, or None to give up at
     once. Every publish ends exactly once as ``accepted`` (every queue it was routed to took a
     copy; one that no binding matched counts here too) or ``rejected`` (a queue still refused
-    after the last attempt).
+    after the last attempt). The publisher counts both itself, from the broker's answer
+    (`sim.model.contracts.Sender`). ``route``: where its publishes go when they always go
+    one way (a producer's, a pool's follow-ups); None for the dead letters, whose routes are
+    their queues' (the queue counts what it dead-lettered, from the same answer).
     """
-
-    calls = False  # (a producer that calls a pool instead says so: see Producer.call)
 
     def __init__(self, env: Environment, name: str, code: int, work: Work,
                  retry: tuple[int, float] | None,
-                 routing_key: Callable[[Message], str] | None = None) -> None:
+                 routing_key: Callable[[Message], str] | None = None,
+                 route: Route | None = None) -> None:
         self.env = env
         self.name = name
         self.code = code  # the records' producer code of what it publishes first
         self.work = work
         self._retry = retry
         self.routing_key = routing_key
+        self.route = route
         self.sent = 0
         self.accepted = 0
         self.rejected = 0
@@ -55,7 +58,29 @@ class Publisher:
         """Send a message along ``route`` (a first attempt)."""
         if route.needs_key and self.routing_key is not None:
             message.routing_key = self.routing_key(message)
-        route.broker.publish(message, route, self, 0)
+        if route.broker.publish(message, route, self, 0):
+            self.accepted += 1
+
+    def arrived(self, event: Call) -> None:
+        """A publish on its way reaches its broker now (the broker chose when: its latency and
+        capacity): the broker routes it, and its answer is counted here."""
+        message, route, attempt = event.value
+        if route.broker.accept(message, route, self, attempt, self.env.now):
+            self.accepted += 1
+        self.work.leave()  # after the copies (if any) entered: a hand-off, never a gap
+
+    def figures(self) -> dict[str, Any]:
+        """Its publishes for the summary (`sim.model.contracts.PublishCounts`)."""
+        return {"sent": self.sent, "accepted": self.accepted, "rejected": self.rejected,
+                "retries": self.retries}
+
+    def publish_requests(self) -> dict[str, int]:
+        """Its publish requests by broker: every attempt (first sends and retries) goes to
+        its route's broker. With no route of its own it makes none (dead-lettering is the
+        broker's own move, not a client's request)."""
+        if self.route is None:
+            return {}
+        return {self.route.broker.name: self.sent + self.retries}
 
     def refused(self, message: Message, queues: Sequence[Target], attempt: int,
                 route: Any = None, routed: Sequence[Target] = ()) -> None:
@@ -83,5 +108,21 @@ class Publisher:
 
     def _again(self, event: Call) -> None:
         message, route, attempt = event.value
-        route.broker.publish(message, route, self, attempt)
+        if route.broker.publish(message, route, self, attempt):
+            self.accepted += 1
         self.work.leave()  # after the new attempt is on its way: a hand-off, never a gap
+
+
+def figures_by_name(publishers: Iterable[PublishCounts]) -> dict[str, dict[str, Any]]:
+    """Each publisher's figures by its name: the instances of one producer added up (every
+    figure is a count, or a caller's ``call_times``, an array that joins as it adds)."""
+    out: dict[str, dict[str, Any]] = {}
+    for publisher in publishers:
+        figures = publisher.figures()
+        entry = out.get(publisher.name)
+        if entry is None:
+            out[publisher.name] = figures
+        else:
+            for key, value in figures.items():
+                entry[key] = entry[key] + value if key in entry else value
+    return out

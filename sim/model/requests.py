@@ -2,15 +2,16 @@
 
 One `Requests` per broker, shared by its queues (and kafka group logs): the model increments a
 field where it makes the call, nothing more. Publishes are not counted here: every publish
-attempt is a producer's ``sent`` or a retry (``Publisher.retries``), so the engine adds them up
-per broker at the end of the run, at no cost per message (`sim.engine`). What each kind means
-on each preset is in docs/presets.md ("Prices and what a request is").
+attempt is a producer's ``sent`` or a retry (``Publisher.retries``), so each publisher reports
+them by broker at the end of the run (``Publisher.publish_requests``) and `by_broker` adds them
+up, at no cost per message. What each kind means on each preset is in docs/presets.md ("Prices
+and what a request is").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 
 class Requests:
@@ -38,16 +39,22 @@ class Requests:
         return {kind: getattr(self, kind) for kind in self.KINDS}
 
 
-def by_broker(brokers: Mapping[str, Any], publishers: Iterable[Any]) -> dict[str, dict[str, int]]:
+class Publishes(Protocol):
+    """A publisher as `by_broker` reads it (`sim.model.contracts.PublishCounts`)."""
+
+    def publish_requests(self) -> dict[str, int]:
+        """Its publish requests (first attempts and retries) by the broker they went to."""
+        ...
+
+
+def by_broker(brokers: Mapping[str, Any],
+              publishers: Iterable[Publishes]) -> dict[str, dict[str, int]]:
     """Each broker's requests by kind, ``publish`` first: the publish attempts (first sends
-    and retries) of every publisher whose route leads to it. A synchronous caller has no
-    route and publishes nothing; dead-lettering is the broker's own move, not a request."""
-    publishes = dict.fromkeys(brokers, 0)
+    and retries) each publisher reports by broker (``publish_requests``). A synchronous
+    caller publishes nothing; dead-lettering is the broker's own move, not a request."""
+    counts = dict.fromkeys(brokers, 0)
     for publisher in publishers:
-        route = getattr(publisher, "_route", None) or getattr(publisher, "route", None)
-        if route is None:
-            continue
-        name = route.broker.name
-        publishes[name] = publishes.get(name, 0) + publisher.sent + publisher.retries
-    return {name: {"publish": publishes[name], **broker.requests.counts()}
+        for name, n in publisher.publish_requests().items():
+            counts[name] = counts.get(name, 0) + n
+    return {name: {"publish": counts[name], **broker.requests.counts()}
             for name, broker in brokers.items()}

@@ -24,12 +24,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sim.model.autoscale import Autoscaler
 from sim.model.batch import BatchJob
 from sim.model.consumer import ConsumerBase
 from sim.model.contracts import FollowUpSink, QueueSource, Sampler
 from sim.model.leases import CID_MASK, LEASE_SHIFT
-from sim.model.pools import BasePool, idempotency
+from sim.model.pools import ConsumingPool
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
 AFTER_PROCESSING, ON_START, ON_DELIVERY = "after_processing", "on_start", "on_delivery"
 
 
-class WorkerPool(BasePool):
+class WorkerPool(ConsumingPool):
     """Identical workers consuming one queue, with one service-time stream between them."""
 
     workers: list[Worker]
@@ -69,12 +68,8 @@ class WorkerPool(BasePool):
         self.ack_latency = ack_latency
         self.retry_requeue: bool = spec.retry.requeue
         self.retry_delay: float = spec.retry.delay
-        self.processed, self.seen_at_start, self.unique_at_commit = idempotency(spec)
         self.batch = BatchJob(self, spec.batch) if spec.batch else None
-        scale = spec.autoscale
-        self.autoscaler = Autoscaler(env, self, scale) if scale else None
-        for _ in range(spec.count):
-            self.add_worker()
+        self.finish(spec)
 
     def _new_worker(self, index: int, code: int) -> Worker:
         worker = Worker(self, index, code)

@@ -67,9 +67,15 @@ def _chain(blocks: Iterator[np.ndarray]) -> Iterator[float]:
 
 
 class ArrivalProcess:
-    """A point process on [0, inf): arrival instants and the expected counts behind them."""
+    """A point process on [0, inf): arrival instants and the expected counts behind them.
+
+    The interface every process offers (what the model and the scenario layer read, with no
+    need to ask which process it is): ``times()``; ``rows``, the per-arrival fields a trace
+    replays (None for generated arrivals); ``long_run_rate``; ``expected_count`` and
+    ``mean_rate``; ``spec``, the resolved spec it was made from."""
 
     name = "process"
+    spec: dict[str, Any]  # (each process sets its own)
     rows: dict[str, list[Any]] | None = None  # per-arrival fields (traces only)
     long_run_rate: float  # arrivals per second in the long run (the λ of queueing formulas)
 
@@ -93,7 +99,7 @@ class ArrivalProcess:
         return self.expected_count(t0, t1) / (t1 - t0)
 
     def __repr__(self) -> str:
-        return f"{self.name}({getattr(self, 'spec', '')!r})"
+        return f"{self.name}({self.spec!r})"
 
 
 class Poisson(ArrivalProcess):
