@@ -120,3 +120,27 @@ def test_each_publisher_reports_its_requests_to_the_broker_its_route_leads_to() 
     requests = simulate(scenario_from(text).data).counters["requests"]
     assert {name: counts["publish"] for name, counts in requests.items()} == {"b": 8, "c": 3}
     assert (requests["b"]["ack"], requests["c"]["ack"]) == (3, 0)
+
+
+def test_a_producer_is_given_where_its_messages_go_when_it_is_made() -> None:
+    """Wired at construction: a producer gets its route or the pool it calls in its
+    constructor (exactly one), never afterwards; neither or both is a bug, said at once."""
+    from simpy import Environment
+
+    from sim.model.producer import Producer, PublishBudget
+    from sim.model.work import Work
+    from sim.records import Codes
+
+    model = run_model(RETRIES.format(latency=0))
+    (made,) = model.producers
+    assert made.route is model.routes["q"] and not made.calls
+
+    def producer(**where: object) -> Producer:
+        return Producer(Environment(), "p", 0, iter(()), None, {}, Codes(), Codes(),
+                        PublishBudget(None, lambda: None), 1.0, Work(), None, None, {},
+                        **where)  # type: ignore[arg-type]  # (the wrong wirings on purpose)
+
+    with pytest.raises(ValueError, match="a route or a callee"):
+        producer()
+    with pytest.raises(ValueError, match="a route or a callee"):
+        producer(route=model.routes["q"], callee=model.pools["w"])

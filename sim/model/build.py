@@ -203,12 +203,10 @@ class Model:
                     rec.keys, rec.types, self.budget, until, self.work,
                     None if retry is None else (retry.attempts, retry.backoff),
                     routing_key, rec.headers,
+                    route=None if pspec.publish is None else self.routes[pspec.publish],
+                    callee=None if pspec.call is None else cast(CallPool, self.pools[pspec.call]),
+                    timeout=pspec.timeout,
                 )
-                if pspec.call:
-                    producer.call(cast(CallPool, self.pools[pspec.call]), pspec.timeout)
-                else:
-                    assert pspec.publish is not None  # (exactly one of publish and call)
-                    producer.publish_to(self.routes[pspec.publish])
                 self.producers.append(producer)
 
         self.faults = Faults(

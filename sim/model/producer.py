@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.model.message import Message
 from sim.model.publishing import Publisher
@@ -22,8 +22,16 @@ _new = object.__new__
 if TYPE_CHECKING:
     from simpy import Environment
 
+    from sim.model.contracts import Route
     from sim.model.work import Work
     from sim.records import Codes
+
+
+class Callee(Protocol):
+    """What a calling producer calls (a pool serving calls, `sim.model.calls.CallPool`)."""
+
+    def call(self, message: Message, producer: Producer) -> None:
+        """Process ``message`` for ``producer``, who waits; the pool tells it how it ended."""
 
 
 class PublishBudget:
@@ -48,8 +56,9 @@ class PublishBudget:
 class Producer(Publisher):
     """One producer instance: at each arrival, a new message sent to its target.
 
-    ``send(message)`` is where its messages go: a route (``publish``, through the broker) or
-    a pool's synchronous ``call``, chosen when the model is built.
+    Its messages go along ``route`` (a queue or an exchange, through its broker) or to
+    ``callee``, a pool it calls synchronously and waits for (at most ``timeout``): exactly
+    one of the two, given when the model is built (``send(message)`` is the chosen way).
     """
 
     def __init__(
@@ -68,8 +77,14 @@ class Producer(Publisher):
         retry: tuple[int, float] | None,
         routing_key: Callable[[Message], str] | None,
         headers: dict[int, dict[str, Any]],
+        *,
+        route: Route | None = None,
+        callee: Callee | None = None,
+        timeout: float | None = None,
     ) -> None:
-        super().__init__(env, name, code, work, retry, routing_key)
+        if (route is None) == (callee is None):
+            raise ValueError(f"producer {name}: give it a route or a callee (one of them)")
+        super().__init__(env, name, code, work, retry, routing_key, route)
         self._times = times
         self._rows = rows
         self._row = 0
@@ -86,27 +101,18 @@ class Producer(Publisher):
         self._next_at = 0.0  # the instant of the next arrival (saves reading the clock)
         self._accept_now: Callable[..., bool] | None = None
         self.send: Callable[[Message], None] = self._publish
-        # Synchronous calls (see sim.model.calls): the timeout, the errors by cause, and
-        # (published_at, response time) of each answered call, flat.
-        self.calls = False
-        self.timeout: float | None = None
-        self.unavailable = self.timeouts = self.failed = 0
-        self.call_times = array("d")
-
-    def publish_to(self, route: Any) -> None:
-        """Send messages along ``route`` (a queue or an exchange)."""
-        self.route = route
-        self.send = self._publish
         # The common case, a queue's own route on a broker with no latency or capacity:
         # Broker.publish would call accept at once, so the producer calls it itself.
-        if route.fixed is not None and route.broker.instant:
+        if route is not None and route.fixed is not None and route.broker.instant:
             self._accept_now = route.broker.accept
-
-    def call(self, pool: Any, timeout: float | None) -> None:
-        """Call ``pool`` synchronously for each message (no broker, no queue)."""
-        self.calls = True
+        # Synchronous calls (see sim.model.calls): the timeout, the errors by cause, and
+        # (published_at, response time) of each answered call, flat.
+        self.calls = callee is not None
         self.timeout = timeout
-        self.send = lambda message: pool.call(message, self)
+        if callee is not None:
+            self.send = lambda message: callee.call(message, self)
+        self.unavailable = self.timeouts = self.failed = 0
+        self.call_times = array("d")
 
     def figures(self) -> dict[str, Any]:
         """Its counts for the summary. A caller's calls are not publishes: its accepted and
