@@ -72,12 +72,14 @@ class Model:
         # TOPIC@GROUP: each group's read of a message is its own copy.
         queue_specs = spec.queues
         self.logs_of: dict[str, list[str]] = {}  # topic -> the names of its group logs
+        group_of: dict[str, str] = {}  # a group log -> its group (the pool reading it)
         for name, qspec in queue_specs.items():
             if qspec.log is not None:
                 groups = [p for p, ps in pool_specs.items() if ps.consumes == name]
                 self.logs_of[name] = (
                     [f"{name}@{group}" for group in groups] if len(groups) > 1 else [name]
                 )
+                group_of.update(zip(self.logs_of[name], groups, strict=False))
         queue_names = [n for name in queue_specs for n in self.logs_of.get(name, [name])]
         # Publishers: the producers, then the pools whose `then` publishes follow-ups.
         producer_names = list(spec.producers) + [
@@ -118,7 +120,8 @@ class Model:
                     log = GroupLog(env, log_name, rec.queues.code(log_name), rec, qspec.log,
                                    broker, topic, sampler(qspec.api_latency, seed,
                                                           f"queues.{log_name}.api_latency"),
-                                   self.work if log_name in tracked else None)
+                                   self.work if log_name in tracked else None,
+                                   group_of.get(log_name))
                     broker.queues.append(log)
                     self.queues[log_name] = self._logs[log_name] = log
                 continue

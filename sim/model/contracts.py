@@ -255,7 +255,7 @@ class LogSource(Source, Protocol):
     (partition, offset) pairs from the partitions it owns, processes them in order, commits
     offsets, and joins, leaves or is removed (each change a rebalance)."""
 
-    group: str | None  # the consumer group's pool (its figures name it; set by the pool)
+    group: str | None  # the consumer group's pool (its figures name it)
     api_latency: Sampler | None
     requests: Requests  # its broker's API calls by kind: members count fetches and commits
     auto_commit: bool

@@ -264,7 +264,6 @@ class LogPool(ConsumingPool):
                          private_jobs)
         self.log = log
         self.source = log
-        log.group = name
         self.finish(spec)
 
     def _new_worker(self, index: int, code: int) -> LogConsumer:

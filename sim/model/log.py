@@ -54,7 +54,8 @@ class GroupLog:
 
     def __init__(self, env: Environment, name: str, code: int, records: Records,
                  spec: LogSpec, broker: Hub, topic: Topic,
-                 api_latency: Sampler | None, work: Work | None = None) -> None:
+                 api_latency: Sampler | None, work: Work | None = None,
+                 group: str | None = None) -> None:
         self.env = env
         self.name = name
         self.code = code
@@ -96,7 +97,7 @@ class GroupLog:
         self.part_max_lag = [0] * n
         self.appended_at_sum = [0.0] * n
         self.committed_at_sum = [0.0] * n
-        self.group: str | None = None  # the consumer group's pool (set by it)
+        self.group = group  # the consumer group's pool (None: no pool reads the topic)
         self._formed = False  # the group's first assignment is made before the run, no pause
 
     # -- what the broker and the monitor ask -----------------------------------------------
