@@ -45,11 +45,15 @@ class Broker:
         self.durable = durable
         self.embedded = embedded
         self.down = False
-        self.queues: list[Source] = []
+        self.queues: list[Source] = []  # what it hosts (`host`): its outages reach them
         self.requests = Requests()  # API calls by kind, shared by its queues (costs)
         self.work = work  # the run's work-in-progress count: a publish on its way is in it
         self._next_free = 0.0  # with a capacity: when the broker can take the next publish
         self.instant = publish_latency is None and capacity is None
+
+    def host(self, queue: Source) -> None:
+        """Host ``queue`` (made after the broker, with it: each needs the other)."""
+        self.queues.append(queue)
 
     def publish(self, message: Message, route: Route, sender: Sender, attempt: int) -> bool:
         """``sender`` sends a message now; it reaches the broker after the publish latency.

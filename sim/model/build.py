@@ -122,13 +122,13 @@ class Model:
                                                           f"queues.{log_name}.api_latency"),
                                    self.work if log_name in tracked else None,
                                    group_of.get(log_name))
-                    broker.queues.append(log)
+                    broker.host(log)
                     self.queues[log_name] = self._logs[log_name] = log
                 continue
             queue = Queue(env, name, rec.queues.code(name), rec, qspec, broker, queue_sampler,
                           self.work if name in tracked else None,
                           on_time=name in tracked and name not in consumed)
-            broker.queues.append(queue)
+            broker.host(queue)
             self.queues[name] = self._plain[name] = queue
         # Routes: every queue is its own default direct exchange (a topic's reaches each of
         # its groups' logs); then the exchanges.
