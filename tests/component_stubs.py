@@ -8,6 +8,7 @@ from typing import Any
 
 from simpy import Environment
 
+from sim.model.latencies import NONE
 from sim.model.leases import CID_MASK, LEASE_SHIFT
 from sim.model.message import Message, new
 from sim.model.requests import Requests
@@ -47,9 +48,7 @@ def pool_spec(**changes: Any) -> PoolSpec:
     return PoolSpec.of(spec)
 
 
-def no_latency(_key: str) -> None:
-    """A queue's sampler factory for a queue with every latency zero."""
-    return None
+no_latency = NONE  # a queue's latencies, every one zero
 
 
 class StubBroker:

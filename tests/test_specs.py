@@ -152,7 +152,7 @@ def test_each_key_the_spec_reads_taken_out_fails_naming_its_path(path: Path) -> 
                 # A queue without its own latency takes its broker's.
                 queue = model_spec(data).queues[read.parent.split(".", 1)[1]]
                 broker = data["brokers"][read.holder["broker"]]
-                assert queue.latency(read.key) == broker[read.key]
+                assert getattr(queue, read.key) == broker[read.key]
             else:
                 where = f"{read.parent}: the resolved scenario" if read.parent else (
                     "the resolved scenario")

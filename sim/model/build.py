@@ -21,6 +21,7 @@ from sim.model.contracts import Pool, Route, Sampler, Source
 from sim.model.exchanges import make_exchange, routing_key_function
 from sim.model.faults import Faults
 from sim.model.group import LogPool
+from sim.model.latencies import Latencies
 from sim.model.log import GroupLog
 from sim.model.partitions import Topic
 from sim.model.pipeline import FollowUps
@@ -110,10 +111,6 @@ class Model:
         for name, qspec in queue_specs.items():
             broker = self.brokers[qspec.broker]
 
-            def queue_sampler(key: str, qspec: QueueSpec = qspec,
-                              name: str = name) -> Sampler | None:
-                return sampler(qspec.latency(key), seed, f"queues.{name}.{key}")
-
             if qspec.log is not None:
                 topic = Topic(name, qspec.log.partitions, rec)
                 for log_name in self.logs_of[name]:
@@ -125,7 +122,8 @@ class Model:
                     broker.host(log)
                     self.queues[log_name] = self._logs[log_name] = log
                 continue
-            queue = Queue(env, name, rec.queues.code(name), rec, qspec, broker, queue_sampler,
+            queue = Queue(env, name, rec.queues.code(name), rec, qspec, broker,
+                          _latencies(qspec, seed, name),
                           self.work if name in tracked else None,
                           on_time=name in tracked and name not in consumed)
             broker.host(queue)
@@ -328,6 +326,17 @@ def _headers(spec: Mapping[str, GeneratorSpec], seed: int,
         for name, gen in spec.items()
     ]
     return lambda: {name: make() for name, make in makers}
+
+
+def _latencies(spec: QueueSpec, seed: int, queue: str) -> Latencies:
+    """A queue's latencies, each from its own stream (``queues.NAME.deliver_latency``...)."""
+    def draw(dist: DistSpec, key: str) -> Sampler | None:
+        return sampler(dist, seed, f"queues.{queue}.{key}")
+
+    return Latencies(draw(spec.deliver_latency, "deliver_latency"),
+                     draw(spec.api_latency, "api_latency"),
+                     draw(spec.notify_latency, "notify_latency"),
+                     draw(spec.disconnect_latency, "disconnect_latency"))
 
 
 def _zero() -> float:

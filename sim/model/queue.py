@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.model import expiry
 from sim.model.admission import BLOCK, Admission
-from sim.model.contracts import Consumer, Hub, Route, Sampler, Sender
+from sim.model.contracts import Consumer, Hub, Route, Sender
 from sim.model.leases import CID_MASK, token
 from sim.model.lines import make_line
 from sim.model.message import from_records
@@ -41,9 +41,9 @@ from sim.records import COMPLETED, DEAD_LETTERED, EXPIRED, LOST, PENDING, Record
 from sim.scenario.specs import QueueSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from simpy import Environment
+
+    from sim.model.latencies import Latencies
 
 
 class Queue:
@@ -62,7 +62,7 @@ class Queue:
         records: Records,
         spec: QueueSpec,
         broker: Hub,
-        sampler: Callable[[str], Sampler | None],
+        latencies: Latencies,
         work: Work | None = None,
         on_time: bool = False,
     ) -> None:
@@ -76,9 +76,9 @@ class Queue:
         self.requeue: str = spec.requeue
         self.push = spec.delivery == "push"
         self.prefetch_on_auto_ack: bool = spec.prefetch_on_auto_ack
-        self.deliver_latency = sampler("deliver_latency")
+        self.deliver_latency = latencies.deliver
         # Pull delivery: read by the workers' receive loop.
-        self.api_latency = sampler("api_latency")
+        self.api_latency = latencies.api
         self.batch_size: int = spec.batch_size
         self.poll_interval: float = spec.poll_interval
         self.ready = make_line(spec.ordering, spec.priority, records)
@@ -96,7 +96,7 @@ class Queue:
         self.consumers: list[Consumer] = []
         self.free: deque[Consumer] = deque()  # push: up consumers with room for another copy
         # pull: workers in a long poll, and workers asleep after an empty receive
-        self.waiting = waiting = Waiting(spec, sampler("notify_latency"), broker.requests)
+        self.waiting = waiting = Waiting(spec, latencies.notify, broker.requests)
         self.pollers = waiting.pollers
         self.long_poll_expired = waiting.long_poll_expired
         self.woke = waiting.woke
@@ -109,7 +109,7 @@ class Queue:
         # Leases, acks, nacks and lost consumers; its calls are the queue's own (no frame
         # in between on the hot path: the bound methods are the queue's attributes).
         self.settlement = settlement = Settlement(
-            env, records, self, spec, sampler("disconnect_latency"))
+            env, records, self, spec, latencies.disconnect)
         self.restore_interval = settlement.restore_interval
         self.ack = settlement.ack
         self.nack = settlement.nack

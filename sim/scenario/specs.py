@@ -142,14 +142,6 @@ class QueueSpec:
             log = _plain(LogSpec, given, path)  # have its keys): all of them, or an error
         return cls(**_fields(cls, given, path, skip=("log",)), log=log)
 
-    def latency(self, key: str) -> DistSpec:
-        """One of the queue's latencies by its resolved name (``LATENCIES``: the queue asks
-        for each by name)."""
-        if key not in LATENCIES:
-            raise KeyError(f"a queue has no latency {key!r}; it has {', '.join(LATENCIES)}")
-        value: DistSpec = getattr(self, key)
-        return value
-
 
 @dataclass(frozen=True, slots=True)
 class BindingSpec:
