@@ -8,6 +8,7 @@ from typing import Any
 from component_stubs import env, pool_spec, publish, records
 
 from sim.model.group import LogPool
+from sim.model.pools import Draws
 from sim.model.requests import Requests
 from sim.model.work import Work
 
@@ -77,7 +78,7 @@ def make(n: int = 2):
     e, rec = env(), records(["t"])
     cids = [publish(rec, 0, i) for i in range(n)]
     log = StubLog(e, cids)
-    pool = LogPool(e, "g", log, rec, pool_spec(), counted(2.0, 3.0, 4.0), {}, None)
+    pool = LogPool(e, "g", log, rec, pool_spec(), Draws(counted(2.0, 3.0, 4.0)))
     pool.start()
     return e, rec, log, pool, cids
 

@@ -10,6 +10,7 @@ import pytest
 from component_stubs import env, pool_spec, publish, records
 
 from sim.model.leases import token
+from sim.model.pools import Draws
 from sim.model.workers import WorkerPool
 from sim.scenario.specs import (
     AutoscaleSpec,
@@ -93,7 +94,7 @@ def counted(*lengths: float):
 def make(service=None, **spec):
     e, rec, source = env(), records(), StubSource()
     pool = WorkerPool(e, "w", source, rec, pool_spec(**spec), None,
-                      service or counted(2.0, 3.0, 4.0), {}, None)
+                      Draws(service or counted(2.0, 3.0, 4.0)))
     pool.start()
     return e, rec, source, pool, pool.workers[0]
 

@@ -25,6 +25,7 @@ from sim.model.latencies import Latencies
 from sim.model.log import GroupLog
 from sim.model.partitions import Topic
 from sim.model.pipeline import FollowUps
+from sim.model.pools import Draws
 from sim.model.producer import Producer, PublishBudget
 from sim.model.publishing import Publisher
 from sim.model.queue import Queue
@@ -159,24 +160,22 @@ class Model:
             if typed.error_rate > 0:
                 failure = sampler(_UNIFORM, seed, f"workers.{name}.errors")
             service = sampler(typed.service_time, seed, f"workers.{name}.service") or _zero
-            service_by_type = {k: v or _zero for k, v in by_type.items()}
+            draws = Draws(service, {k: v or _zero for k, v in by_type.items()}, failure)
             then = self._follow_ups(name, typed.then) if typed.then else None
             consumes = typed.consumes
             pool: Pool
             if consumes is None:
-                pool = CallPool(env, name, rec, typed, self.work, service, service_by_type,
-                                failure, then)
+                pool = CallPool(env, name, rec, typed, self.work, draws, then)
                 self.pools[name] = pool
                 continue
             source = self._source_name(name, consumes)
             private = sources.count(source) > 1  # its own job lengths for a shared queue
             if consumes in self.logs_of:
-                pool = LogPool(env, name, self._logs[source], rec, typed, service,
-                               service_by_type, failure, then, private)
+                pool = LogPool(env, name, self._logs[source], rec, typed, draws, then, private)
             else:
                 ack_latency = sampler(typed.ack_latency, seed, f"workers.{name}.ack_latency")
-                pool = WorkerPool(env, name, self._plain[source], rec, typed, ack_latency,
-                                  service, service_by_type, failure, then, private)
+                pool = WorkerPool(env, name, self._plain[source], rec, typed, ack_latency, draws,
+                                  then, private)
             self.pools[name] = pool
 
         until = self.duration if self.duration is not None else float("inf")

@@ -25,8 +25,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from sim.model.consumer import ConsumerBase
-from sim.model.contracts import FollowUpSink, Sampler
-from sim.model.pools import BasePool
+from sim.model.contracts import FollowUpSink
+from sim.model.pools import BasePool, Draws
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
@@ -65,12 +65,10 @@ class CallPool(BasePool):
         records: Records,
         spec: PoolSpec,
         work: Work,
-        service: Sampler,
-        service_by_type: dict[int, Sampler],
-        failure: Sampler | None,
+        draws: Draws,
         then: FollowUpSink | None = None,
     ) -> None:
-        super().__init__(env, name, records, spec, service, service_by_type, failure, then)
+        super().__init__(env, name, records, spec, draws, then)
         self.work = work
         self.vanished = 0  # workers down after a silent crash: callers cannot tell them gone
         self.free: deque[CallWorker] = deque()  # one entry per free slot of an up worker

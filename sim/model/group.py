@@ -11,8 +11,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from sim.model.consumer import ConsumerBase
-from sim.model.contracts import FollowUpSink, LogSource, Sampler
-from sim.model.pools import ConsumingPool
+from sim.model.contracts import FollowUpSink, LogSource
+from sim.model.pools import ConsumingPool, Draws
 from sim.model.schedule import Call
 from sim.records import Records
 
@@ -254,14 +254,11 @@ class LogPool(ConsumingPool):
         log: LogSource,
         records: Records,
         spec: PoolSpec,
-        service: Sampler,
-        service_by_type: dict[int, Sampler],
-        failure: Sampler | None,
+        draws: Draws,
         then: FollowUpSink | None = None,
         private_jobs: bool = False,
     ) -> None:
-        super().__init__(env, name, records, spec, service, service_by_type, failure, then,
-                         private_jobs)
+        super().__init__(env, name, records, spec, draws, then, private_jobs)
         self.log = log
         self.source = log
         self.finish(spec)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sim.model.autoscale import Autoscaler
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
 
     from sim.model.contracts import Source
     from sim.records import Records
+
+
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """What a pool draws from its own streams (`sim.model.build` makes them): a job's length
+    (its message type's, else ``service``) and, with an error rate, a uniform draw per
+    processing that fails it when under the rate (``failure``)."""
+
+    service: Sampler
+    by_type: dict[int, Sampler] = field(default_factory=dict)
+    failure: Sampler | None = None
 
 
 class BasePool:
@@ -45,9 +57,7 @@ class BasePool:
         name: str,
         records: Records,
         spec: PoolSpec,
-        service: Sampler,
-        service_by_type: dict[int, Sampler],
-        failure: Sampler | None,
+        draws: Draws,
         then: FollowUpSink | None = None,
         private_jobs: bool = False,
     ) -> None:
@@ -56,10 +66,10 @@ class BasePool:
         self.records = records
         self.concurrency: int = spec.concurrency
         self.initial_count: int = spec.count
-        self.service = service
-        self.service_by_type = service_by_type
+        self.service = draws.service
+        self.service_by_type = draws.by_type
         self.error_rate: float = spec.error_rate
-        self.failure = failure  # uniform(0, 1) draws, when error_rate > 0
+        self.failure = draws.failure  # uniform(0, 1) draws, when error_rate > 0
         # Each copy's job length, drawn at its first processing here and reused by every
         # repeat (None: ``service_on_repeat: fresh``, a new draw per processing). A pool whose
         # queue other pools consume too keeps a column of its own (``private_jobs``).

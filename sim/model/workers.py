@@ -28,7 +28,7 @@ from sim.model.batch import BatchJob
 from sim.model.consumer import ConsumerBase
 from sim.model.contracts import FollowUpSink, QueueSource, Sampler
 from sim.model.leases import CID_MASK, LEASE_SHIFT
-from sim.model.pools import ConsumingPool
+from sim.model.pools import ConsumingPool, Draws
 from sim.model.schedule import Call
 
 if TYPE_CHECKING:
@@ -53,14 +53,11 @@ class WorkerPool(ConsumingPool):
         records: Records,
         spec: PoolSpec,
         ack_latency: Sampler | None,
-        service: Sampler,
-        service_by_type: dict[int, Sampler],
-        failure: Sampler | None,
+        draws: Draws,
         then: FollowUpSink | None = None,
         private_jobs: bool = False,
     ) -> None:
-        super().__init__(env, name, records, spec, service, service_by_type, failure, then,
-                         private_jobs)
+        super().__init__(env, name, records, spec, draws, then, private_jobs)
         self.queue = queue
         self.source = queue
         self.prefetch: int = spec.prefetch
