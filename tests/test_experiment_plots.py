@@ -42,14 +42,17 @@ def test_no_module_forces_a_backend():
         assert "matplotlib.use(" not in text and "import matplotlib.pyplot" not in text, path
 
 
-def test_result_and_sweep_figures_render_as_png():
-    scenario = sim.loads("""
+TINY = """\
 name: tiny
 run: {duration: 30, seed: 1}
 producers: {p: {arrivals: {process: poisson, rate: 2}, publish: q}}
 queues: {q: {}}
 workers: {w: {consumes: q, service_time: {dist: exponential, mean: 0.2}}}
-""")
+"""
+
+
+def test_result_and_sweep_figures_render_as_png():
+    scenario = sim.loads(TINY)
     result = sim.run(scenario)
     for figure in (result.plot_latency_cdf(), result.plot_timeseries(),
                    sweep(scenario, {"producers.p.arrivals.rate": [1, 2]}, 2).plot()):
@@ -66,14 +69,7 @@ def test_a_cost_axis_names_the_results_currency():
     results carry), not "the scenario's currency"; so do the comparison's bars of a cost."""
     from sim.plots.compare import figure_bars
 
-    scenario = sim.loads("""
-name: priced
-run: {duration: 30, seed: 1}
-producers: {p: {arrivals: {process: poisson, rate: 2}, publish: q}}
-queues: {q: {}}
-workers: {w: {consumes: q, service_time: {dist: exponential, mean: 0.2}}}
-costs: {currency: EUR, workers: {w: {per_hour: 0.1}}}
-""")
+    scenario = sim.loads(TINY + "costs: {currency: EUR, workers: {w: {per_hour: 0.1}}}\n")
     swept = sweep(scenario, {"workers.w.count": [1, 2]}, 2)
     labels = [ax.get_ylabel() for ax in swept.plot().axes if ax.get_title(loc="left") ==
               "Cost in all"]
