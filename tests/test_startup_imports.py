@@ -79,6 +79,20 @@ def test_validate_loads_nothing_heavy(ten: Path):
     assert heavy == []
 
 
+def test_validate_builds_no_model_and_defines_no_model_specs(ten: Path):
+    # Validating needs the scenario layer only: the model, SimPy and the typed specs (whose
+    # dataclasses alone cost more to define than the rest of the scenario layer) wait for a run.
+    code = (f"import sys\nfrom sim.cli import main\nmain(['validate', {str(ten)!r}])\n"
+            "print('LOADED', sorted(m for m in sys.modules if m.startswith(('sim.', 'simpy'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=300)
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("LOADED")]
+    loaded = line.removeprefix("LOADED ")
+    assert "sim.scenario.resolved" in loaded, done.stderr
+    assert "sim.scenario.specs" not in loaded
+    assert "sim.model" not in loaded and "simpy" not in loaded
+
+
 def test_an_invalid_scenario_loads_nothing_heavy(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SCENARIO.replace("count: 2", "count: -2"))

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -14,10 +14,12 @@ from sim.scenario.checks import Ctx
 from sim.scenario.errors import OVERRIDE_SOURCE, Problem, ScenarioError
 from sim.scenario.errors import Path as YamlPath
 from sim.scenario.overrides import apply_overrides
-from sim.scenario.specs import ModelSpec, model_spec
 from sim.scenario.validate import resolve
 from sim.scenario.warnings import compute as compute_warnings
 from sim.scenario.yaml_lines import Lines
+
+if TYPE_CHECKING:
+    from sim.scenario.specs import ModelSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +46,10 @@ class Scenario:
     @cached_property
     def spec(self) -> ModelSpec:
         """The typed spec the model is built from (`sim.scenario.specs`), made once."""
+        # Imported here: defining its dataclasses costs more than the rest of validate's
+        # scenario layer, and only a run needs them.
+        from sim.scenario.specs import model_spec
+
         return model_spec(self.data)
 
     @property
