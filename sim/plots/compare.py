@@ -108,14 +108,8 @@ def _bars(ax: Axes, table: pd.DataFrame, names: Sequence[str], figure: str,
     half = (rows[figure + "_ci"].to_numpy(float) if figure + "_ci" in rows
             else np.full(len(names), np.nan))
     kind = unit(figure)
-    scale, label = 1.0, "Copies per run"
-    if kind == "s":
-        top = np.nanmax(np.append(mean, 0.0))
-        scale, label = (1000.0, "ms") if top < 1.0 else (1.0, "s")
-    elif kind == "msg/s":
-        label = "Messages per second"
-    elif kind == "money":
-        label = f"Cost per run ({currency})" if currency else "Cost per run"
+    top = float(np.nanmax(np.append(mean, 0.0))) if kind == "s" else 0.0
+    scale, label = style.figure_axis(kind, top, currency, other="Copies per run")
     x = np.arange(len(names))
     colours = [style.color(i) for i in range(len(names))]
     shown = np.nan_to_num(mean * scale)

@@ -208,20 +208,10 @@ def _panel(ax: Axes, sizing: SizingResult, figure: str, rule: Rule | None) -> No
 
 
 def _scale(kind: str, values: list[float], currency: str = "") -> tuple[float, str]:
-    """Seconds in ms when everything is under a second; ratios in percent; money in the
-    scenario's currency."""
-    if kind == "s":
-        top = max([abs(v) for v in values if math.isfinite(v)] + [0.0])
-        return (1000.0, "time (ms)") if top < 1.0 else (1.0, "time (s)")
-    if kind == "ratio":
-        return 100.0, "percent"
-    if kind == "msg/s":
-        return 1.0, "messages per second"
-    if kind == "money":
-        return 1.0, f"cost per run ({currency})" if currency else "cost per run"
-    if kind == "count":
-        return 1.0, "count (mean per run)"
-    return 1.0, "value (mean per run)"
+    """The y axis's scale and label (`sim.plots.style.figure_axis`)."""
+    top = max([abs(v) for v in values if math.isfinite(v)] + [0.0])
+    other = "Count (mean per run)" if kind == "count" else "Value (mean per run)"
+    return style.figure_axis(kind, top, currency or None, other)
 
 
 def _x_range(sizing: SizingResult) -> tuple[float, float]:

@@ -142,6 +142,22 @@ class MqsimFigure(Figure):
             super().savefig(*args, **kwargs)
 
 
+def figure_axis(kind: str, top: float, currency: str | None = None,
+                other: str = "Copies (count per run)") -> tuple[float, str]:
+    """The scale and label of an axis showing figures of one ``kind`` (`sim.figures.unit`),
+    ``top`` the largest value on it: seconds in ms when all are under a second, ratios in
+    percent, an amount of money in its ``currency``; anything else labelled ``other``."""
+    if kind == "s":
+        return (1000.0, "Time (ms)") if top < 1.0 else (1.0, "Time (s)")
+    if kind == "msg/s":
+        return 1.0, "Messages per second"
+    if kind == "ratio":
+        return 100.0, "Percent"
+    if kind == "money":
+        return 1.0, f"Cost per run ({currency})" if currency else "Cost per run"
+    return 1.0, other
+
+
 def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
     """A pyplot-free figure with constrained layout (call inside ``styled()``)."""
     return MqsimFigure(figsize=(width, height), layout="constrained", **kwargs)

@@ -298,21 +298,14 @@ def _log(values: list[Any]) -> bool:
 
 def _scale(table: pd.DataFrame, figures: Sequence[str],
            currency: str | None = None) -> tuple[float, str]:
-    """Seconds shown in ms when every value is below a second; the y label with its unit
-    (an amount's: its currency, when known)."""
+    """The y axis's scale and label for ``figures`` (`sim.plots.style.figure_axis`)."""
     from sim.figures import unit
 
     kind = unit(figures[0])
+    top = 0.0
     if kind == "s":
         top = np.nanmax([np.nanmax(table[f].to_numpy(float)) for f in figures] + [0.0])
-        return (1000.0, "Time (ms)") if top < 1.0 else (1.0, "Time (s)")
-    if kind == "msg/s":
-        return 1.0, "Messages per second"
-    if kind == "ratio":
-        return 100.0, "Percent"
-    if kind == "money":
-        return 1.0, f"Cost per run ({currency})" if currency else "Cost per run"
-    return 1.0, "Copies (count per run)"
+    return style.figure_axis(kind, float(top), currency)
 
 
 def _label(figure: str, figures: Sequence[str]) -> str:
